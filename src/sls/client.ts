@@ -1,0 +1,244 @@
+/**
+ * A minimal SLS data-plane client: GetCursor and PullLogs, signed with v1 and STS credentials.
+ * `@alicloud/log` has neither call and reads bodies as text, so it cannot be used here
+ * (docs/design.md).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { SlsError } from '../errors';
+import { decompressLz4Block } from '../decode/lz4';
+import { DEFAULT_RETRY, RetryPolicy, withRetry } from './retry';
+import { signV1 } from './signature';
+
+export interface Credentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string | undefined;
+}
+
+export interface SlsClientOptions {
+  /** Region endpoint with scheme, as in the trigger event: `http://cn-hangzhou-intranet.log.aliyuncs.com`. */
+  endpoint: string;
+  project: string;
+  credentials: Credentials;
+  compression?: 'lz4' | 'deflate' | 'none';
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  onRetry?: (err: unknown, attempt: number) => void;
+}
+
+export interface PullResult {
+  /** Decompressed protobuf `LogGroupList`. */
+  body: Buffer;
+  /** Bytes on the wire (compressed). */
+  wireBytes: number;
+  nextCursor: string;
+  groupCount: number;
+  requestId: string | undefined;
+}
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const HINTS: Record<string, string> = {
+  SignatureNotMatch: 'SLS rejected the signature: the STS credentials in the FC context are wrong or were altered; check that the function runs with its own service role and that the clock is right.',
+  Unauthorized: "The function's role may not read this logstore: grant it log:GetCursorOrData (and log:ListShards) on acs:log:<region>:<account>:project/<project>/logstore/<logstore>, or the STS token has expired.",
+  InvalidAccessKeyId: "The access key is unknown to SLS: check the FC service role and that the event's endpoint is in the project's region.",
+  ProjectNotExist: 'Check source.projectName and source.endpoint in the event (the console\'s template event names a project that does not exist).',
+  LogStoreNotExist: 'Check source.logstoreName in the event and the trigger\'s sourceConfig.logstore.',
+  ShardNotExist: 'Check source.shardId in the event: the shard may have been split or merged.',
+  InvalidCursor: 'The cursor is malformed or its data has expired (logstore TTL): build the event with fresh cursors (GetCursor).',
+  ReadQuotaExceed: 'The project read quota is exhausted; retried with backoff. If this persists, lower triggerInterval load or raise the quota.',
+  ShardReadQuotaExceed: 'The shard read quota is exhausted; retried with backoff. Consider splitting the shard.',
+  RequestTimeExpired: "The request date is over 15 minutes off SLS's clock: check the system time.",
+};
+
+const RETRYABLE_CODES = new Set([
+  'ReadQuotaExceed', 'ShardReadQuotaExceed', 'ServerBusy', 'InternalServerError', 'RequestTimeout',
+  'NetworkError', 'BadResponse',
+]);
+
+function header(h: http.IncomingHttpHeaders, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export class SlsClient {
+  private readonly url: URL;
+  private readonly hostHeader: string;
+  private readonly connectHost: string;
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
+  private readonly compression: 'lz4' | 'deflate' | 'none';
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+
+  constructor(private readonly options: SlsClientOptions) {
+    const endpoint = /^https?:\/\//i.test(options.endpoint) ? options.endpoint : `https://${options.endpoint}`;
+    this.url = new URL(endpoint);
+    this.transport = this.url.protocol === 'https:' ? https : http;
+    const host = this.url.hostname;
+    // SLS addresses a project as a subdomain. An IP or localhost endpoint (a tunnel, a test
+    // emulator) cannot take a subdomain: connect to it and name the project in Host only.
+    const direct = isIP(host.replace(/^\[|\]$/g, '')) !== 0 || host === 'localhost';
+    this.connectHost = direct ? host : `${options.project}.${host}`;
+    this.hostHeader = `${options.project}.${host}${this.url.port ? `:${this.url.port}` : ''}`;
+    this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 4 });
+    this.compression = options.compression ?? 'lz4';
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+  }
+
+  /** Cursor of a shard position: `begin`, `end`, or a unix time in seconds (server receive time). */
+  async getCursor(logstore: string, shard: number, from: 'begin' | 'end' | number): Promise<string> {
+    const path = `/logstores/${encodeURIComponent(logstore)}/shards/${shard}`;
+    const res = await this.call('GetCursor', path, { type: 'cursor', from: String(from) }, 'application/json');
+    const cursor = this.parseJson(res, 'GetCursor').cursor;
+    if (typeof cursor !== 'string') throw this.badResponse(res, 'GetCursor', 'no "cursor" in the answer');
+    return cursor;
+  }
+
+  /** One PullLogs call: LogGroups from `cursor` (inclusive) towards `endCursor` (exclusive). */
+  async pullLogs(logstore: string, shard: number, cursor: string, endCursor: string, count: number): Promise<PullResult> {
+    const path = `/logstores/${encodeURIComponent(logstore)}/shards/${shard}`;
+    const query = { type: 'log', cursor, end_cursor: endCursor, count: String(count) };
+    const res = await this.call('PullLogs', path, query, 'application/x-protobuf');
+    const nextCursor = header(res.headers, 'x-log-cursor');
+    if (!nextCursor) throw this.badResponse(res, 'PullLogs', 'no x-log-cursor header');
+    return {
+      body: this.decompress(res),
+      wireBytes: res.body.length,
+      nextCursor,
+      groupCount: Number(header(res.headers, 'x-log-count') ?? 0),
+      requestId: header(res.headers, 'x-log-requestid'),
+    };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private call(api: string, path: string, query: Record<string, string>, accept: string): Promise<RawResponse> {
+    return withRetry(() => this.send(api, path, query, accept), this.retry, this.options.onRetry);
+  }
+
+  private send(api: string, path: string, query: Record<string, string>, accept: string): Promise<RawResponse> {
+    const { credentials } = this.options;
+    const headers: Record<string, string> = {
+      date: new Date().toUTCString(),
+      'x-log-apiversion': '0.6.0',
+      'x-log-signaturemethod': 'hmac-sha1',
+      'x-log-bodyrawsize': '0',
+    };
+    if (credentials.securityToken) headers['x-acs-security-token'] = credentials.securityToken;
+    headers.authorization = signV1({
+      method: 'GET', path, query, headers,
+      accessKeyId: credentials.accessKeyId, accessKeySecret: credentials.accessKeySecret,
+    });
+    headers.host = this.hostHeader;
+    headers.accept = accept;
+    headers['accept-encoding'] = accept === 'application/x-protobuf' ? this.acceptEncoding() : 'identity';
+    headers['user-agent'] = 'sls-syslog-forwarder';
+    const search = new URLSearchParams(query).toString();
+
+    return new Promise<RawResponse>((resolve, reject) => {
+      const req = this.transport.request(
+        {
+          host: this.connectHost,
+          port: this.url.port || undefined,
+          servername: this.connectHost === this.url.hostname ? undefined : this.connectHost,
+          method: 'GET',
+          path: `${path}?${search}`,
+          headers,
+          agent: this.agent,
+          timeout: this.timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => reject(this.networkError(api, err)));
+          res.on('end', () => {
+            const out = { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) };
+            if (out.status === 200) resolve(out);
+            else reject(this.errorFrom(api, out));
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => reject(this.networkError(api, err)));
+      req.end();
+    });
+  }
+
+  private acceptEncoding(): string {
+    return this.compression === 'none' ? '' : this.compression;
+  }
+
+  private decompress(res: RawResponse): Buffer {
+    const rawSize = Number(header(res.headers, 'x-log-bodyrawsize') ?? res.body.length);
+    if (rawSize === 0 || res.body.length === 0) return Buffer.alloc(0);
+    const type = (header(res.headers, 'x-log-compresstype') ?? '').toLowerCase();
+    let body: Buffer;
+    try {
+      if (type === 'lz4') return decompressLz4Block(res.body, rawSize);
+      else if (type === 'deflate') body = inflateSync(res.body);
+      else if (type === 'gzip') body = gunzipSync(res.body);
+      else if (type === '') body = res.body;
+      else throw new Error(`unsupported x-log-compresstype "${type}"`);
+    } catch (err) {
+      throw this.badResponse(res, 'PullLogs', `cannot decompress the body: ${(err as Error).message}`);
+    }
+    if (body.length !== rawSize) {
+      throw this.badResponse(res, 'PullLogs', `body is ${body.length} bytes after decompression, x-log-bodyrawsize says ${rawSize}`);
+    }
+    return body;
+  }
+
+  private parseJson(res: RawResponse, api: string): Record<string, unknown> {
+    try {
+      return JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      throw this.badResponse(res, api, 'the body is not JSON');
+    }
+  }
+
+  private errorFrom(api: string, res: RawResponse): SlsError {
+    const requestId = header(res.headers, 'x-log-requestid');
+    let code = 'BadResponse';
+    let text = res.body.toString('utf8').slice(0, 300);
+    try {
+      const parsed = JSON.parse(res.body.toString('utf8')) as { errorCode?: unknown; errorMessage?: unknown };
+      if (typeof parsed.errorCode === 'string') code = parsed.errorCode;
+      if (typeof parsed.errorMessage === 'string') text = parsed.errorMessage;
+    } catch {
+      /* non-JSON error body: keep its start as the message */
+    }
+    const retryable = RETRYABLE_CODES.has(code) || res.status >= 500;
+    const hint = HINTS[code] ?? (retryable ? 'A transient SLS error; retried with backoff.' : 'See the SLS error code reference.');
+    return new SlsError(
+      `SLS ${api} failed: ${code} (HTTP ${res.status}): ${text} [request id ${requestId ?? 'none'}, project ${this.options.project}]. ${hint}`,
+      code, res.status, requestId, retryable,
+    );
+  }
+
+  private badResponse(res: RawResponse, api: string, why: string): SlsError {
+    const requestId = header(res.headers, 'x-log-requestid');
+    return new SlsError(
+      `SLS ${api} returned an unusable answer: ${why} [request id ${requestId ?? 'none'}]. Retry; report the request id if it persists.`,
+      'BadResponse', res.status, requestId, true,
+    );
+  }
+
+  private networkError(api: string, err: NodeJS.ErrnoException): SlsError {
+    return new SlsError(
+      `SLS ${api} could not reach ${this.url.protocol}//${this.connectHost}${this.url.port ? `:${this.url.port}` : ''}: ${err.code ?? ''} ${err.message}. ` +
+        'Check source.endpoint in the event and that the function can reach SLS (same region, or internet access).',
+      'NetworkError', 0, undefined, true,
+    );
+  }
+}

@@ -1,0 +1,39 @@
+/** Jittered exponential backoff for calls whose errors say whether retrying can help. */
+
+export interface RetryPolicy {
+  /** Total tries, including the first. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
+
+export interface Retryable {
+  retryable: boolean;
+}
+
+function isRetryable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Partial<Retryable>).retryable === true;
+}
+
+/** Full jitter: a random delay in [0, min(max, base * 2^attempt)] spreads out retrying shards. */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math.random): number {
+  return Math.round(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
+}
+
+export async function withRetry<T>(
+  call: () => Promise<T>,
+  policy: RetryPolicy,
+  onRetry: (err: unknown, attempt: number) => void = () => {},
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isRetryable(err) || attempt + 1 >= policy.attempts) throw err;
+      onRetry(err, attempt + 1);
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt, policy)));
+    }
+  }
+}

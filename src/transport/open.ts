@@ -1,0 +1,20 @@
+/** Opens the syslog connection the settings describe. */
+import type { ForwarderConfig } from '../config';
+import { framerFor } from './framing';
+import { StreamTransport } from './stream';
+import type { SyslogTransport } from './transport';
+import { UdpTransport } from './udp';
+
+export const WRITE_TIMEOUT_MS = 30_000;
+
+export function openTransport(config: ForwarderConfig): Promise<SyslogTransport> {
+  if (config.protocol === 'udp') return UdpTransport.connect(config.host, config.port);
+  return StreamTransport.connect({
+    host: config.host,
+    port: config.port,
+    framer: framerFor(config.framing),
+    connectTimeoutMs: config.connectTimeoutMs,
+    writeTimeoutMs: WRITE_TIMEOUT_MS,
+    tls: config.protocol === 'tls' ? { ca: config.tls.ca, servername: config.tls.servername } : undefined,
+  });
+}

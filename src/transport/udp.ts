@@ -1,0 +1,87 @@
+/**
+ * Syslog over UDP (RFC 5426): one message per datagram, no framing. The socket is connected so
+ * ICMP "port unreachable" comes back as an error instead of vanishing, and at most
+ * MAX_IN_FLIGHT datagrams wait in libuv's queue, so a large range cannot pile up in memory.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { syslogErrorFrom } from './errors';
+import type { SyslogError } from '../errors';
+import type { SyslogTransport } from './transport';
+
+const MAX_IN_FLIGHT = 64;
+
+export class UdpTransport implements SyslogTransport {
+  readonly target: string;
+  private inFlight = 0;
+  private failure: SyslogError | undefined;
+  private waiters: Array<() => void> = [];
+
+  private constructor(private readonly socket: dgram.Socket, host: string, port: number) {
+    this.target = `udp://${host}:${port}`;
+    socket.on('error', (err) => {
+      this.failure ??= syslogErrorFrom(err, this.target, 'send');
+      this.wake();
+    });
+  }
+
+  static connect(host: string, port: number): Promise<UdpTransport> {
+    const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        socket.close();
+        reject(syslogErrorFrom(err, `udp://${host}:${port}`, 'connect'));
+      };
+      socket.once('error', onError);
+      socket.connect(port, host, () => {
+        socket.off('error', onError);
+        resolve(new UdpTransport(socket, host, port));
+      });
+    });
+  }
+
+  send(message: Buffer): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    this.inFlight++;
+    this.socket.send(message, (err) => {
+      this.inFlight--;
+      if (err) this.failure ??= syslogErrorFrom(err, this.target, 'send');
+      this.wake();
+    });
+    return this.inFlight >= MAX_IN_FLIGHT ? this.waitBelow(MAX_IN_FLIGHT) : undefined;
+  }
+
+  async flush(): Promise<void> {
+    await this.waitBelow(1);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  destroy(): void {
+    try {
+      this.socket.close();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  private waitBelow(limit: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.failure) reject(this.failure);
+        else if (this.inFlight < limit) resolve();
+        else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}

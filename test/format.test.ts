@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../src/config';
+import type { LogGroup } from '../src/decode/log-group';
+import { jsonBody, kvBody } from '../src/format/body';
+import { rfc3164Timestamp, rfc5424Timestamp } from '../src/format/header';
+import { MessageFormatter, TRUNCATION_MARK, utf8Boundary } from '../src/format/message';
+import { newlineFrame, octetCountingFrame } from '../src/transport/framing';
+
+const source = { project: 'proj', logstore: 'waf-logs' };
+const group: LogGroup = {
+  topic: 'waf', source: '10.1.2.3', tags: [['__receive_time__', '1737669037']],
+  logs: [{ time: 1737669036, timeNs: 987654321, contents: [['host', 'a.example'], ['msg', 'x=1|y']] }],
+};
+
+test('RFC 5424 timestamp carries the log\'s microseconds, in UTC', () => {
+  assert.equal(rfc5424Timestamp(1737669036, 987654321), '2025-01-23T21:50:36.987654Z');
+  assert.equal(rfc5424Timestamp(0, 0), '1970-01-01T00:00:00.000000Z');
+});
+
+test('RFC 3164 timestamp is UTC with a space-padded day (no +2400 offsets)', () => {
+  assert.equal(rfc3164Timestamp(Date.UTC(2025, 0, 3, 23, 59, 59) / 1000), 'Jan  3 23:59:59');
+  assert.equal(rfc3164Timestamp(Date.UTC(2025, 11, 31, 0, 0, 0) / 1000), 'Dec 31 00:00:00');
+});
+
+test('kv body joins key=value with the separator; json keeps repeated keys', () => {
+  assert.equal(kvBody([['a', '1'], ['b', '']], '||'), 'a=1||b=');
+  assert.deepEqual(JSON.parse(jsonBody([['a', '1'], ['a', '2'], ['b', '"\n']])), { a: '1', a_2: '2', b: '"\n' });
+});
+
+test('RFC 5424 message: PRI, version, header from settings and the log group', () => {
+  const config = loadConfig({ SYSLOG_HOST: 'siem', SYSLOG_FACILITY: 'local4', SYSLOG_SEVERITY: 'warning' });
+  const { bytes, truncated } = new MessageFormatter(config, source).format(group, group.logs[0]!);
+  assert.equal(truncated, false);
+  assert.equal(
+    bytes.toString(),
+    '<164>1 2025-01-23T21:50:36.987654Z 10.1.2.3 waf-logs - - - host=a.example||msg=x=1|y||__topic__=waf||__source__=10.1.2.3||__tag__:__receive_time__=1737669037',
+  );
+});
+
+test('facility and severity 0 can be set (kern.emerg = PRI 0)', () => {
+  const config = loadConfig({ SYSLOG_HOST: 'siem', SYSLOG_FACILITY: 'kern', SYSLOG_SEVERITY: '0', SYSLOG_HOSTNAME: 'fc', SYSLOG_APP_NAME: 'app' });
+  const text = new MessageFormatter(config, source).format(group, group.logs[0]!).bytes.toString();
+  assert.ok(text.startsWith('<0>1 '), text);
+});
+
+test('RFC 3164 message with JSON body and fixed hostname/app-name', () => {
+  const config = loadConfig({
+    SYSLOG_HOST: 'siem', SYSLOG_FORMAT: 'rfc3164', SYSLOG_MESSAGE_FORMAT: 'json', SYSLOG_HOSTNAME: 'fc-fwd', SYSLOG_APP_NAME: 'waf',
+  });
+  const text = new MessageFormatter(config, source).format(group, group.logs[0]!).bytes.toString();
+  const prefix = '<14>Jan 23 21:50:36 fc-fwd waf: ';
+  assert.ok(text.startsWith(prefix), text);
+  assert.deepEqual(JSON.parse(text.slice(prefix.length)), {
+    host: 'a.example', msg: 'x=1|y', __topic__: 'waf', __source__: '10.1.2.3', '__tag__:__receive_time__': '1737669037',
+  });
+});
+
+test('an oversize message is cut at a UTF-8 boundary, marked, and within the limit', () => {
+  const config = loadConfig({ SYSLOG_HOST: 'siem', SYSLOG_PROTOCOL: 'udp' });
+  const big: LogGroup = { ...group, logs: [{ time: 1, timeNs: 0, contents: [['v', '😀'.repeat(30_000)]] }] };
+  const { bytes, truncated } = new MessageFormatter(config, source).format(big, big.logs[0]!);
+  assert.equal(truncated, true);
+  assert.ok(bytes.length <= 65000, `${bytes.length}`);
+  const text = bytes.toString('utf8');
+  assert.ok(!text.includes('\ufffd'), 'no character was split');
+  assert.match(text, new RegExp(`${TRUNCATION_MARK.replace(/[[\]]/g, '\\$&')}\\d+ bytes\\]$`));
+  const buf = Buffer.from('a€b');
+  assert.equal(utf8Boundary(buf, 2), 1);
+  assert.equal(utf8Boundary(buf, 4), 4);
+});
+
+test('octet-counting frames by byte length; newline framing escapes embedded newlines', () => {
+  assert.equal(octetCountingFrame(Buffer.from('中\nx')).toString(), '5 中\nx');
+  assert.equal(newlineFrame(Buffer.from('a\nb\r\nc')).toString(), 'a\\nb\\r\\nc\n');
+  assert.equal(newlineFrame(Buffer.from('plain')).toString(), 'plain\n');
+});
