@@ -1,0 +1,309 @@
+/**
+ * A local SLS (Log Service) data-plane emulator speaking the real wire protocol: v1 signatures
+ * with STS tokens, base64-decimal cursors, PullLogs with lz4/deflate bodies and a per-pull byte
+ * cap, GetCursor, ListShards, PutLogs (what the official SDK's postLogStoreLogs sends), project
+ * and logstore creation, and SLS JSON errors with request ids. Listens on 127.0.0.1 only.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { deflateSync, gzipSync, inflateSync } from 'node:zlib';
+import { lz4CompressBlock } from '../support/lz4';
+import { decompressLz4Block } from '../../src/decode/lz4';
+import { type AccessKey, verifyRequest } from './auth';
+
+export interface EmulatorOptions {
+  keys?: Record<string, AccessKey>;
+  /** PullLogs stops adding LogGroups once the body reaches this many (uncompressed) bytes. */
+  maxPullBytes?: number;
+  /** Unix seconds stamped as `__receive_time__` on ingest (default: the real clock). */
+  clock?: () => number;
+}
+
+/** A fault served instead of the next matching request (FIFO). */
+export type Fault =
+  | { api?: string; status: number; code: string; message?: string }
+  | { api?: string; reset: true }
+  | { api?: string; delayMs: number };
+
+interface Shard {
+  base: bigint;
+  groups: Buffer[];
+  receiveTimes: number[];
+}
+
+export interface RequestRecord {
+  api: string;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  status: number;
+  headers: http.IncomingHttpHeaders;
+}
+
+class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const CURSOR_BASE = 1737669036017218454n;
+
+function cursorOf(position: bigint): string {
+  return Buffer.from(position.toString()).toString('base64');
+}
+
+function positionOf(cursor: string | null, name: string): bigint {
+  const text = cursor === null ? '' : Buffer.from(cursor, 'base64').toString('latin1');
+  if (!/^-?\d{1,19}$/.test(text)) throw new ApiError(400, 'InvalidCursor', `${name} ${cursor ?? '(missing)'} is invalid`);
+  return BigInt(text);
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+function lengthDelimited(field: number, data: Buffer): Buffer {
+  return Buffer.concat([varint((field << 3) | 2), varint(data.length), data]);
+}
+
+/** Appends a LogTag (field 6) to an encoded LogGroup, as SLS does with `__receive_time__`. */
+function withTag(group: Buffer, key: string, value: string): Buffer {
+  const tag = Buffer.concat([lengthDelimited(1, Buffer.from(key)), lengthDelimited(2, Buffer.from(value))]);
+  return Buffer.concat([group, lengthDelimited(6, tag)]);
+}
+
+export class SlsEmulator {
+  readonly requests: RequestRecord[] = [];
+  readonly faults: Fault[] = [];
+  private readonly projects = new Map<string, Map<string, Shard[]>>();
+  private readonly keys: Map<string, AccessKey>;
+  private readonly maxPullBytes: number;
+  private readonly clock: () => number;
+  private server: http.Server | undefined;
+  private port = 0;
+
+  constructor(options: EmulatorOptions = {}) {
+    this.keys = new Map(Object.entries(options.keys ?? {}));
+    this.maxPullBytes = options.maxPullBytes ?? 2 * 1024 * 1024;
+    this.clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<string> {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.endpoint;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  createLogstore(project: string, logstore: string, shardCount: number): void {
+    const stores = this.projects.get(project) ?? new Map<string, Shard[]>();
+    this.projects.set(project, stores);
+    if (!stores.has(logstore)) {
+      stores.set(
+        logstore,
+        Array.from({ length: shardCount }, (_, i) => ({ base: CURSOR_BASE + BigInt(i) * 1_000_000n, groups: [], receiveTimes: [] })),
+      );
+    }
+  }
+
+  /** Stores an encoded LogGroup directly (for bytes the SDK cannot produce, e.g. invalid UTF-8). */
+  appendGroup(project: string, logstore: string, shard: number, group: Buffer, receiveTime = this.clock()): void {
+    const s = this.shard(project, logstore, shard);
+    s.groups.push(withTag(group, '__receive_time__', String(receiveTime)));
+    s.receiveTimes.push(receiveTime);
+  }
+
+  /** Cursor of a shard position: 'begin', 'end', or a group index. */
+  cursor(project: string, logstore: string, shard: number, at: 'begin' | 'end' | number): string {
+    const s = this.shard(project, logstore, shard);
+    return cursorOf(s.base + BigInt(at === 'begin' ? 0 : at === 'end' ? s.groups.length : at));
+  }
+
+  groupCount(project: string, logstore: string, shard: number): number {
+    return this.shard(project, logstore, shard).groups.length;
+  }
+
+  private shard(project: string, logstore: string, shard: number): Shard {
+    const stores = this.projects.get(project);
+    if (!stores) throw new ApiError(404, 'ProjectNotExist', `The Project does not exist : ${project}`);
+    const shards = stores.get(logstore);
+    if (!shards) throw new ApiError(404, 'LogStoreNotExist', `logstore ${logstore} does not exist`);
+    const s = shards[shard];
+    if (!s) throw new ApiError(404, 'ShardNotExist', `shard ${shard} does not exist`);
+    return s;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void this.respond(req, res, Buffer.concat(chunks));
+    });
+  }
+
+  private async respond(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const method = req.method ?? 'GET';
+    const requestId = randomUUID().replace(/-/g, '').slice(0, 24).toUpperCase();
+    const api = this.apiName(method, url);
+    const record: RequestRecord = { api, method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, headers: req.headers };
+    this.requests.push(record);
+    const send = (status: number, headers: Record<string, string>, payload: Buffer | string) => {
+      record.status = status;
+      res.writeHead(status, { 'x-log-requestid': requestId, ...headers });
+      res.end(payload);
+    };
+    try {
+      const faultIndex = this.faults.findIndex((f) => f.api === undefined || f.api === api);
+      if (faultIndex >= 0) {
+        const [fault] = this.faults.splice(faultIndex, 1);
+        if ('reset' in fault!) {
+          record.status = -1;
+          req.socket.destroy();
+          return;
+        }
+        if ('delayMs' in fault!) await new Promise((r) => setTimeout(r, fault.delayMs));
+        else throw new ApiError(fault!.status, fault!.code, fault!.message ?? `injected ${fault!.code}`);
+      }
+      const denied = verifyRequest(method, url, req.headers, body, this.keys);
+      if (denied) throw new ApiError(denied.status, denied.code, denied.message);
+      const project = this.projectOf(req.headers.host ?? '');
+      const [status, headers, payload] = this.route(api, method, url, project, req.headers, body);
+      send(status, headers, payload);
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError(500, 'InternalServerError', String(err));
+      send(e.status, { 'content-type': 'application/json' }, JSON.stringify({ errorCode: e.code, errorMessage: e.message }));
+    }
+  }
+
+  /** `<project>.127.0.0.1:port` names a project; the bare host does not. */
+  private projectOf(host: string): string | undefined {
+    const name = host.replace(/:\d+$/, '');
+    return name === '127.0.0.1' || name === 'localhost' ? undefined : name.split('.')[0];
+  }
+
+  private apiName(method: string, url: URL): string {
+    const p = url.pathname;
+    const type = url.searchParams.get('type');
+    if (/^\/logstores\/[^/]+\/shards\/[^/]+$/.test(p)) {
+      if (method === 'POST') return 'PutLogs';
+      return type === 'cursor' ? 'GetCursor' : 'PullLogs';
+    }
+    if (/^\/logstores\/[^/]+\/shards\/?$/.test(p)) return 'ListShards';
+    if (p === '/logstores' && method === 'POST') return 'CreateLogStore';
+    if (p === '/' && method === 'POST') return 'CreateProject';
+    return `${method} ${p}`;
+  }
+
+  private route(
+    api: string, method: string, url: URL, project: string | undefined, headers: http.IncomingHttpHeaders, body: Buffer,
+  ): [number, Record<string, string>, Buffer | string] {
+    const json = (value: unknown): [number, Record<string, string>, string] => [200, { 'content-type': 'application/json' }, JSON.stringify(value)];
+    if (api === 'CreateProject') {
+      const { projectName } = JSON.parse(body.toString()) as { projectName: string };
+      if (!this.projects.has(projectName)) this.projects.set(projectName, new Map());
+      return json({});
+    }
+    if (!project) throw new ApiError(400, 'InvalidHost', 'the Host header names no project');
+    if (!this.projects.has(project)) throw new ApiError(404, 'ProjectNotExist', `The Project does not exist : ${project}`);
+    if (api === 'CreateLogStore') {
+      const { logstoreName, shardCount } = JSON.parse(body.toString()) as { logstoreName: string; shardCount?: number };
+      this.createLogstore(project, logstoreName, shardCount ?? 2);
+      return json({});
+    }
+    const segments = url.pathname.split('/').map(decodeURIComponent);
+    const logstore = segments[2]!;
+    if (api === 'ListShards') {
+      this.shard(project, logstore, 0);
+      const shards = this.projects.get(project)!.get(logstore)!;
+      return json(shards.map((_, i) => ({ shardID: i, status: 'readwrite', inclusiveBeginKey: '', exclusiveEndKey: '', createTime: 1737669036 })));
+    }
+    const shardText = segments[4]!;
+    if (api === 'PutLogs') {
+      const shard = shardText === 'lb' ? 0 : Number(shardText);
+      this.appendGroup(project, logstore, shard, this.requestBody(headers, body));
+      return [200, {}, ''];
+    }
+    if (!/^\d+$/.test(shardText)) throw new ApiError(400, 'ParameterInvalid', `shard ${shardText} is invalid`);
+    const shard = this.shard(project, logstore, Number(shardText));
+    if (api === 'GetCursor') return json({ cursor: this.getCursor(shard, url.searchParams.get('from')) });
+    if (method !== 'GET' || (url.searchParams.get('type') !== 'log' && url.searchParams.get('type') !== 'logs')) {
+      throw new ApiError(400, 'ParameterInvalid', `unsupported request ${method} ${url.pathname}?type=${url.searchParams.get('type')}`);
+    }
+    return this.pullLogs(shard, url, headers);
+  }
+
+  private requestBody(headers: http.IncomingHttpHeaders, body: Buffer): Buffer {
+    const type = String(headers['x-log-compresstype'] ?? '');
+    const raw = Number(headers['x-log-bodyrawsize'] ?? body.length);
+    if (type === 'lz4') return decompressLz4Block(body, raw);
+    if (type === 'deflate') return inflateSync(body);
+    return body;
+  }
+
+  private getCursor(shard: Shard, from: string | null): string {
+    if (from === 'begin') return cursorOf(shard.base);
+    if (from === 'end') return cursorOf(shard.base + BigInt(shard.groups.length));
+    if (from !== null && /^\d+$/.test(from)) {
+      const t = Number(from);
+      const i = shard.receiveTimes.findIndex((rt) => rt >= t);
+      return cursorOf(shard.base + BigInt(i < 0 ? shard.groups.length : i));
+    }
+    throw new ApiError(400, 'ParameterInvalid', `from=${from} must be begin, end or a unix time`);
+  }
+
+  private pullLogs(shard: Shard, url: URL, headers: http.IncomingHttpHeaders): [number, Record<string, string>, Buffer] {
+    const end = BigInt(shard.groups.length);
+    const begin = positionOf(url.searchParams.get('cursor'), 'cursor') - shard.base;
+    if (begin < 0n || begin > end) throw new ApiError(400, 'InvalidCursor', 'cursor is out of range');
+    const endParam = url.searchParams.get('end_cursor');
+    let stop = end;
+    if (endParam !== null) {
+      stop = positionOf(endParam, 'end_cursor') - shard.base;
+      if (stop < 0n || stop > end) throw new ApiError(400, 'InvalidCursor', 'end_cursor is out of range');
+    }
+    const count = Number(url.searchParams.get('count') ?? '1000');
+    if (!Number.isInteger(count) || count < 1 || count > 1000) throw new ApiError(400, 'ParameterInvalid', 'count must be 1..1000');
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    let i = Number(begin);
+    while (i < Number(stop) && parts.length < count && (parts.length === 0 || bytes < this.maxPullBytes)) {
+      const framed = lengthDelimited(1, shard.groups[i]!);
+      parts.push(framed);
+      bytes += framed.length;
+      i++;
+    }
+    const raw = Buffer.concat(parts);
+    const accepted = String(headers['accept-encoding'] ?? '').split(',').map((s) => s.trim());
+    const type = raw.length === 0 ? '' : accepted.includes('lz4') ? 'lz4' : accepted.includes('deflate') ? 'deflate' : accepted.includes('gzip') ? 'gzip' : '';
+    const payload = type === 'lz4' ? lz4CompressBlock(raw) : type === 'deflate' ? deflateSync(raw) : type === 'gzip' ? gzipSync(raw) : raw;
+    const out: Record<string, string> = {
+      'content-type': 'application/x-protobuf',
+      'x-log-cursor': cursorOf(shard.base + BigInt(i)),
+      'x-log-count': String(parts.length),
+      'x-log-bodyrawsize': String(raw.length),
+      'x-log-read-last-cursor': (shard.base + BigInt(i) - 1n).toString(),
+      'x-log-end-of-cursor': i === shard.groups.length ? '1' : '0',
+    };
+    if (type) out['x-log-compresstype'] = type;
+    return [200, out, payload];
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * A real rsyslogd on 127.0.0.1 for end-to-end tests: TCP, UDP and TLS (openssl driver) inputs,
+ * each writing what it parsed as one JSON object per line. Started and stopped by pid.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export type Input = 'tcp' | 'udp' | 'tls';
+
+/** What rsyslog parsed out of one message. */
+export interface Received {
+  pri: string;
+  hostname: string;
+  app: string;
+  programname: string;
+  procid: string;
+  msgid: string;
+  timestamp: string;
+  structured: string;
+  msg: string;
+}
+
+export interface RsyslogOptions {
+  tls?: { caFile: string; certFile: string; keyFile: string };
+}
+
+const PROBE_APP = 'rsyslog-probe';
+
+export async function freePort(type: 'tcp' | 'udp'): Promise<number> {
+  if (type === 'tcp') {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((r) => server.close(r));
+    return port;
+  }
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  const port = socket.address().port;
+  await new Promise<void>((r) => socket.close(r));
+  return port;
+}
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export class Rsyslog {
+  readonly dir = mkdtempSync(join(tmpdir(), 'sls-fwd-rsyslog-'));
+  ports: Record<Input, number> = { tcp: 0, udp: 0, tls: 0 };
+  private child: ChildProcess | undefined;
+  private stderr = '';
+
+  constructor(private readonly options: RsyslogOptions = {}) {}
+
+  async start(): Promise<this> {
+    this.ports = { tcp: await freePort('tcp'), udp: await freePort('udp'), tls: this.options.tls ? await freePort('tcp') : 0 };
+    const conf = join(this.dir, 'rsyslog.conf');
+    writeFileSync(conf, this.config());
+    this.child = spawn('rsyslogd', ['-n', '-f', conf, '-i', join(this.dir, 'rsyslogd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
+    const exited = new Promise<never>((_, reject) =>
+      this.child!.once('exit', (code) => reject(new Error(`rsyslogd exited (${code}) at start: ${this.stderr}`))),
+    );
+    exited.catch(() => {});
+    const ready = async () => {
+      await waitUntil(() => canConnect(this.ports.tcp), 10_000, 'rsyslog TCP input');
+      if (this.ports.tls) await waitUntil(() => canConnect(this.ports.tls), 10_000, 'rsyslog TLS input');
+      // UDP has no handshake: send probes until one is written out.
+      const probe = dgram.createSocket('udp4');
+      try {
+        await waitUntil(() => {
+          probe.send(`<14>1 2025-01-01T00:00:00Z probe ${PROBE_APP} - - - ready`, this.ports.udp, '127.0.0.1');
+          return this.readRaw('udp').some((r) => r.app === PROBE_APP);
+        }, 10_000, 'rsyslog UDP input');
+      } finally {
+        probe.close();
+      }
+    };
+    await Promise.race([ready(), exited]);
+    return this;
+  }
+
+  /** Everything parsed on one input so far, probes excluded. */
+  messages(input: Input): Received[] {
+    return this.readRaw(input).filter((r) => r.app !== PROBE_APP);
+  }
+
+  async waitForCount(input: Input, count: number, timeoutMs = 15_000): Promise<Received[]> {
+    await waitUntil(() => this.messages(input).length >= count, timeoutMs, `${count} messages on ${input} (have ${this.messages(input).length})`);
+    return this.messages(input);
+  }
+
+  /** Waits until the count stops changing, to catch extra (duplicate) deliveries. */
+  async settle(input: Input, quietMs = 400): Promise<Received[]> {
+    let last = -1;
+    for (;;) {
+      const n = this.messages(input).length;
+      if (n === last) return this.messages(input);
+      last = n;
+      await new Promise((r) => setTimeout(r, quietMs));
+    }
+  }
+
+  clear(): void {
+    for (const input of ['tcp', 'udp', 'tls'] as const) {
+      const f = join(this.dir, `${input}.jsonl`);
+      if (existsSync(f)) writeFileSync(f, '');
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await gone;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private readRaw(input: Input): Received[] {
+    const file = join(this.dir, `${input}.jsonl`);
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Received);
+  }
+
+  private config(): string {
+    const tls = this.options.tls;
+    const props = ['pri', 'hostname', ['app', 'app-name'], 'programname', 'procid', 'msgid', ['structured', 'structured-data'], 'msg'];
+    const lines = props.map((p) => {
+      const [out, name] = Array.isArray(p) ? p : [p, p];
+      return `  property(outname="${out}" name="${name}" format="jsonf")`;
+    });
+    return [
+      `global(workDirectory="${this.dir}" maxMessageSize="1m" parser.escapeControlCharactersOnReceive="off")`,
+      'module(load="imtcp")',
+      'module(load="imudp")',
+      'template(name="parsed" type="list" option.jsonf="on") {',
+      ...lines,
+      '  property(outname="timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")',
+      '}',
+      ...(['tcp', 'udp', 'tls'] as const).map(
+        (i) => `ruleset(name="${i}") { action(type="omfile" file="${join(this.dir, `${i}.jsonl`)}" template="parsed") }`,
+      ),
+      `input(type="imtcp" address="127.0.0.1" port="${this.ports.tcp}" ruleset="tcp")`,
+      // A large receive buffer: UDP has no back-pressure, a full buffer drops datagrams silently.
+      `input(type="imudp" address="127.0.0.1" port="${this.ports.udp}" ruleset="udp" rcvbufSize="32m")`,
+      tls
+        ? `input(type="imtcp" address="127.0.0.1" port="${this.ports.tls}" ruleset="tls" streamDriver.name="ossl" ` +
+          `streamDriver.mode="1" streamDriver.authMode="anon" streamDriver.CAFile="${tls.caFile}" ` +
+          `streamDriver.CertFile="${tls.certFile}" streamDriver.KeyFile="${tls.keyFile}")`
+        : '',
+      '',
+    ].join('\n');
+  }
+}
