@@ -177,8 +177,8 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
   const hostname = r.headerToken('SYSLOG_HOSTNAME', 255);
   const appName = r.headerToken('SYSLOG_APP_NAME', 48);
   const messageFormat = r.oneOf<MessageFormat>('SYSLOG_MESSAGE_FORMAT', ['kv', 'json'], 'kv');
-  const kvSeparator = env.SYSLOG_KV_SEPARATOR ?? '||';
-  if (kvSeparator === '') r.problems.push('SYSLOG_KV_SEPARATOR is empty: use e.g. "||", " " or ",".');
+  // Not trimmed: " " is a valid separator. Empty (an unset `${env()}` in s.yaml) means the default.
+  const kvSeparator = env.SYSLOG_KV_SEPARATOR || '||';
   const maxMessageBytes = r.integer(
     'SYSLOG_MAX_MESSAGE_BYTES',
     protocol === 'udp' ? UDP_MAX_MESSAGE_BYTES : STREAM_MAX_MESSAGE_BYTES,
