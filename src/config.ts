@@ -10,6 +10,7 @@ export type Protocol = 'udp' | 'tcp' | 'tls';
 export type SyslogFormat = 'rfc5424' | 'rfc3164';
 export type Framing = 'octet-counting' | 'newline';
 export type MessageFormat = 'kv' | 'json';
+export type ConnectionMode = 'reuse' | 'per-invocation';
 
 export interface TlsSettings {
   /** PEM bundle of the CA(s) that signed the SIEM's certificate; undefined = Node's public roots. */
@@ -37,6 +38,10 @@ export interface ForwarderConfig {
   /** Largest syslog message (without framing) in bytes; longer ones are cut and marked. */
   maxMessageBytes: number;
   connectTimeoutMs: number;
+  /** `reuse`: one connection per FC instance, opened by the initializer; `per-invocation`: closed gracefully after each. */
+  connectionMode: ConnectionMode;
+  /** A reused connection idle longer than this is replaced (NAT and firewalls drop idle flows silently). */
+  maxIdleMs: number;
   /** LogGroups asked for per PullLogs call (SLS allows 1..1000). */
   pullCount: number;
 }
@@ -186,12 +191,14 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
     protocol === 'udp' ? UDP_MAX_MESSAGE_BYTES : 64 * 1024 * 1024,
   );
   const connectTimeoutMs = r.integer('SYSLOG_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000);
+  const connectionMode = r.oneOf<ConnectionMode>('SYSLOG_CONNECTION', ['reuse', 'per-invocation'], 'reuse');
+  const maxIdleMs = r.integer('SYSLOG_MAX_IDLE_SECONDS', 120, 1, 3600) * 1000;
   const pullCount = r.integer('SLS_PULL_COUNT', 100, 1, 1000);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return {
     host: host!, port, protocol, tls, format, framing, facility, severity, hostname, appName,
-    messageFormat, kvSeparator, maxMessageBytes, connectTimeoutMs, pullCount,
+    messageFormat, kvSeparator, maxMessageBytes, connectTimeoutMs, connectionMode, maxIdleMs, pullCount,
   };
 }
 

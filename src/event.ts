@@ -5,14 +5,24 @@
 import { EventError } from './errors';
 import { decodeCursor } from './sls/cursor';
 
+/**
+ * A range bound. The SLS trigger always sends real cursors; a hand-written console test event may
+ * also say `begin`, `end`, an ISO-8601 time or a relative time such as `-15m`, resolved with GetCursor.
+ */
+export type CursorSpec =
+  | { kind: 'cursor'; cursor: string }
+  | { kind: 'begin' }
+  | { kind: 'end' }
+  | { kind: 'time'; unixSeconds: number; text: string };
+
 export interface TriggerEvent {
   /** Region endpoint with scheme, e.g. `http://cn-hangzhou-intranet.log.aliyuncs.com`. */
   endpoint: string;
   project: string;
   logstore: string;
   shardId: number;
-  beginCursor: string;
-  endCursor: string;
+  begin: CursorSpec;
+  end: CursorSpec;
   jobName: string | undefined;
   taskId: string | undefined;
   cursorTime: number | undefined;
@@ -39,6 +49,27 @@ const SHAPE = `A valid SLS trigger event looks like: ${JSON.stringify(EXAMPLE_EV
 /** Cursors of the sample event in Alibaba's SLS trigger templates: they point at no real data. */
 const TEMPLATE_CURSORS = new Set(['MTUyOTQ4MDIwOTY1NTk3ODQ2Mw==', 'MTUyOTQ4MDIwOTY1NTk3ODQ2NA==']);
 
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Parses a cursor field; undefined if it is none of the accepted forms. */
+export function parseCursorSpec(value: string | number, nowMs: number): CursorSpec | undefined {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) && value >= 0 ? { kind: 'time', unixSeconds: value, text: String(value) } : undefined;
+  }
+  const text = value.trim();
+  const lower = text.toLowerCase();
+  if (lower === 'begin' || lower === 'end') return { kind: lower };
+  const relative = /^-(\d{1,7})([smhd])$/.exec(lower);
+  if (relative) {
+    return { kind: 'time', unixSeconds: Math.floor(nowMs / 1000) - Number(relative[1]) * UNIT_SECONDS[relative[2]!]!, text };
+  }
+  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/i.test(text)) {
+    const ms = Date.parse(text);
+    if (!Number.isNaN(ms)) return { kind: 'time', unixSeconds: Math.floor(ms / 1000), text };
+  }
+  return decodeCursor(text) === undefined ? undefined : { kind: 'cursor', cursor: text };
+}
+
 function describe(value: unknown): string {
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -60,7 +91,7 @@ function toObject(event: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-export function parseTriggerEvent(event: unknown): TriggerEvent {
+export function parseTriggerEvent(event: unknown, nowMs = Date.now()): TriggerEvent {
   const obj = toObject(event);
   const source = obj.source;
   if (typeof source !== 'object' || source === null || Array.isArray(source)) {
@@ -92,34 +123,41 @@ export function parseTriggerEvent(event: unknown): TriggerEvent {
   if (typeof shardId !== 'number' || !Number.isSafeInteger(shardId) || shardId < 0) {
     problems.push(`source.shardId must be a non-negative integer (got ${describe(rawShard)})`);
   }
-  const cursor = (name: 'beginCursor' | 'endCursor'): string => {
-    const value = text(name);
-    if (value && decodeCursor(value) === undefined) {
-      problems.push(`source.${name} ${describe(value)} is not an SLS cursor (base64 of a decimal int64, e.g. "MTczNzY2OTAzNjAxNzIxODQ1NA==")`);
+  const cursor = (name: 'beginCursor' | 'endCursor'): CursorSpec => {
+    const raw = s[name];
+    const spec = typeof raw === 'number' ? parseCursorSpec(raw, nowMs) : typeof raw === 'string' && raw.trim() !== '' ? parseCursorSpec(raw, nowMs) : undefined;
+    if (!spec) {
+      problems.push(
+        `source.${name} ${describe(raw)} is not an SLS cursor (base64 of a decimal int64, e.g. "MTczNzY2OTAzNjAxNzIxODQ1NA=="); ` +
+          'a test event may also use "begin", "end", an ISO-8601 time ("2025-01-23T21:50:00Z") or a relative time ("-15m", "-2h")',
+      );
     }
-    return value;
+    return spec ?? { kind: 'begin' };
   };
-  const beginCursor = cursor('beginCursor');
-  const endCursor = cursor('endCursor');
-  if (problems.length === 0) {
-    const begin = decodeCursor(beginCursor)!;
-    const end = decodeCursor(endCursor)!;
-    if (end < begin) problems.push(`source.endCursor (${end}) is before source.beginCursor (${begin}); the range is [beginCursor, endCursor)`);
+  const begin = cursor('beginCursor');
+  const end = cursor('endCursor');
+  if (problems.length === 0 && begin.kind === 'cursor' && end.kind === 'cursor') {
+    const b = decodeCursor(begin.cursor)!;
+    const e = decodeCursor(end.cursor)!;
+    if (e < b) problems.push(`source.endCursor (${e}) is before source.beginCursor (${b}); the range is [beginCursor, endCursor)`);
+  }
+  if (problems.length === 0 && begin.kind === 'time' && end.kind === 'time' && end.unixSeconds < begin.unixSeconds) {
+    problems.push(`source.endCursor (${end.text}) is before source.beginCursor (${begin.text})`);
   }
   if (problems.length > 0) {
     throw new EventError(`Invalid SLS trigger event: ${problems.join('; ')}. ${SHAPE}`);
   }
-  if (TEMPLATE_CURSORS.has(beginCursor) || (project === 'log-com' && logstore === 'log-en')) {
+  if ((begin.kind === 'cursor' && TEMPLATE_CURSORS.has(begin.cursor)) || (project === 'log-com' && logstore === 'log-en')) {
     throw new EventError(
       `This is the sample event from the SLS trigger template: project "${project}", logstore "${logstore}" and its cursors are placeholders that point at no data. ` +
-        'Put your own project, logstore, shard and endpoint in it and real cursors from SLS GetCursor ' +
-        '(see README, "Testing from the console").',
+        'Put your own endpoint, project, logstore and shard in it, and as cursors either real ones ' +
+        '(`npm run invoke` builds such an event) or "begin"/"end"/"-15m"/an ISO-8601 time (see README, "Testing from the console").',
     );
   }
   const parameter = obj.parameter;
   const cursorTime = obj.cursorTime;
   return {
-    endpoint, project, logstore, shardId: shardId as number, beginCursor, endCursor,
+    endpoint, project, logstore, shardId: shardId as number, begin, end,
     jobName: typeof obj.jobName === 'string' ? obj.jobName : undefined,
     taskId: typeof obj.taskId === 'string' ? obj.taskId : undefined,
     cursorTime: typeof cursorTime === 'number' ? cursorTime : undefined,

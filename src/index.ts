@@ -1,13 +1,15 @@
 /**
- * FC entry point: `index.handler`, invoked by the SLS trigger with one shard's cursor range.
- * Calls back success only when every record of the range has been handed to the SIEM;
- * any failure calls back an error so the trigger retries the range.
+ * FC entry points. `index.handler` is invoked by the SLS trigger with one shard's cursor range and
+ * calls back success only when every record of the range has been handed to the SIEM; any
+ * failure calls back an error so the trigger retries the range. `index.initializer` validates the
+ * settings and opens the SIEM connection once per instance; `index.preStop` closes it.
  */
-import { loadConfig, type ForwarderConfig } from './config';
+import { describeConfig, loadConfig, type ForwarderConfig } from './config';
 import { EventError } from './errors';
 import { parseTriggerEvent } from './event';
 import type { Credentials } from './sls/client';
 import { ShipError, shipRange, type ShipOptions, type ShipSummary } from './ship';
+import { SiemConnection } from './transport/connection';
 
 /** The parts of the FC context this function reads. Never log it: it carries STS credentials. */
 export interface FcContext {
@@ -17,12 +19,20 @@ export interface FcContext {
 
 export type Callback = (err: Error | null, result?: unknown) => void;
 
-let cachedConfig: ForwarderConfig | undefined;
+interface Instance {
+  config: ForwarderConfig;
+  connection: SiemConnection;
+}
+
+let instance: Instance | undefined;
 
 /** Settings are validated once per instance; a bad setting fails every invocation until fixed. */
-function config(): ForwarderConfig {
-  cachedConfig ??= loadConfig(process.env);
-  return cachedConfig;
+function getInstance(): Instance {
+  if (!instance) {
+    const config = loadConfig(process.env);
+    instance = { config, connection: new SiemConnection(config) };
+  }
+  return instance;
 }
 
 function credentialsFrom(context: FcContext | undefined): Credentials {
@@ -36,40 +46,67 @@ function credentialsFrom(context: FcContext | undefined): Credentials {
   return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken };
 }
 
-/** One structured line per invocation; built from the summary only, so no credential can appear. */
+function firstLine(error: Error): string {
+  return `${error.name}: ${error.message.split('\n')[0]}`;
+}
+
+/** One JSON line per invocation, built from the summary's counters only: no credential can appear. */
 function logSummary(requestId: string | undefined, result: 'ok' | 'error', summary: ShipSummary | undefined, error?: Error): void {
   const line: Record<string, unknown> = { event: 'sls-syslog-forwarder.invocation', requestId, result, ...summary };
-  if (error) line.error = `${error.name}: ${error.message.split('\n')[0]}`;
+  if (error) line.error = firstLine(error);
   console.log(JSON.stringify(line));
 }
 
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function settle<T>(work: Promise<T>, callback?: Callback): Promise<T> | undefined {
+  if (!callback) return work;
+  work.then(
+    (value) => callback(null, value),
+    (err: unknown) => callback(toError(err)),
+  );
+  return undefined;
+}
+
 export async function forward(event: unknown, context: FcContext | undefined, options: ShipOptions = {}): Promise<ShipSummary> {
-  let summary: ShipSummary | undefined;
   try {
-    const settings = config();
+    const { config, connection } = getInstance();
     const trigger = parseTriggerEvent(event);
     const credentials = credentialsFrom(context);
-    summary = await shipRange(trigger, settings, credentials, options);
+    const summary = await shipRange(trigger, config, credentials, connection, options);
     logSummary(context?.requestId, 'ok', summary);
     return summary;
   } catch (err) {
-    const error = err instanceof Error ? err : new Error(String(err));
-    logSummary(context?.requestId, 'error', error instanceof ShipError ? error.summary : summary, error);
+    const error = toError(err);
+    logSummary(context?.requestId, 'error', error instanceof ShipError ? error.summary : undefined, error);
     throw error;
   }
 }
 
 export function handler(event: unknown, context: FcContext, callback?: Callback): Promise<ShipSummary> | undefined {
-  const work = forward(event, context);
-  if (!callback) return work;
-  work.then(
-    (summary) => callback(null, summary),
-    (err: Error) => callback(err),
-  );
-  return undefined;
+  return settle(forward(event, context), callback);
 }
 
-/** For tests and tools: forget the cached settings so the next invocation re-reads the environment. */
-export function resetForTests(): void {
-  cachedConfig = undefined;
+async function initialize(): Promise<void> {
+  try {
+    const { config, connection } = getInstance();
+    await connection.connect();
+    console.log(JSON.stringify({ event: 'sls-syslog-forwarder.init', result: 'ok', settings: describeConfig(config) }));
+  } catch (err) {
+    const error = toError(err);
+    console.log(JSON.stringify({ event: 'sls-syslog-forwarder.init', result: 'error', error: firstLine(error) }));
+    throw error;
+  }
+}
+
+/** FC initializer (`index.initializer`): once per instance, before its first invocation. */
+export function initializer(_context: unknown, callback?: Callback): Promise<void> | undefined {
+  return settle(initialize(), callback);
+}
+
+/** FC PreStop hook (`index.preStop`): close the SIEM connection gracefully before the instance goes. */
+export function preStop(_context: unknown, callback?: Callback): Promise<void> | undefined {
+  return settle(instance ? instance.connection.close() : Promise.resolve(), callback);
 }

@@ -5,12 +5,11 @@
  */
 import type { ForwarderConfig } from './config';
 import { decodeLogGroupList } from './decode/log-group';
-import type { TriggerEvent } from './event';
+import type { CursorSpec, TriggerEvent } from './event';
 import { MessageFormatter } from './format/message';
-import { SlsClient, type Credentials, type PullResult } from './sls/client';
+import { SlsClient, type Credentials, type PullResult, type SlsClientOptions } from './sls/client';
 import { decodeCursor } from './sls/cursor';
-import { openTransport } from './transport/open';
-import type { SyslogTransport } from './transport/transport';
+import type { Lease, SiemConnection } from './transport/connection';
 
 export interface ShipSummary {
   project: string;
@@ -29,12 +28,14 @@ export interface ShipSummary {
   truncated: number;
   pulls: number;
   slsRetries: number;
+  /** `new`, `reused` (kept from an earlier invocation of this instance) or `none` (empty range). */
+  connection: 'new' | 'reused' | 'none';
   durationMs: number;
 }
 
 export interface ShipOptions {
   /** Overrides the SLS client's settings (tests use it for compression and retry timing). */
-  slsClient?: Partial<Pick<ConstructorParameters<typeof SlsClient>[0], 'compression' | 'retry' | 'timeoutMs'>>;
+  slsClient?: Partial<Pick<SlsClientOptions, 'compression' | 'retry' | 'timeoutMs'>>;
 }
 
 export class ShipError extends Error {
@@ -55,20 +56,29 @@ function reachedEnd(next: string, current: string, end: string, groupCount: numb
   return n !== undefined && e !== undefined && n >= e;
 }
 
+function describeSpec(spec: CursorSpec): string {
+  return spec.kind === 'cursor' ? spec.cursor : spec.kind === 'time' ? spec.text : spec.kind;
+}
+
+/** Turns `begin`/`end`/time bounds of a hand-written test event into real cursors. */
+function resolveCursor(client: SlsClient, event: TriggerEvent, spec: CursorSpec): Promise<string> | string {
+  if (spec.kind === 'cursor') return spec.cursor;
+  return client.getCursor(event.logstore, event.shardId, spec.kind === 'time' ? spec.unixSeconds : spec.kind);
+}
+
 export async function shipRange(
   event: TriggerEvent,
   config: ForwarderConfig,
   credentials: Credentials,
+  connection: SiemConnection,
   options: ShipOptions = {},
 ): Promise<ShipSummary> {
   const started = Date.now();
   const summary: ShipSummary = {
     project: event.project, logstore: event.logstore, shard: event.shardId,
-    beginCursor: event.beginCursor, endCursor: event.endCursor, reachedCursor: event.beginCursor,
-    groups: 0, records: 0, rawBytes: 0, sentBytes: 0, truncated: 0, pulls: 0, slsRetries: 0, durationMs: 0,
+    beginCursor: describeSpec(event.begin), endCursor: describeSpec(event.end), reachedCursor: describeSpec(event.begin),
+    groups: 0, records: 0, rawBytes: 0, sentBytes: 0, truncated: 0, pulls: 0, slsRetries: 0, connection: 'none', durationMs: 0,
   };
-  if (event.beginCursor === event.endCursor) return summary;
-
   const client = new SlsClient({
     endpoint: event.endpoint,
     project: event.project,
@@ -76,27 +86,32 @@ export async function shipRange(
     ...options.slsClient,
     onRetry: () => summary.slsRetries++,
   });
-  const formatter = new MessageFormatter(config, { project: event.project, logstore: event.logstore });
-  const pull = (cursor: string): Promise<PullResult> => {
-    summary.pulls++;
-    return client.pullLogs(event.logstore, event.shardId, cursor, event.endCursor, config.pullCount);
-  };
-
-  let transport: SyslogTransport | undefined;
+  let lease: Lease | undefined;
   try {
-    // Connect to the SIEM while the first batch is being pulled.
-    const connecting = openTransport(config);
-    let pending = pull(event.beginCursor);
-    pending.catch(() => {}); // handled when awaited; avoids an unhandled rejection if connect fails first
-    transport = await connecting;
-    let cursor = event.beginCursor;
+    const [begin, end] = await Promise.all([resolveCursor(client, event, event.begin), resolveCursor(client, event, event.end)]);
+    Object.assign(summary, { beginCursor: begin, endCursor: end, reachedCursor: begin });
+    if (begin === end) {
+      summary.durationMs = Date.now() - started;
+      return summary;
+    }
+    const formatter = new MessageFormatter(config, { project: event.project, logstore: event.logstore });
+    const pull = (cursor: string): Promise<PullResult> => {
+      summary.pulls++;
+      const p = client.pullLogs(event.logstore, event.shardId, cursor, end, config.pullCount);
+      p.catch(() => {}); // awaited below; this only stops an early rejection from being "unhandled"
+      return p;
+    };
+
+    // Lease the SIEM connection while the first batch is being pulled.
+    let pending = pull(begin);
+    lease = await connection.lease();
+    summary.connection = lease.reused ? 'reused' : 'new';
+    const { transport } = lease;
+    let cursor = begin;
     for (;;) {
       const batch = await pending;
-      const done = reachedEnd(batch.nextCursor, cursor, event.endCursor, batch.groupCount);
-      if (!done) {
-        pending = pull(batch.nextCursor);
-        pending.catch(() => {});
-      }
+      const done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
+      if (!done) pending = pull(batch.nextCursor);
       for (const group of decodeLogGroupList(batch.body)) {
         for (const log of group.logs) {
           const { bytes, truncated } = formatter.format(group, log);
@@ -111,15 +126,14 @@ export async function shipRange(
       summary.rawBytes += batch.body.length;
       await transport.flush();
       cursor = batch.nextCursor;
-      summary.reachedCursor = done ? event.endCursor : cursor;
+      summary.reachedCursor = done ? end : cursor;
       if (done) break;
     }
-    await transport.close();
-    transport = undefined;
+    await lease.complete();
     summary.durationMs = Date.now() - started;
     return summary;
   } catch (err) {
-    transport?.destroy();
+    lease?.abandon();
     summary.durationMs = Date.now() - started;
     throw new ShipError(err as Error, summary);
   } finally {

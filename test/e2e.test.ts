@@ -152,9 +152,11 @@ describe('ranges and failures', () => {
     const pullsBefore = emulator.requests.length;
     const closed = await freePort('tcp');
     const cursor = emulator.cursor(PROJECT, LOGSTORE, 1, 'end');
-    const out = await invokeFunction(env({ SYSLOG_PORT: String(closed) }), event(1, cursor, cursor));
+    // per-invocation: no connection opened by the initializer, so a dead SIEM would show.
+    const out = await invokeFunction(env({ SYSLOG_PORT: String(closed), SYSLOG_CONNECTION: 'per-invocation' }), event(1, cursor, cursor));
     assert.equal(out.error, null, out.error?.message);
     assert.equal(out.result!.records, 0);
+    assert.equal(out.result!.connection, 'none');
     assert.equal(emulator.requests.length, pullsBefore);
   });
 

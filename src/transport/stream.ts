@@ -41,6 +41,10 @@ export class StreamTransport implements SyslogTransport {
     });
   }
 
+  get alive(): boolean {
+    return !this.failure && !this.closing && !this.socket.destroyed;
+  }
+
   static connect(options: StreamOptions): Promise<StreamTransport> {
     const target = `${options.tls ? 'tls' : 'tcp'}://${options.host}:${options.port}`;
     return new Promise((resolve, reject) => {

@@ -13,6 +13,8 @@ export interface SyslogTransport {
   close(): Promise<void>;
   /** Drops the connection at once (after a failure). */
   destroy(): void;
+  /** False once the connection failed or the peer closed it. */
+  readonly alive: boolean;
   /** `tcp://host:port` etc., for messages. */
   readonly target: string;
 }

@@ -16,6 +16,7 @@ export class UdpTransport implements SyslogTransport {
   private inFlight = 0;
   private failure: SyslogError | undefined;
   private waiters: Array<() => void> = [];
+  private closed = false;
 
   private constructor(private readonly socket: dgram.Socket, host: string, port: number) {
     this.target = `udp://${host}:${port}`;
@@ -23,6 +24,10 @@ export class UdpTransport implements SyslogTransport {
       this.failure ??= syslogErrorFrom(err, this.target, 'send');
       this.wake();
     });
+  }
+
+  get alive(): boolean {
+    return !this.failure && !this.closed;
   }
 
   static connect(host: string, port: number): Promise<UdpTransport> {
@@ -57,10 +62,12 @@ export class UdpTransport implements SyslogTransport {
 
   async close(): Promise<void> {
     await this.flush();
+    this.closed = true;
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
   destroy(): void {
+    this.closed = true;
     try {
       this.socket.close();
     } catch {

@@ -1,14 +1,17 @@
 /**
- * Invokes the built function (dist/index.js) the way FC does: a fresh Node process with the
- * function's environment variables, `handler(eventBuffer, context, callback)`, credentials in
- * `context.credentials`. Returns the callback's outcome and everything the function printed.
+ * Runs the built function (dist/index.js) the way FC does: a fresh Node process per instance
+ * with the function's environment variables; the initializer once, then
+ * `handler(eventBuffer, context, callback)` per invocation with STS credentials in
+ * `context.credentials`, then PreStop. Captures each callback's outcome and everything printed.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 export interface Invocation {
   error: { name: string; message: string } | null;
   result: Record<string, unknown> | null;
+  /** What the function printed during this invocation (its log). */
   stdout: string;
   stderr: string;
 }
@@ -19,55 +22,106 @@ export const TEST_CREDENTIALS = {
   securityToken: 'CAIS-token-Zm9vYmFyYmF6cXV4LXNlY3JldC10b2tlbg',
 };
 
+// The instance: reads one command per stdin line, answers with one "@@" line per command.
 const RUNNER = `
-const { handler } = require(process.env.FWD_BUNDLE);
-let input = '';
-process.stdin.on('data', (c) => (input += c));
-process.stdin.on('end', () => {
-  const { event, context } = JSON.parse(input);
-  handler(Buffer.from(event, 'utf8'), context, (err, result) => {
-    const out = err ? { error: { name: err.name, message: err.message }, result: null } : { error: null, result };
-    process.stdout.write('\\n@@RESULT@@' + JSON.stringify(out) + '\\n');
-    // FC keeps the instance; here a lingering handle would only make the test slow.
-    setTimeout(() => process.exit(0), 2000).unref();
-  });
+const fn = require(process.env.FWD_BUNDLE);
+const rl = require('readline').createInterface({ input: process.stdin });
+const reply = (err, result) => process.stdout.write('\\n@@' + JSON.stringify(err
+  ? { error: { name: err.name, message: err.message }, result: null }
+  : { error: null, result: result === undefined ? null : result }) + '\\n');
+rl.on('line', (line) => {
+  const cmd = JSON.parse(line);
+  if (cmd.op === 'init') fn.initializer(cmd.context, reply);
+  else if (cmd.op === 'invoke') fn.handler(Buffer.from(cmd.event, 'utf8'), cmd.context, reply);
+  else if (cmd.op === 'stop') fn.preStop(cmd.context, (err) => { reply(err); setImmediate(() => process.exit(0)); });
 });
 `;
 
-export function invokeFunction(
-  env: Record<string, string>,
-  event: unknown,
-  options: { credentials?: object | null; bundle?: string; timeoutMs?: number } = {},
-): Promise<Invocation> {
-  const context = {
+export function fcContext(credentials: object | null = TEST_CREDENTIALS) {
+  return {
     requestId: 'req-' + Math.random().toString(16).slice(2),
-    credentials: options.credentials === undefined ? TEST_CREDENTIALS : options.credentials,
-    function: { name: 'forwarder', handler: 'index.handler', memory: 256, timeout: 60 },
+    credentials,
+    function: { name: 'forwarder', handler: 'index.handler', memory: 256, timeout: 60, initializer: 'index.initializer' },
     service: { name: 'sls-syslog' },
     region: 'cn-hangzhou',
   };
-  const bundle = options.bundle ?? join(__dirname, '../../dist/index.js');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', RUNNER], {
-      env: { PATH: process.env.PATH ?? '', ...env, FWD_BUNDLE: bundle },
+}
+
+export class FcInstance {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly replies: Array<(line: string) => void> = [];
+  private stdout = '';
+  private stderr = '';
+  private exited: Promise<number | null>;
+
+  constructor(env: Record<string, string>, options: { bundle?: string; cwd?: string } = {}) {
+    this.child = spawn(process.execPath, ['-e', RUNNER], {
+      env: { PATH: process.env.PATH ?? '', ...env, FWD_BUNDLE: options.bundle ?? join(__dirname, '../../dist/index.js') },
+      cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const marker = stdout.lastIndexOf('\n@@RESULT@@');
-      if (marker < 0) {
-        reject(new Error(`the function never called back (exit ${code ?? signal}): ${stderr || stdout}`));
-        return;
-      }
-      const out = JSON.parse(stdout.slice(marker + 11)) as Pick<Invocation, 'error' | 'result'>;
-      resolve({ ...out, stdout: stdout.slice(0, marker), stderr });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      if (line.startsWith('@@')) this.replies.shift()?.(line.slice(2));
+      else if (line !== '') this.stdout += line + '\n';
     });
-    child.stdin.end(JSON.stringify({ event: typeof event === 'string' ? event : JSON.stringify(event), context }));
-  });
+    this.child.stderr.on('data', (c: Buffer) => (this.stderr += c.toString()));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  init(credentials: object | null = TEST_CREDENTIALS): Promise<Invocation> {
+    return this.command({ op: 'init', context: fcContext(credentials) });
+  }
+
+  invoke(event: unknown, credentials: object | null = TEST_CREDENTIALS): Promise<Invocation> {
+    return this.command({ op: 'invoke', event: typeof event === 'string' ? event : JSON.stringify(event), context: fcContext(credentials) });
+  }
+
+  async stop(): Promise<Invocation> {
+    const out = await this.command({ op: 'stop', context: fcContext(null) });
+    await this.exited;
+    return out;
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  private command(cmd: object, timeoutMs = 60_000): Promise<Invocation> {
+    const beforeOut = this.stdout.length;
+    const beforeErr = this.stderr.length;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to ${JSON.stringify(cmd).slice(0, 60)} within ${timeoutMs} ms: ${this.stderr}`)), timeoutMs);
+      this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`the function process exited (${code}): ${this.stderr}`));
+      });
+      this.replies.push((line) => {
+        clearTimeout(timer);
+        const out = JSON.parse(line) as Pick<Invocation, 'error' | 'result'>;
+        resolve({ ...out, stdout: this.stdout.slice(beforeOut), stderr: this.stderr.slice(beforeErr) });
+      });
+      this.child.stdin.write(JSON.stringify(cmd) + '\n');
+    });
+  }
+}
+
+/**
+ * One FC instance, one invocation: initializer, handler, PreStop. As on FC, an initializer
+ * failure fails the invocation with the initializer's error.
+ */
+export async function invokeFunction(
+  env: Record<string, string>,
+  event: unknown,
+  options: { credentials?: object | null; bundle?: string; cwd?: string } = {},
+): Promise<Invocation> {
+  const instance = new FcInstance(env, options);
+  try {
+    const init = await instance.init();
+    const out = init.error ? init : await instance.invoke(event, options.credentials === undefined ? TEST_CREDENTIALS : options.credentials);
+    const stop = await instance.stop();
+    return { ...out, stdout: init.stdout + out.stdout + stop.stdout, stderr: init.stderr + out.stderr + stop.stderr };
+  } catch (err) {
+    instance.kill();
+    throw err;
+  }
 }

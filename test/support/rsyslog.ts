@@ -75,8 +75,20 @@ export class Rsyslog {
 
   async start(): Promise<this> {
     this.ports = { tcp: await freePort('tcp'), udp: await freePort('udp'), tls: this.options.tls ? await freePort('tcp') : 0 };
+    writeFileSync(join(this.dir, 'rsyslog.conf'), this.config());
+    await this.launch();
+    return this;
+  }
+
+  /** Stops rsyslogd (by pid) and starts it again on the same ports, keeping what it received. */
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.launch();
+  }
+
+  private async launch(): Promise<void> {
     const conf = join(this.dir, 'rsyslog.conf');
-    writeFileSync(conf, this.config());
+    this.stderr = '';
     this.child = spawn('rsyslogd', ['-n', '-f', conf, '-i', join(this.dir, 'rsyslogd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
     const exited = new Promise<never>((_, reject) =>
@@ -88,17 +100,17 @@ export class Rsyslog {
       if (this.ports.tls) await waitUntil(() => canConnect(this.ports.tls), 10_000, 'rsyslog TLS input');
       // UDP has no handshake: send probes until one is written out.
       const probe = dgram.createSocket('udp4');
+      const nonce = Math.random().toString(36).slice(2);
       try {
         await waitUntil(() => {
-          probe.send(`<14>1 2025-01-01T00:00:00Z probe ${PROBE_APP} - - - ready`, this.ports.udp, '127.0.0.1');
-          return this.readRaw('udp').some((r) => r.app === PROBE_APP);
+          probe.send(`<14>1 2025-01-01T00:00:00Z probe ${PROBE_APP} - - - ready ${nonce}`, this.ports.udp, '127.0.0.1');
+          return this.readRaw('udp').some((r) => r.app === PROBE_APP && r.msg.endsWith(nonce));
         }, 10_000, 'rsyslog UDP input');
       } finally {
         probe.close();
       }
     };
     await Promise.race([ready(), exited]);
-    return this;
   }
 
   /** Everything parsed on one input so far, probes excluded. */
@@ -130,6 +142,11 @@ export class Rsyslog {
   }
 
   async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async kill(): Promise<void> {
     const child = this.child;
     this.child = undefined;
     if (child && child.exitCode === null) {
@@ -139,7 +156,6 @@ export class Rsyslog {
       await gone;
       clearTimeout(timer);
     }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 
   private readRaw(input: Input): Received[] {
