@@ -1,6 +1,10 @@
 // Bundles the function into dist/index.js (CommonJS, node20) for FC's `index.handler`.
+// Runtime dependencies listed in layer/package.json ship in the FC layer, so they stay external.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+
+const layer = JSON.parse(readFileSync('layer/package.json', 'utf8'));
+const external = Object.keys(layer.dependencies ?? {});
 
 rmSync('dist', { recursive: true, force: true });
 const result = await build({
@@ -12,8 +16,9 @@ const result = await build({
   target: 'node20',
   sourcemap: 'linked',
   legalComments: 'none',
+  external,
   metafile: true,
   logLevel: 'warning',
 });
 const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
-console.log(`built dist/index.js (${(bytes / 1024).toFixed(1)} KiB)`);
+console.log(`built dist/index.js (${(bytes / 1024).toFixed(1)} KiB${external.length ? `; external, from the layer: ${external.join(', ')}` : ''})`);

@@ -113,6 +113,10 @@ export class SlsEmulator {
     this.server = undefined;
   }
 
+  addKey(accessKeyId: string, key: AccessKey): void {
+    this.keys.set(accessKeyId, key);
+  }
+
   createLogstore(project: string, logstore: string, shardCount: number): void {
     const stores = this.projects.get(project) ?? new Map<string, Shard[]>();
     this.projects.set(project, stores);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The tests and the demo run a real rsyslog (with TLS) on 127.0.0.1. Install it when missing.
+# The tests and the demo run a real rsyslog (with TLS) on 127.0.0.1, make certificates with
+# openssl and check zips with unzip. Installs whatever is missing.
 set -euo pipefail
-pkgs=(rsyslog rsyslog-openssl rsyslog-gnutls openssl)
+pkgs=(rsyslog rsyslog-openssl rsyslog-gnutls openssl unzip)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0
@@ -9,7 +10,7 @@ if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sud
   echo "Missing Debian packages: ${missing[*]}. Install them as root: apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
-echo "Installing ${missing[*]} (needed for the local syslog receiver)..." >&2
+echo "Installing ${missing[*]} (needed by the tests and the demo)..." >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
   { $sudo apt-get update -qq && $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }

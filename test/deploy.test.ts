@@ -1,0 +1,246 @@
+/**
+ * The deploy path without the cloud: s.yaml against the project's schema, reproducible code and
+ * layer zips, the handler run from those zips unpacked like the FC runtime lays them out, and the
+ * scripts that use @alicloud/fc2 against a local FC API that checks their requests.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { checkSYaml, parseDotenv } from '../scripts/lib/s-yaml';
+import { packageArtifacts } from '../scripts/package';
+import { SlsEmulator } from './sls-emulator/server';
+import { makeTestPki, type TestPki } from './support/certs';
+import { FcApiMock } from './support/fc-api-mock';
+import { FcInstance, invokeFunction, TEST_CREDENTIALS } from './support/fc-invoke';
+import { encodeLogGroup } from './support/log-group-writer';
+import { Rsyslog } from './support/rsyslog';
+
+const root = join(__dirname, '..');
+const read = (f: string) => readFileSync(join(root, f), 'utf8');
+
+describe('s.yaml', () => {
+  const sYaml = read('s.yaml');
+  const env = parseDotenv(read('.env.example'));
+  const configSource = read('src/config.ts');
+  const check = (text: string, e = env) => checkSYaml(text, e, '123456789012', configSource).problems;
+
+  test('is valid against the project schema with the values of .env.example', () => {
+    assert.deepEqual(check(sYaml), []);
+    const rendered = checkSYaml(sYaml, env, '123456789012', configSource).rendered as { services: { forwarder: { props: { function: Record<string, unknown>; triggers: Array<Record<string, unknown>> } } } };
+    const fn = rendered.services.forwarder.props.function;
+    assert.equal(fn.handler, 'index.handler');
+    assert.equal(fn.initializer, 'index.initializer');
+    assert.equal(rendered.services.forwarder.props.triggers[0]!.sourceArn, 'acs:log:cn-hangzhou:123456789012:project/my-project');
+  });
+
+  test('catches the mistakes the FC API would reject at deploy time', () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['runtime: nodejs20', 'runtime: nodejs22', /runtime: must be equal to one of the allowed values/],
+      ['memorySize: 256', 'memorySize: 100', /memorySize: must be >= 128/],
+      ['maxRetryTime: 10', 'maxRetryTime: "10"', /maxRetryTime: must be integer/],
+      ['triggerInterval: 60', 'triggerInterval: 1', /triggerInterval: must be >= 3/],
+      ['              logstore: ${env(SLS_LOGSTORE)}\n', '              logstre: ${env(SLS_LOGSTORE)}\n', /sourceConfig: must have required property 'logstore'/],
+      ['          SLS_PULL_COUNT: ${env(SLS_PULL_COUNT)}\n', '', /lacks SLS_PULL_COUNT, which the function reads/],
+      ['codeUri: ./dist', 'codeUri: ./src', /codeUri: must be equal to constant/],
+      ['SYSLOG_HOST: ${env(SYSLOG_HOST)}', 'SYSLOG_HOST: ${env(SIEM_HOST)}', /\$\{env\(SIEM_HOST\)\} is used in s.yaml but not defined/],
+    ];
+    for (const [from, to, expected] of cases) {
+      assert.ok(sYaml.includes(from), `fixture text ${from}`);
+      const problems = check(sYaml.replace(from, to));
+      assert.ok(problems.some((p) => expected.test(p)), `${to}: ${problems.join(' | ')}`);
+    }
+    assert.ok(check(sYaml, { ...env, FUNCTION_ROLE_ARN: 'my-role' }).some((p) => /role: must match pattern/.test(p)));
+  });
+
+  test('npm run check-deploy reports success and failure with an exit code', () => {
+    const ok = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/check-s-yaml.ts', '--env', '.env.example'], { cwd: root }).toString();
+    assert.match(ok, /s.yaml is valid/);
+    const dir = mkdtempSync(join(tmpdir(), 'sls-fwd-env-'));
+    writeFileSync(join(dir, '.env'), read('.env.example').replace(/^REGION=.*$/m, 'REGION=Hangzhou'));
+    assert.throws(
+      () => execFileSync(process.execPath, ['--import', 'tsx', 'scripts/check-s-yaml.ts', '--env', join(dir, '.env')], { cwd: root, stdio: 'pipe' }),
+      (err: Error & { stderr: Buffer }) => /region: must match pattern/.test(err.stderr.toString()),
+    );
+  });
+});
+
+describe('artifacts', () => {
+  let pki: TestPki;
+  let rsyslog: Rsyslog;
+  let emulator: SlsEmulator;
+  let certs: string;
+  const PROJECT = 'proj';
+  const LOGSTORE = 'store';
+
+  before(async () => {
+    pki = makeTestPki();
+    certs = mkdtempSync(join(tmpdir(), 'sls-fwd-certs-'));
+    copyFileSync(pki.caFile, join(certs, 'siem-ca.pem'));
+    rsyslog = await new Rsyslog({ tls: pki }).start();
+    emulator = new SlsEmulator({ keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } } });
+    await emulator.start();
+    emulator.createLogstore(PROJECT, LOGSTORE, 1);
+    for (let g = 0; g < 4; g++) {
+      emulator.appendGroup(PROJECT, LOGSTORE, 0, encodeLogGroup({ source: '10.1.1.1', logs: Array.from({ length: 25 }, (_, i) => ({ time: 1737669036, contents: [['id', `${g}-${i}`], ['msg', 'multi\nline']] as Array<[string, string]> })) }));
+    }
+  });
+  after(async () => {
+    await rsyslog?.stop();
+    await emulator?.stop();
+  });
+
+  const event = () => ({
+    parameter: {},
+    source: {
+      endpoint: emulator.endpoint, projectName: PROJECT, logstoreName: LOGSTORE, shardId: 0,
+      beginCursor: emulator.cursor(PROJECT, LOGSTORE, 0, 'begin'), endCursor: emulator.cursor(PROJECT, LOGSTORE, 0, 'end'),
+    },
+  });
+
+  test('the code and layer zips are reproducible, valid, and the layer carries the CA and nothing secret', () => {
+    const a = packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs);
+    const b = packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs);
+    const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+    assert.equal(sha(a.codeZip), sha(b.codeZip));
+    assert.equal(sha(a.layerZip), sha(b.layerZip));
+    for (const zip of [a.codeZip, a.layerZip]) execFileSync('unzip', ['-tq', zip]);
+    const listing = (zip: string) => execFileSync('unzip', ['-Z1', zip]).toString().trim().split('\n');
+    assert.deepEqual(listing(a.codeZip), ['index.js', 'index.js.map']);
+    assert.deepEqual(listing(a.layerZip), ['certs/', 'certs/siem-ca.pem', 'nodejs/', 'nodejs/node_modules/', 'nodejs/package.json']);
+    writeFileSync(join(certs, 'oops.pem'), readFileSync(pki.keyFile));
+    assert.throws(() => packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs), /private key/);
+    execFileSync('rm', [join(certs, 'oops.pem')]);
+  });
+
+  test('the handler runs from the unpacked zips laid out like FC (code dir + /opt layer, no project node_modules)', async () => {
+    const { codeZip, layerZip } = packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs);
+    const fcRoot = mkdtempSync(join(tmpdir(), 'sls-fwd-fcroot-'));
+    const code = join(fcRoot, 'code');
+    const opt = join(fcRoot, 'opt');
+    mkdirSync(code);
+    mkdirSync(opt);
+    execFileSync('unzip', ['-q', codeZip, '-d', code]);
+    execFileSync('unzip', ['-q', layerZip, '-d', opt]);
+    // Nothing of the project is reachable from there.
+    assert.throws(() => execFileSync(process.execPath, ['-e', "require.resolve('protobufjs')"], { cwd: code, stdio: 'pipe', env: { PATH: process.env.PATH ?? '' } }));
+
+    rsyslog.clear();
+    const out = await invokeFunction(
+      {
+        // FC's Node.js runtimes resolve layer modules from /opt/nodejs/node_modules.
+        NODE_PATH: join(opt, 'nodejs/node_modules'),
+        SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tls), SYSLOG_PROTOCOL: 'tls',
+        SYSLOG_TLS_CA_FILE: join(opt, 'certs/siem-ca.pem'),
+      },
+      event(),
+      { bundle: join(code, 'index.js'), cwd: code },
+    );
+    assert.equal(out.error, null, out.error?.message);
+    assert.equal(out.result!.records, 100);
+    await rsyslog.waitForCount('tls', 100);
+    assert.equal((await rsyslog.settle('tls')).length, 100);
+  });
+
+  test('scripts/invoke asks SLS for real cursors, calls FC InvokeFunction through @alicloud/fc2 and shows the log tail', async () => {
+    const accountId = '1234567890123456';
+    const cloudCreds = { accessKeyId: 'STS.invoker-key', accessKeySecret: 'invoker-secret-Qw3rTy', securityToken: 'invoker-token-Zx9' };
+    emulator.addKey(cloudCreds.accessKeyId, { secret: cloudCreds.accessKeySecret, securityToken: cloudCreds.securityToken });
+    const seen: Array<Record<string, unknown>> = [];
+    // The FC stand-in runs the real function on the event it receives: script -> FC API -> function -> SLS -> rsyslog.
+    const fcApi = new FcApiMock({
+      accountId, ...cloudCreds,
+      onInvoke: async (service, fn, body, headers) => {
+        assert.equal(service, 'sls-syslog');
+        assert.equal(fn, 'forwarder');
+        assert.equal(headers['x-fc-log-type'], 'Tail');
+        assert.equal(headers['x-fc-invocation-type'], 'Sync');
+        seen.push(JSON.parse(body.toString()) as Record<string, unknown>);
+        const instance = new FcInstance({ SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tcp) });
+        await instance.init();
+        const out = await instance.invoke(body.toString());
+        await instance.stop();
+        return {
+          headers: { 'x-fc-log-result': Buffer.from(out.stdout).toString('base64'), ...(out.error ? { 'x-fc-error-type': 'UnhandledInvocationError' } : {}) },
+          body: JSON.stringify(out.error ?? out.result),
+        };
+      },
+    });
+    await fcApi.start();
+    try {
+      rsyslog.clear();
+      const args = [
+        '--import', 'tsx', 'scripts/invoke.ts', '--region', 'cn-hangzhou', '--project', PROJECT, '--logstore', LOGSTORE,
+        '--service', 'sls-syslog', '--function', 'forwarder', '--account-id', accountId, '--shard', '0', '--minutes', '30',
+        '--sls-endpoint', emulator.endpoint, '--event-endpoint', emulator.endpoint, '--fc-endpoint', fcApi.endpoint,
+      ];
+      const env = {
+        PATH: process.env.PATH ?? '', ALIBABA_CLOUD_ACCESS_KEY_ID: cloudCreds.accessKeyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: cloudCreds.accessKeySecret, ALIBABA_CLOUD_SECURITY_TOKEN: cloudCreds.securityToken,
+      };
+      const { code, stdout, stderr } = await runScript(args, env);
+      assert.equal(code, 0, stderr);
+      assert.equal(seen.length, 1);
+      const source = seen[0]!.source as Record<string, unknown>;
+      // Groups were received "now": 30 minutes back starts at the first one.
+      assert.equal(source.beginCursor, emulator.cursor(PROJECT, LOGSTORE, 0, 'begin'));
+      assert.equal(source.endCursor, emulator.cursor(PROJECT, LOGSTORE, 0, 'end'));
+      assert.match(stdout, /Function log \(tail\):\n.*"event":"sls-syslog-forwarder.invocation".*"records":100/s);
+      assert.match(stdout, /"records": 100/);
+      await rsyslog.waitForCount('tcp', 100);
+      for (const secret of [cloudCreds.accessKeySecret, cloudCreds.securityToken, TEST_CREDENTIALS.accessKeySecret]) {
+        assert.ok(!(stdout + stderr).includes(secret), 'no credential printed');
+      }
+      const gets = emulator.requests.filter((r) => r.api === 'GetCursor' && r.headers['x-acs-security-token'] === cloudCreds.securityToken);
+      assert.equal(gets.length, 2);
+
+      const bad = await runScript(args, { ...env, ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'wrong' });
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /SignatureNotMatch/);
+    } finally {
+      await fcApi.stop();
+    }
+  });
+
+  test('scripts/publish-layer uploads build/layer.zip through @alicloud/fc2 and prints the ARN', async () => {
+    const accountId = '1234567890123456';
+    const creds = { accessKeyId: 'LTAI-publisher', accessKeySecret: 'publisher-secret' };
+    const { layerZip } = packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs);
+    let uploaded: Buffer | undefined;
+    const fcApi = new FcApiMock({
+      accountId, ...creds,
+      onPublishLayer: async (name, body) => {
+        assert.equal(name, 'sls-syslog-forwarder');
+        assert.deepEqual(body.compatibleRuntime, ['nodejs20', 'nodejs18']);
+        uploaded = Buffer.from((body.code as { zipFile: string }).zipFile, 'base64');
+        return { body: JSON.stringify({ version: 7, arnV2: `acs:fc:cn-hangzhou:${accountId}:layers/${name}/versions/7` }) };
+      },
+    });
+    await fcApi.start();
+    try {
+      const { code, stdout, stderr } = await runScript(
+        ['--import', 'tsx', 'scripts/publish-layer.ts', '--region', 'cn-hangzhou', '--account-id', accountId, '--zip', layerZip, '--fc-endpoint', fcApi.endpoint],
+        { PATH: process.env.PATH ?? '', ALIBABA_CLOUD_ACCESS_KEY_ID: creds.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.accessKeySecret },
+      );
+      assert.equal(code, 0, stderr);
+      assert.ok(uploaded?.equals(readFileSync(layerZip)), 'the exact zip was uploaded');
+      assert.match(stdout, /LAYER_ARN=acs:fc:cn-hangzhou:1234567890123456:layers\/sls-syslog-forwarder\/versions\/7/);
+    } finally {
+      await fcApi.stop();
+    }
+  });
+});
+
+function runScript(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
