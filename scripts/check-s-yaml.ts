@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkSYaml, parseDotenv } from './lib/s-yaml';
+import { checkSYaml, configSources, parseDotenv } from './lib/s-yaml';
 
 const root = resolve(__dirname, '..');
 const { values } = parseArgs({ options: { env: { type: 'string' }, 'account-id': { type: 'string', default: '123456789012' } } });
@@ -14,7 +14,7 @@ const { problems } = checkSYaml(
   readFileSync(join(root, 's.yaml'), 'utf8'),
   parseDotenv(readFileSync(envFile, 'utf8')),
   values['account-id']!,
-  readFileSync(join(root, 'src/config.ts'), 'utf8'),
+  configSources(root),
 );
 if (problems.length > 0) {
   console.error(`s.yaml has ${problems.length} problem(s) with ${envFile}:\n- ${problems.join('\n- ')}`);

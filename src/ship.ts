@@ -112,9 +112,15 @@ export async function shipRange(
       const batch = await pending;
       const done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
       if (!done) pending = pull(batch.nextCursor);
-      for (const group of decodeLogGroupList(batch.body)) {
-        for (const log of group.logs) {
-          const { bytes, truncated } = formatter.format(group, log);
+      // A group's position (its cursor as a number) is stable across retries: the base of record ids.
+      const firstPosition = config.recordId ? decodeCursor(cursor) : undefined;
+      const groups = decodeLogGroupList(batch.body);
+      for (let g = 0; g < groups.length; g++) {
+        const group = groups[g]!;
+        const idPrefix = firstPosition === undefined ? undefined : `${event.logstore}:${event.shardId}:${firstPosition + BigInt(g)}:`;
+        for (let i = 0; i < group.logs.length; i++) {
+          const log = group.logs[i]!;
+          const { bytes, truncated } = formatter.format(group, log, idPrefix === undefined ? undefined : idPrefix + i);
           const wait = transport.send(bytes);
           if (wait) await wait;
           summary.records++;

@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkSYaml, parseDotenv } from '../scripts/lib/s-yaml';
+import { checkSYaml, configSources, parseDotenv } from '../scripts/lib/s-yaml';
 import { packageArtifacts } from '../scripts/package';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
@@ -25,7 +25,7 @@ const read = (f: string) => readFileSync(join(root, f), 'utf8');
 describe('s.yaml', () => {
   const sYaml = read('s.yaml');
   const env = parseDotenv(read('.env.example'));
-  const configSource = read('src/config.ts');
+  const configSource = configSources(root);
   const check = (text: string, e = env) => checkSYaml(text, e, '123456789012', configSource).problems;
 
   test('is valid against the project schema with the values of .env.example', () => {

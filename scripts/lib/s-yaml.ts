@@ -4,7 +4,7 @@
  * cross-check that every setting the function reads is passed through and every variable is defined.
  */
 import Ajv from 'ajv';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 
@@ -22,9 +22,15 @@ export function parseDotenv(text: string): Record<string, string> {
   return out;
 }
 
-/** The environment variable names the function reads (from src/config.ts, the single reader). */
+/** The source of src/config/, the only place the function reads environment variables. */
+export function configSources(root: string): string {
+  const dir = join(root, 'src/config');
+  return readdirSync(dir).filter((f) => f.endsWith('.ts')).sort().map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+}
+
+/** The environment variable names the function reads. */
 export function settingsReadByFunction(configSource: string): string[] {
-  return [...new Set([...configSource.matchAll(/'((?:SYSLOG|SLS)_[A-Z0-9_]+)'/g)].map((m) => m[1]!))].sort();
+  return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS)_[A-Z0-9_]*[A-Z0-9])\b/g)].map((m) => m[1]!))].sort();
 }
 
 export function checkSYaml(sYaml: string, env: Record<string, string>, accountId: string, configSource: string): CheckResult {

@@ -1,11 +1,26 @@
-/** The MSG part of a syslog message: the record's fields as `key=value` pairs or one JSON object. */
+/** The MSG part as `key=value` pairs or one JSON object. */
 import type { Field } from '../decode/log-group';
 
-/** `k1=v1||k2=v2`: keys and values as stored; the separator is the only thing added. */
-export function kvBody(fields: Field[], separator: string): string {
+export type KvQuote = 'none' | 'auto' | 'always';
+
+function quoted(text: string): string {
+  return `"${text.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/**
+ * `k1=v1||k2=v2`. Quoting: `none` ships keys and values as stored; `auto` quotes (with `\"` and
+ * `\\` escapes) any key or value that is empty or contains the separator, `=`, `"`, `\` or
+ * whitespace, so a kv parser can split the message unambiguously; `always` quotes every value.
+ */
+export function kvBody(fields: Field[], separator: string, quote: KvQuote = 'none'): string {
   let out = '';
+  const needsQuotes = (s: string) => s === '' || s.includes(separator) || /[\s="\\]/.test(s);
   for (let i = 0; i < fields.length; i++) {
-    const [key, value] = fields[i]!;
+    let [key, value] = fields[i]!;
+    if (quote !== 'none') {
+      if (needsQuotes(key)) key = quoted(key);
+      if (quote === 'always' || needsQuotes(value)) value = quoted(value);
+    }
     out += i === 0 ? `${key}=${value}` : `${separator}${key}=${value}`;
   }
   return out;

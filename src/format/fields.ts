@@ -1,7 +1,7 @@
 /**
- * Flattens one log of a group into the key/value list that is shipped, using the SLS naming the
- * Python SDK and the console use: the record's own contents, then `__topic__`, `__source__` and
- * each tag as `__tag__:<key>`.
+ * Which fields a message carries. `recordFields` flattens one log of a group with the SLS naming
+ * the Python SDK and the console use (contents, then `__topic__`, `__source__`, `__tag__:<key>`);
+ * `selectFields` applies the include/exclude lists (globs on the SLS names) and the renames.
  */
 import type { Field, LogGroup, LogRecord } from '../decode/log-group';
 
@@ -11,4 +11,35 @@ export function recordFields(group: LogGroup, log: LogRecord): Field[] {
   if (group.source !== '') fields.push(['__source__', group.source]);
   for (const [key, value] of group.tags) fields.push([`__tag__:${key}`, value]);
   return fields;
+}
+
+export interface FieldPolicy {
+  /** Keep only fields matching one of these (undefined = keep all). */
+  include: RegExp[] | undefined;
+  /** Then drop fields matching one of these. */
+  exclude: RegExp[];
+  /** SLS name -> name in the message. */
+  rename: Map<string, string>;
+}
+
+export const KEEP_ALL: FieldPolicy = { include: undefined, exclude: [], rename: new Map() };
+
+/** `__tag__:*` -> /^__tag__:.*$/ ; only `*` is special. */
+export function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+export function isKeepAll(policy: FieldPolicy): boolean {
+  return policy.include === undefined && policy.exclude.length === 0 && policy.rename.size === 0;
+}
+
+export function selectFields(fields: Field[], policy: FieldPolicy): Field[] {
+  if (isKeepAll(policy)) return fields;
+  const out: Field[] = [];
+  for (const [key, value] of fields) {
+    if (policy.include && !policy.include.some((r) => r.test(key))) continue;
+    if (policy.exclude.some((r) => r.test(key))) continue;
+    out.push([policy.rename.get(key) ?? key, value]);
+  }
+  return out;
 }

@@ -16,13 +16,39 @@ export function rfc5424Timestamp(seconds: number, nanos: number): string {
   );
 }
 
-/** RFC 3164 `Mmm dd hh:mm:ss` in UTC; the day is space-padded as the RFC requires. */
-export function rfc3164Timestamp(seconds: number): string {
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+function zoneFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = zoneFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+    });
+    zoneFormats.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Throws a RangeError for a time zone name the runtime does not know. */
+export function checkTimeZone(timeZone: string): void {
+  zoneFormat(timeZone);
+}
+
+/**
+ * RFC 3164 `Mmm dd hh:mm:ss` (day space-padded, as the RFC requires) in UTC or an IANA time zone.
+ * RFC 3164 carries no zone, so the receiver must be told which one is used.
+ */
+export function rfc3164Timestamp(seconds: number, timeZone = 'UTC'): string {
   const d = new Date(seconds * 1000);
-  return (
-    `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ` +
-    `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`
-  );
+  if (timeZone === 'UTC') {
+    return (
+      `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ` +
+      `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`
+    );
+  }
+  const p: Record<string, string> = {};
+  for (const part of zoneFormat(timeZone).formatToParts(d)) p[part.type] = part.value;
+  return `${p.month} ${p.day!.padStart(2, ' ')} ${p.hour}:${p.minute}:${p.second}`;
 }
 
 /** RFC 5424 PRINTUSASCII token (33-126), 1..max chars; anything else becomes `_`, empty becomes `-`. */

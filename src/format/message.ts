@@ -1,12 +1,17 @@
 /**
- * Turns one SLS log into one syslog message (bytes, unframed), and enforces the size limit:
- * a message over `maxMessageBytes` is cut at a UTF-8 character boundary and marked, never dropped.
+ * Turns one SLS log into one syslog message (bytes, unframed): header (RFC 5424 or 3164),
+ * optional STRUCTURED-DATA, and the body (kv, JSON, CEF, LEEF). Enforces the size limit: a message
+ * over `maxMessageBytes` is cut at a UTF-8 character boundary and marked, never dropped.
  */
 import type { ForwarderConfig } from '../config';
-import type { LogGroup, LogRecord } from '../decode/log-group';
+import type { Field, LogGroup, LogRecord } from '../decode/log-group';
 import { jsonBody, kvBody } from './body';
-import { recordFields } from './fields';
+import { cefBody, leefBody } from './event-formats';
+import { recordFields, selectFields } from './fields';
 import { headerToken, priority, rfc3164Tag, rfc3164Timestamp, rfc5424Timestamp } from './header';
+import { levelFor } from './levels';
+import { FieldLookup } from './lookup';
+import { structuredData } from './structured-data';
 
 export interface FormattedMessage {
   bytes: Buffer;
@@ -19,6 +24,7 @@ export interface SourceInfo {
 }
 
 export const TRUNCATION_MARK = ' [TRUNCATED by sls-syslog-forwarder: original message ';
+const BOM = '\ufeff';
 
 /** Largest index <= `limit` that starts a UTF-8 character (never splits a multi-byte sequence). */
 export function utf8Boundary(buf: Buffer, limit: number): number {
@@ -27,34 +33,73 @@ export function utf8Boundary(buf: Buffer, limit: number): number {
   return i;
 }
 
-export function truncateMessage(full: Buffer, maxBytes: number): Buffer {
-  const mark = Buffer.from(`${TRUNCATION_MARK}${full.length} bytes]`, 'utf8');
-  const keep = utf8Boundary(full, Math.max(0, maxBytes - mark.length));
-  return Buffer.concat([full.subarray(0, keep), mark]);
+/** Keeps `prefix` whole and cuts `body` so that prefix + body + mark fits in `maxBytes`. */
+export function truncateMessage(prefix: Buffer, body: Buffer, maxBytes: number): Buffer {
+  const mark = Buffer.from(`${TRUNCATION_MARK}${prefix.length + body.length} bytes]`, 'utf8');
+  let keep = utf8Boundary(body, Math.max(0, maxBytes - prefix.length - mark.length));
+  // Do not end on half of a backslash escape (CEF `\=`, JSON `\"`, SD `\]`).
+  let slashes = 0;
+  while (slashes < keep && body[keep - 1 - slashes] === 0x5c) slashes++;
+  if (slashes % 2 === 1) keep--;
+  return Buffer.concat([prefix, body.subarray(0, keep), mark]);
 }
 
 export class MessageFormatter {
-  private readonly pri: string;
   private readonly appName: string;
-  private readonly fixedHost: string | undefined;
+  private readonly needsLookup: boolean;
 
-  constructor(private readonly config: ForwarderConfig, source: SourceInfo) {
-    this.pri = `<${priority(config.facility, config.severity)}>`;
+  constructor(private readonly config: ForwarderConfig, private readonly source: SourceInfo) {
     const app = config.appName ?? source.logstore;
     this.appName = config.format === 'rfc5424' ? headerToken(app, 48) : rfc3164Tag(app);
-    this.fixedHost = config.hostname;
+    this.needsLookup =
+      config.severityRules.length > 0 || config.facilityRules.length > 0 || config.messageFormat === 'cef' || config.messageFormat === 'leef';
   }
 
-  format(group: LogGroup, log: LogRecord): FormattedMessage {
-    const fields = recordFields(group, log);
-    const body = this.config.messageFormat === 'json' ? jsonBody(fields) : kvBody(fields, this.config.kvSeparator);
-    const host = headerToken(this.fixedHost ?? group.source, 255);
-    const head =
-      this.config.format === 'rfc5424'
-        ? `${this.pri}1 ${rfc5424Timestamp(log.time, log.timeNs)} ${host} ${this.appName} - - - `
-        : `${this.pri}${rfc3164Timestamp(log.time)} ${host} ${this.appName}: `;
-    const bytes = Buffer.from(head + body, 'utf8');
-    if (bytes.length <= this.config.maxMessageBytes) return { bytes, truncated: false };
-    return { bytes: truncateMessage(bytes, this.config.maxMessageBytes), truncated: true };
+  format(group: LogGroup, log: LogRecord, recordId?: string): FormattedMessage {
+    const c = this.config;
+    const all = recordFields(group, log);
+    if (recordId !== undefined) all.push(['__record_id__', recordId]);
+    const lookup = this.needsLookup ? new FieldLookup(all) : undefined;
+    const severity = lookup ? levelFor(lookup, c.severityRules, c.severity) : c.severity;
+    const facility = lookup ? levelFor(lookup, c.facilityRules, c.facility) : c.facility;
+    const fields = selectFields(all, c.fields);
+    const host = headerToken(c.hostname ?? group.source, 255);
+    const pri = `<${priority(facility, severity)}>`;
+    let body = this.body(fields, lookup, severity, log);
+
+    let prefix: string;
+    if (c.format === 'rfc3164') {
+      prefix = `${pri}${rfc3164Timestamp(log.time, c.timeZone)} ${host} ${this.appName}: `;
+    } else {
+      const head = `${pri}1 ${rfc5424Timestamp(log.time, log.timeNs)} ${host} ${this.appName} ${c.procId} ${c.msgId} `;
+      let sd = c.structuredDataId ? structuredData(c.structuredDataId, fields) : '-';
+      if (Buffer.byteLength(head) + Buffer.byteLength(sd) + 200 > c.maxMessageBytes) {
+        // The fields do not fit as STRUCTURED-DATA (which cannot be cut): carry them in the body instead.
+        sd = '-';
+        if (c.messageFormat === 'none') body = jsonBody(fields);
+      }
+      prefix = body === '' ? `${head}${sd}` : `${head}${sd} ${c.bom ? BOM : ''}`;
+    }
+    const head = Buffer.from(prefix, 'utf8');
+    const tail = Buffer.from(body, 'utf8');
+    if (head.length + tail.length <= c.maxMessageBytes) return { bytes: Buffer.concat([head, tail], head.length + tail.length), truncated: false };
+    return { bytes: truncateMessage(head, tail, c.maxMessageBytes), truncated: true };
+  }
+
+  private body(fields: Field[], lookup: FieldLookup | undefined, severity: number, log: LogRecord): string {
+    const c = this.config;
+    const timeMs = log.time * 1000 + Math.floor(log.timeNs / 1e6);
+    switch (c.messageFormat) {
+      case 'json':
+        return jsonBody(fields);
+      case 'cef':
+        return cefBody(fields, lookup!, c.event, severity, timeMs, this.source.logstore);
+      case 'leef':
+        return leefBody(fields, lookup!, c.event, severity, timeMs, this.source.logstore);
+      case 'none':
+        return '';
+      default:
+        return kvBody(fields, c.kvSeparator, c.kvQuote);
+    }
   }
 }

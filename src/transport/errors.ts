@@ -10,7 +10,11 @@ const CERT_CODES = new Set([
 export function syslogErrorFrom(err: NodeJS.ErrnoException, target: string, stage: string): SyslogError {
   const code = err.code ?? '';
   let hint: string;
-  if (CERT_CODES.has(code)) {
+  if (/ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|HANDSHAKE_FAILURE)/.test(code)) {
+    hint =
+      'The SIEM refused the TLS handshake, typically because it requires a client certificate it trusts (mTLS): ' +
+      'set SYSLOG_TLS_CERT_FILE and SYSLOG_TLS_KEY_FILE (or SYSLOG_TLS_CERT/SYSLOG_TLS_KEY), and check SYSLOG_TLS_MIN_VERSION.';
+  } else if (CERT_CODES.has(code)) {
     hint =
       "The SIEM's TLS certificate was not accepted. Set SYSLOG_TLS_CA_FILE or SYSLOG_TLS_CA to the CA " +
       'that signed it, and make sure SYSLOG_HOST (or SYSLOG_TLS_SERVERNAME) matches a name in the certificate.';

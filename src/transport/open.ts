@@ -8,6 +8,12 @@ import { UdpTransport } from './udp';
 export const WRITE_TIMEOUT_MS = 30_000;
 
 export function openTransport(config: ForwarderConfig): Promise<SyslogTransport> {
+  if (config.protocol === 'tls' && config.tls.insecure) {
+    console.warn(
+      `WARNING sls-syslog-forwarder: SYSLOG_TLS_INSECURE=true - the certificate of ${config.host}:${config.port} is NOT verified; ` +
+        'anyone on the network path can read and alter these logs. Set SYSLOG_TLS_CA_FILE instead.',
+    );
+  }
   if (config.protocol === 'udp') return UdpTransport.connect(config.host, config.port);
   return StreamTransport.connect({
     host: config.host,
@@ -15,6 +21,6 @@ export function openTransport(config: ForwarderConfig): Promise<SyslogTransport>
     framer: framerFor(config.framing),
     connectTimeoutMs: config.connectTimeoutMs,
     writeTimeoutMs: WRITE_TIMEOUT_MS,
-    tls: config.protocol === 'tls' ? { ca: config.tls.ca, servername: config.tls.servername } : undefined,
+    tls: config.protocol === 'tls' ? config.tls : undefined,
   });
 }

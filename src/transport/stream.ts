@@ -18,8 +18,26 @@ export interface StreamOptions {
   connectTimeoutMs: number;
   /** How long a write may wait for the receiver to read before the connection counts as stalled. */
   writeTimeoutMs: number;
-  tls?: { ca: string | undefined; servername: string | undefined } | undefined;
+  tls?: StreamTlsOptions | undefined;
 }
+
+export interface StreamTlsOptions {
+  ca: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+  passphrase: string | undefined;
+  servername: string | undefined;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** Skip certificate verification (only with the explicit SYSLOG_TLS_INSECURE=true). */
+  insecure: boolean;
+}
+
+/**
+ * In TLS 1.3 the server judges the client certificate after the client's handshake is done, so a
+ * rejection arrives just after 'secureConnect'. Wait this long for the server's first session
+ * ticket (sent once it accepted us) or its alert before treating the connection as usable.
+ */
+const TLS13_ACCEPT_WAIT_MS = 250;
 
 const BATCH_BYTES = 64 * 1024;
 const CLOSE_WAIT_MS = 5_000;
@@ -53,9 +71,12 @@ export class StreamTransport implements SyslogTransport {
             host: options.host,
             port: options.port,
             ca: options.tls.ca,
+            cert: options.tls.cert,
+            key: options.tls.key,
+            passphrase: options.tls.passphrase,
             servername: options.tls.servername ?? (net.isIP(options.host) ? undefined : options.host),
-            rejectUnauthorized: true,
-            minVersion: 'TLSv1.2',
+            rejectUnauthorized: !options.tls.insecure,
+            minVersion: options.tls.minVersion,
           })
         : net.connect({ host: options.host, port: options.port });
       const timer = setTimeout(() => {
@@ -68,12 +89,26 @@ export class StreamTransport implements SyslogTransport {
         reject(syslogErrorFrom(err, target, 'connect'));
       };
       socket.once('error', onError);
-      socket.once(options.tls ? 'secureConnect' : 'connect', () => {
+      const ready = () => {
         clearTimeout(timer);
         socket.off('error', onError);
+        socket.off('close', onEarlyClose);
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 30_000);
         resolve(new StreamTransport(socket, options));
+      };
+      const onEarlyClose = () => onError(Object.assign(new Error('the receiver closed the connection during the TLS handshake (client certificate rejected?)'), { code: 'ECONNRESET' }));
+      socket.once(options.tls ? 'secureConnect' : 'connect', () => {
+        const tlsSocket = socket as tls.TLSSocket;
+        if (options.tls && tlsSocket.getProtocol() === 'TLSv1.3') {
+          socket.once('close', onEarlyClose);
+          const wait = setTimeout(ready, TLS13_ACCEPT_WAIT_MS);
+          tlsSocket.once('session', () => {
+            clearTimeout(wait);
+            ready();
+          });
+          socket.once('error', () => clearTimeout(wait));
+        } else ready();
       });
     });
   }

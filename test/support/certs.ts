@@ -15,6 +15,9 @@ export interface TestPki {
   keyFile: string;
   /** A CA that did not sign the server certificate. */
   otherCaFile: string;
+  /** A client certificate (mTLS) signed by the test CA, and its key. */
+  clientCertFile: string;
+  clientKeyFile: string;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -36,8 +39,15 @@ export function makeTestPki(): TestPki {
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'test-ca.pem', '-CAkey', 'test-ca.key', '-CAcreateserial',
     '-days', '2', '-extfile', 'server.ext', '-out', 'server.pem'], dir);
+  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=sls-syslog-forwarder',
+    '-keyout', 'client.key', '-out', 'client.csr'], dir);
+  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'test-ca.pem', '-CAkey', 'test-ca.key', '-CAcreateserial',
+    '-days', '2', '-extfile', 'client.ext', '-out', 'client.pem'], dir);
   return {
     dir,
+    clientCertFile: join(dir, 'client.pem'),
+    clientKeyFile: join(dir, 'client.key'),
     caFile: join(dir, 'test-ca.pem'),
     caPem: readFileSync(join(dir, 'test-ca.pem'), 'utf8'),
     certFile: join(dir, 'server.pem'),

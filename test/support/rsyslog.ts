@@ -22,6 +22,11 @@ export interface Received {
   timestamp: string;
   structured: string;
   msg: string;
+  /**
+   * What rsyslog's parsers made of it, as JSON text: `rfc5424-sd` (mmpstrucdata), `cef`
+   * (mmnormalize/liblognorm), and the keys of a JSON body (mmjsonparse).
+   */
+  parsed: string;
 }
 
 export interface RsyslogOptions {
@@ -178,12 +183,21 @@ export class Rsyslog {
       `global(workDirectory="${this.dir}" maxMessageSize="1m" parser.escapeControlCharactersOnReceive="off")`,
       'module(load="imtcp")',
       'module(load="imudp")',
+      'module(load="mmpstrucdata")',
+      'module(load="mmnormalize")',
+      'module(load="mmjsonparse")',
       'template(name="parsed" type="list" option.jsonf="on") {',
       ...lines,
       '  property(outname="timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")',
+      '  property(outname="parsed" name="$!all-json" format="jsonf")',
       '}',
       ...(['tcp', 'udp', 'tls'] as const).map(
-        (i) => `ruleset(name="${i}") { action(type="omfile" file="${join(this.dir, `${i}.jsonl`)}" template="parsed") }`,
+        (i) =>
+          `ruleset(name="${i}") {\n` +
+          '  action(type="mmpstrucdata" sd_name.lowercase="off")\n' +
+          '  action(type="mmnormalize" rule=["rule=:%cef:cef%"])\n' +
+          '  action(type="mmjsonparse" cookie="")\n' +
+          `  action(type="omfile" file="${join(this.dir, `${i}.jsonl`)}" template="parsed")\n}`,
       ),
       `input(type="imtcp" address="127.0.0.1" port="${this.ports.tcp}" ruleset="tcp")`,
       // A large receive buffer: UDP has no back-pressure, a full buffer drops datagrams silently.
