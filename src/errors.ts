@@ -43,3 +43,8 @@ export class SyslogError extends Error {
 export class DecodeError extends Error {
   override name = 'DecodeError';
 }
+
+/** The function's time budget ran out before the range was shipped. */
+export class DeadlineError extends Error {
+  override name = 'DeadlineError';
+}

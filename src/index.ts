@@ -15,6 +15,8 @@ import { SiemConnection } from './transport/connection';
 export interface FcContext {
   requestId?: string;
   credentials?: { accessKeyId?: string; accessKeySecret?: string; securityToken?: string };
+  /** `timeout` is the function's timeout in seconds: the invocation is killed after it. */
+  function?: { timeout?: number };
 }
 
 export type Callback = (err: Error | null, result?: unknown) => void;
@@ -71,6 +73,10 @@ function settle<T>(work: Promise<T>, callback?: Callback): Promise<T> | undefine
 }
 
 export async function forward(event: unknown, context: FcContext | undefined, options: ShipOptions = {}): Promise<ShipSummary> {
+  const timeoutSeconds = context?.function?.timeout;
+  if (options.deadlineMs === undefined && typeof timeoutSeconds === 'number' && timeoutSeconds > 0) {
+    options = { ...options, deadlineMs: Date.now() + timeoutSeconds * 1000 };
+  }
   try {
     const { config, connection } = getInstance();
     const trigger = parseTriggerEvent(event);

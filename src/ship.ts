@@ -2,9 +2,16 @@
  * The data path for one invocation: pull every LogGroup of [beginCursor, endCursor) from one
  * shard, format each log as a syslog message, send it, and report only when all of it has been
  * handed to the receiver. The next PullLogs runs while the current batch is being sent.
+ *
+ * Faults: SLS calls retry inside the client. A broken SIEM connection is replaced (with backoff)
+ * and everything sent on it during this invocation is sent again, because TCP cannot tell what the
+ * receiver actually read: duplicates are possible and counted, losses are not. Near the function's
+ * deadline no new batch is pulled; what was sent is flushed and the invocation fails with how far
+ * it got, instead of being killed mid-write.
  */
 import type { ForwarderConfig } from './config';
 import { decodeLogGroupList } from './decode/log-group';
+import { DeadlineError, SyslogError } from './errors';
 import type { CursorSpec, TriggerEvent } from './event';
 import { MessageFormatter } from './format/message';
 import { SlsClient, type Credentials, type PullResult, type SlsClientOptions } from './sls/client';
@@ -20,6 +27,7 @@ export interface ShipSummary {
   /** Cursor up to which everything was sent (== endCursor on success). */
   reachedCursor: string;
   groups: number;
+  /** Records of the range sent (each once; re-sends after a reconnect are in `resent`). */
   records: number;
   /** Uncompressed protobuf bytes pulled from SLS. */
   rawBytes: number;
@@ -28,6 +36,9 @@ export interface ShipSummary {
   truncated: number;
   pulls: number;
   slsRetries: number;
+  /** SIEM connections replaced during this invocation, and the records sent again because of it. */
+  reconnects: number;
+  resent: number;
   /** `new`, `reused` (kept from an earlier invocation of this instance) or `none` (empty range). */
   connection: 'new' | 'reused' | 'none';
   durationMs: number;
@@ -36,6 +47,8 @@ export interface ShipSummary {
 export interface ShipOptions {
   /** Overrides the SLS client's settings (tests use it for compression and retry timing). */
   slsClient?: Partial<Pick<SlsClientOptions, 'compression' | 'retry' | 'timeoutMs'>>;
+  /** Epoch ms when FC will kill the invocation (start + function timeout). */
+  deadlineMs?: number;
 }
 
 export class ShipError extends Error {
@@ -49,6 +62,12 @@ export class ShipError extends Error {
   }
 }
 
+/** Backoff between SIEM reconnects: "equal jitter", so a restarting receiver gets real time to come back. */
+export function reconnectDelay(attempt: number, random = Math.random): number {
+  const cap = Math.min(4_000, 250 * 2 ** attempt);
+  return Math.round(cap / 2 + (random() * cap) / 2);
+}
+
 function reachedEnd(next: string, current: string, end: string, groupCount: number): boolean {
   if (next === end || next === current || groupCount === 0) return true;
   const n = decodeCursor(next);
@@ -60,89 +79,166 @@ function describeSpec(spec: CursorSpec): string {
   return spec.kind === 'cursor' ? spec.cursor : spec.kind === 'time' ? spec.text : spec.kind;
 }
 
-/** Turns `begin`/`end`/time bounds of a hand-written test event into real cursors. */
-function resolveCursor(client: SlsClient, event: TriggerEvent, spec: CursorSpec): Promise<string> | string {
-  if (spec.kind === 'cursor') return spec.cursor;
-  return client.getCursor(event.logstore, event.shardId, spec.kind === 'time' ? spec.unixSeconds : spec.kind);
+/** Time kept free at the end for flushing and answering: 15 % of the timeout, 1-15 s. */
+export function deadlineReserveMs(timeoutMs: number): number {
+  return Math.min(15_000, Math.max(1_000, Math.round(timeoutMs * 0.15)));
 }
 
-export async function shipRange(
+class RangeShipper {
+  readonly summary: ShipSummary;
+  private readonly client: SlsClient;
+  private readonly formatter: MessageFormatter;
+  private readonly stopPullingAt: number;
+  /** Log groups asked per pull; halved when a batch exceeds the byte budget. */
+  private count: number;
+
+  constructor(
+    private readonly event: TriggerEvent,
+    private readonly config: ForwarderConfig,
+    credentials: Credentials,
+    private readonly connection: SiemConnection,
+    options: ShipOptions,
+  ) {
+    this.summary = {
+      project: event.project, logstore: event.logstore, shard: event.shardId,
+      beginCursor: describeSpec(event.begin), endCursor: describeSpec(event.end), reachedCursor: describeSpec(event.begin),
+      groups: 0, records: 0, rawBytes: 0, sentBytes: 0, truncated: 0, pulls: 0, slsRetries: 0, reconnects: 0, resent: 0,
+      connection: 'none', durationMs: 0,
+    };
+    const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
+    this.stopPullingAt = Number.isFinite(deadline) ? deadline - deadlineReserveMs(deadline - Date.now()) : deadline;
+    this.client = new SlsClient({
+      endpoint: event.endpoint, project: event.project, credentials, timeoutMs: config.slsTimeoutMs, ...options.slsClient,
+      deadlineMs: this.stopPullingAt,
+      onRetry: () => this.summary.slsRetries++,
+    });
+    this.formatter = new MessageFormatter(config, { project: event.project, logstore: event.logstore });
+    this.count = config.pullCount;
+  }
+
+  async ship(): Promise<ShipSummary> {
+    const started = Date.now();
+    try {
+      const [begin, end] = await Promise.all([this.resolve(this.event.begin), this.resolve(this.event.end)]);
+      Object.assign(this.summary, { beginCursor: begin, endCursor: end, reachedCursor: begin });
+      if (begin !== end) await this.shipWithReconnects(begin, end);
+      return this.summary;
+    } catch (err) {
+      throw new ShipError(err as Error, this.summary);
+    } finally {
+      this.summary.durationMs = Date.now() - started;
+      this.client.close();
+    }
+  }
+
+  /** Turns `begin`/`end`/time bounds of a hand-written test event into real cursors. */
+  private resolve(spec: CursorSpec): Promise<string> | string {
+    if (spec.kind === 'cursor') return spec.cursor;
+    return this.client.getCursor(this.event.logstore, this.event.shardId, spec.kind === 'time' ? spec.unixSeconds : spec.kind);
+  }
+
+  private async shipWithReconnects(begin: string, end: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const before = { records: this.summary.records, groups: this.summary.groups };
+      let lease: Lease | undefined;
+      try {
+        const first = this.pull(begin, end); // overlaps the (re)connection
+        lease = await this.connection.lease();
+        if (attempt === 0) this.summary.connection = lease.reused ? 'reused' : 'new';
+        const outcome = await this.sendAll(lease, first, begin, end);
+        await lease.complete();
+        if (outcome === 'deadline') throw this.deadlineError();
+        return;
+      } catch (err) {
+        if (!(err instanceof SyslogError)) {
+          // SLS and decode errors: the connection is fine, keep it for the next invocation.
+          if (lease) await lease.complete().catch(() => lease!.abandon());
+          throw err;
+        }
+        lease?.abandon();
+        const delay = reconnectDelay(attempt);
+        if (attempt >= this.config.reconnectAttempts || Date.now() + delay >= this.stopPullingAt) throw err;
+        // Nothing sent on the broken connection is known to have been read: send it all again.
+        this.summary.resent += this.summary.records - before.records;
+        Object.assign(this.summary, before, { reachedCursor: begin });
+        this.summary.reconnects++;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private pull(cursor: string, end: string): Promise<PullResult> {
+    this.summary.pulls++;
+    const p = this.client.pullLogs(this.event.logstore, this.event.shardId, cursor, end, this.count);
+    p.catch(() => {}); // awaited by the caller; this only stops an early rejection from being "unhandled"
+    return p;
+  }
+
+  /** Sends [from, end) on one connection. Returns 'deadline' if it stopped pulling early. */
+  private async sendAll(lease: Lease, first: Promise<PullResult>, from: string, end: string): Promise<'done' | 'deadline'> {
+    const { transport } = lease;
+    let pending = first;
+    let cursor = from;
+    for (;;) {
+      const batch = await pending;
+      const done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
+      const outOfTime = !done && Date.now() >= this.stopPullingAt;
+      this.adaptCount(batch.body.length);
+      if (!done && !outOfTime) pending = this.pull(batch.nextCursor, end);
+      await this.sendBatch(lease, batch, cursor);
+      await transport.flush();
+      cursor = batch.nextCursor;
+      this.summary.reachedCursor = done ? end : cursor;
+      if (done) return 'done';
+      if (outOfTime) return 'deadline';
+    }
+  }
+
+  private async sendBatch(lease: Lease, batch: PullResult, cursor: string): Promise<void> {
+    const { transport } = lease;
+    const s = this.summary;
+    // A group's position (its cursor as a number) is stable across retries: the base of record ids.
+    const firstPosition = this.config.recordId ? decodeCursor(cursor) : undefined;
+    const groups = decodeLogGroupList(batch.body);
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g]!;
+      const idPrefix = firstPosition === undefined ? undefined : `${this.event.logstore}:${this.event.shardId}:${firstPosition + BigInt(g)}:`;
+      for (let i = 0; i < group.logs.length; i++) {
+        const { bytes, truncated } = this.formatter.format(group, group.logs[i]!, idPrefix === undefined ? undefined : idPrefix + i);
+        const wait = transport.send(bytes);
+        if (wait) await wait;
+        s.records++;
+        s.sentBytes += bytes.length;
+        if (truncated) s.truncated++;
+      }
+      s.groups++;
+    }
+    s.rawBytes += batch.body.length;
+  }
+
+  /** Keeps a batch (and the one prefetched behind it) within the byte budget. */
+  private adaptCount(batchBytes: number): void {
+    const budget = this.config.pullBudgetBytes;
+    if (batchBytes > budget && this.count > 1) this.count = Math.max(1, Math.floor(this.count / 2));
+    else if (batchBytes < budget / 4 && this.count < this.config.pullCount) this.count = Math.min(this.config.pullCount, this.count * 2);
+  }
+
+  private deadlineError(): DeadlineError {
+    const s = this.summary;
+    return new DeadlineError(
+      `Stopped before the function timeout: ${s.records} records in ${s.groups} log groups were sent, up to cursor ` +
+        `${s.reachedCursor} of [${s.beginCursor}, ${s.endCursor}); the rest was not pulled. The trigger retries the range. ` +
+        'Raise the function timeout in s.yaml (or lower triggerInterval) so one interval of one shard fits.',
+    );
+  }
+}
+
+export function shipRange(
   event: TriggerEvent,
   config: ForwarderConfig,
   credentials: Credentials,
   connection: SiemConnection,
   options: ShipOptions = {},
 ): Promise<ShipSummary> {
-  const started = Date.now();
-  const summary: ShipSummary = {
-    project: event.project, logstore: event.logstore, shard: event.shardId,
-    beginCursor: describeSpec(event.begin), endCursor: describeSpec(event.end), reachedCursor: describeSpec(event.begin),
-    groups: 0, records: 0, rawBytes: 0, sentBytes: 0, truncated: 0, pulls: 0, slsRetries: 0, connection: 'none', durationMs: 0,
-  };
-  const client = new SlsClient({
-    endpoint: event.endpoint,
-    project: event.project,
-    credentials,
-    ...options.slsClient,
-    onRetry: () => summary.slsRetries++,
-  });
-  let lease: Lease | undefined;
-  try {
-    const [begin, end] = await Promise.all([resolveCursor(client, event, event.begin), resolveCursor(client, event, event.end)]);
-    Object.assign(summary, { beginCursor: begin, endCursor: end, reachedCursor: begin });
-    if (begin === end) {
-      summary.durationMs = Date.now() - started;
-      return summary;
-    }
-    const formatter = new MessageFormatter(config, { project: event.project, logstore: event.logstore });
-    const pull = (cursor: string): Promise<PullResult> => {
-      summary.pulls++;
-      const p = client.pullLogs(event.logstore, event.shardId, cursor, end, config.pullCount);
-      p.catch(() => {}); // awaited below; this only stops an early rejection from being "unhandled"
-      return p;
-    };
-
-    // Lease the SIEM connection while the first batch is being pulled.
-    let pending = pull(begin);
-    lease = await connection.lease();
-    summary.connection = lease.reused ? 'reused' : 'new';
-    const { transport } = lease;
-    let cursor = begin;
-    for (;;) {
-      const batch = await pending;
-      const done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
-      if (!done) pending = pull(batch.nextCursor);
-      // A group's position (its cursor as a number) is stable across retries: the base of record ids.
-      const firstPosition = config.recordId ? decodeCursor(cursor) : undefined;
-      const groups = decodeLogGroupList(batch.body);
-      for (let g = 0; g < groups.length; g++) {
-        const group = groups[g]!;
-        const idPrefix = firstPosition === undefined ? undefined : `${event.logstore}:${event.shardId}:${firstPosition + BigInt(g)}:`;
-        for (let i = 0; i < group.logs.length; i++) {
-          const log = group.logs[i]!;
-          const { bytes, truncated } = formatter.format(group, log, idPrefix === undefined ? undefined : idPrefix + i);
-          const wait = transport.send(bytes);
-          if (wait) await wait;
-          summary.records++;
-          summary.sentBytes += bytes.length;
-          if (truncated) summary.truncated++;
-        }
-        summary.groups++;
-      }
-      summary.rawBytes += batch.body.length;
-      await transport.flush();
-      cursor = batch.nextCursor;
-      summary.reachedCursor = done ? end : cursor;
-      if (done) break;
-    }
-    await lease.complete();
-    summary.durationMs = Date.now() - started;
-    return summary;
-  } catch (err) {
-    lease?.abandon();
-    summary.durationMs = Date.now() - started;
-    throw new ShipError(err as Error, summary);
-  } finally {
-    client.close();
-  }
+  return new RangeShipper(event, config, credentials, connection, options).ship();
 }

@@ -60,6 +60,14 @@ export interface ForwarderConfig {
   maxIdleMs: number;
   /** LogGroups asked for per PullLogs call (SLS allows 1..1000). */
   pullCount: number;
+  /** A pulled batch larger than this halves the next pull's count (memory stays bounded). */
+  pullBudgetBytes: number;
+  /** How long a write may wait for the receiver to read before the connection counts as stalled. */
+  writeTimeoutMs: number;
+  /** How often a broken SIEM connection is replaced within one invocation before it fails. */
+  reconnectAttempts: number;
+  /** Longest wait for one SLS answer. */
+  slsTimeoutMs: number;
 }
 
 export const FACILITIES: Record<string, number> = {
@@ -177,13 +185,17 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
   const connectionMode = r.oneOf<ConnectionMode>('SYSLOG_CONNECTION', ['reuse', 'per-invocation'], 'reuse');
   const maxIdleMs = r.integer('SYSLOG_MAX_IDLE_SECONDS', 120, 1, 3600) * 1000;
   const pullCount = r.integer('SLS_PULL_COUNT', 100, 1, 1000);
+  const pullBudgetBytes = r.integer('SLS_PULL_BUDGET_BYTES', 8 * 1024 * 1024, 64 * 1024, 512 * 1024 * 1024);
+  const writeTimeoutMs = r.integer('SYSLOG_WRITE_TIMEOUT_MS', 30_000, 100, 600_000);
+  const reconnectAttempts = r.integer('SYSLOG_RECONNECT_ATTEMPTS', 5, 0, 100);
+  const slsTimeoutMs = r.integer('SLS_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return {
     host: host!, port, protocol, tls, format, framing, facility, severity, severityRules: severityRuleList, facilityRules,
     hostname, appName, procId, msgId, structuredDataId: structured ? sdId : undefined, bom, timeZone,
     messageFormat, kvSeparator, kvQuote, fields, event, recordId, maxMessageBytes, connectTimeoutMs,
-    connectionMode, maxIdleMs, pullCount,
+    connectionMode, maxIdleMs, pullCount, pullBudgetBytes, writeTimeoutMs, reconnectAttempts, slsTimeoutMs,
   };
 }
 

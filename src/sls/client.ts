@@ -27,6 +27,8 @@ export interface SlsClientOptions {
   timeoutMs?: number;
   retry?: RetryPolicy;
   onRetry?: (err: unknown, attempt: number) => void;
+  /** Epoch ms after which no request is started or retried (the function's own deadline). */
+  deadlineMs?: number;
 }
 
 export interface PullResult {
@@ -124,7 +126,7 @@ export class SlsClient {
   }
 
   private call(api: string, path: string, query: Record<string, string>, accept: string): Promise<RawResponse> {
-    return withRetry(() => this.send(api, path, query, accept), this.retry, this.options.onRetry);
+    return withRetry(() => this.send(api, path, query, accept), this.retry, this.options.onRetry, this.options.deadlineMs);
   }
 
   private send(api: string, path: string, query: Record<string, string>, accept: string): Promise<RawResponse> {
@@ -145,6 +147,8 @@ export class SlsClient {
     headers['accept-encoding'] = accept === 'application/x-protobuf' ? this.acceptEncoding() : 'identity';
     headers['user-agent'] = 'sls-syslog-forwarder';
     const search = new URLSearchParams(query).toString();
+    // Never wait for an answer beyond the function's deadline.
+    const timeout = Math.max(1, Math.min(this.timeoutMs, (this.options.deadlineMs ?? Number.POSITIVE_INFINITY) - Date.now()));
 
     return new Promise<RawResponse>((resolve, reject) => {
       const req = this.transport.request(
@@ -156,7 +160,7 @@ export class SlsClient {
           path: `${path}?${search}`,
           headers,
           agent: this.agent,
-          timeout: this.timeoutMs,
+          timeout,
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -169,7 +173,7 @@ export class SlsClient {
           });
         },
       );
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeout} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (err) => reject(this.networkError(api, err)));
       req.end();
     });

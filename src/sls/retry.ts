@@ -7,7 +7,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 200, maxDelayMs: 5_000 };
 
 export interface Retryable {
   retryable: boolean;
@@ -22,18 +22,25 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math
   return Math.round(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
 }
 
+/**
+ * Calls until success, a non-retryable error, the last attempt, or until waiting again would pass
+ * `deadlineMs` (epoch ms): then the last error is thrown as it is.
+ */
 export async function withRetry<T>(
   call: () => Promise<T>,
   policy: RetryPolicy,
   onRetry: (err: unknown, attempt: number) => void = () => {},
+  deadlineMs = Number.POSITIVE_INFINITY,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
     } catch (err) {
       if (!isRetryable(err) || attempt + 1 >= policy.attempts) throw err;
+      const delay = backoffDelay(attempt, policy);
+      if (Date.now() + delay >= deadlineMs) throw err;
       onRetry(err, attempt + 1);
-      await new Promise((r) => setTimeout(r, backoffDelay(attempt, policy)));
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 }

@@ -5,8 +5,6 @@ import { StreamTransport } from './stream';
 import type { SyslogTransport } from './transport';
 import { UdpTransport } from './udp';
 
-export const WRITE_TIMEOUT_MS = 30_000;
-
 export function openTransport(config: ForwarderConfig): Promise<SyslogTransport> {
   if (config.protocol === 'tls' && config.tls.insecure) {
     console.warn(
@@ -20,7 +18,7 @@ export function openTransport(config: ForwarderConfig): Promise<SyslogTransport>
     port: config.port,
     framer: framerFor(config.framing),
     connectTimeoutMs: config.connectTimeoutMs,
-    writeTimeoutMs: WRITE_TIMEOUT_MS,
+    writeTimeoutMs: config.writeTimeoutMs,
     tls: config.protocol === 'tls' ? config.tls : undefined,
   });
 }
