@@ -180,7 +180,14 @@ class RangeShipper {
     let pending = first;
     let cursor = from;
     for (;;) {
-      const batch = await pending;
+      let batch: PullResult;
+      try {
+        batch = await pending;
+      } catch (err) {
+        // A pull cut short by the deadline is the deadline, not an SLS fault; all before it is flushed.
+        if (Date.now() >= this.stopPullingAt) return 'deadline';
+        throw err;
+      }
       const done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
       const outOfTime = !done && Date.now() >= this.stopPullingAt;
       this.adaptCount(batch.body.length);

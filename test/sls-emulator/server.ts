@@ -82,6 +82,8 @@ function withTag(group: Buffer, key: string, value: string): Buffer {
 export class SlsEmulator {
   readonly requests: RequestRecord[] = [];
   readonly faults: Fault[] = [];
+  /** Added to every PullLogs answer (a slow or far-away SLS). */
+  pullDelayMs = 0;
   private readonly projects = new Map<string, Map<string, Shard[]>>();
   private readonly keys: Map<string, AccessKey>;
   private readonly maxPullBytes: number;
@@ -187,6 +189,7 @@ export class SlsEmulator {
         if ('delayMs' in fault!) await new Promise((r) => setTimeout(r, fault.delayMs));
         else throw new ApiError(fault!.status, fault!.code, fault!.message ?? `injected ${fault!.code}`);
       }
+      if (api === 'PullLogs' && this.pullDelayMs > 0) await new Promise((r) => setTimeout(r, this.pullDelayMs));
       const denied = verifyRequest(method, url, req.headers, body, this.keys);
       if (denied) throw new ApiError(denied.status, denied.code, denied.message);
       const project = this.projectOf(req.headers.host ?? '');

@@ -37,11 +37,11 @@ rl.on('line', (line) => {
 });
 `;
 
-export function fcContext(credentials: object | null = TEST_CREDENTIALS) {
+export function fcContext(credentials: object | null = TEST_CREDENTIALS, timeoutSeconds = 60) {
   return {
     requestId: 'req-' + Math.random().toString(16).slice(2),
     credentials,
-    function: { name: 'forwarder', handler: 'index.handler', memory: 256, timeout: 60, initializer: 'index.initializer' },
+    function: { name: 'forwarder', handler: 'index.handler', memory: 256, timeout: timeoutSeconds, initializer: 'index.initializer' },
     service: { name: 'sls-syslog' },
     region: 'cn-hangzhou',
   };
@@ -72,8 +72,8 @@ export class FcInstance {
     return this.command({ op: 'init', context: fcContext(credentials) });
   }
 
-  invoke(event: unknown, credentials: object | null = TEST_CREDENTIALS): Promise<Invocation> {
-    return this.command({ op: 'invoke', event: typeof event === 'string' ? event : JSON.stringify(event), context: fcContext(credentials) });
+  invoke(event: unknown, credentials: object | null = TEST_CREDENTIALS, timeoutSeconds = 60): Promise<Invocation> {
+    return this.command({ op: 'invoke', event: typeof event === 'string' ? event : JSON.stringify(event), context: fcContext(credentials, timeoutSeconds) });
   }
 
   async stop(): Promise<Invocation> {
@@ -97,7 +97,13 @@ export class FcInstance {
       });
       this.replies.push((line) => {
         clearTimeout(timer);
-        const out = JSON.parse(line) as Pick<Invocation, 'error' | 'result'>;
+        let out: Pick<Invocation, 'error' | 'result'>;
+        try {
+          out = JSON.parse(line) as Pick<Invocation, 'error' | 'result'>;
+        } catch {
+          reject(new Error(`unparsable answer from the function process: ${line.slice(0, 300)}`));
+          return;
+        }
         resolve({ ...out, stdout: this.stdout.slice(beforeOut), stderr: this.stderr.slice(beforeErr) });
       });
       this.child.stdin.write(JSON.stringify(cmd) + '\n');
@@ -112,12 +118,12 @@ export class FcInstance {
 export async function invokeFunction(
   env: Record<string, string>,
   event: unknown,
-  options: { credentials?: object | null; bundle?: string; cwd?: string } = {},
+  options: { credentials?: object | null; bundle?: string; cwd?: string; timeoutSeconds?: number } = {},
 ): Promise<Invocation> {
   const instance = new FcInstance(env, options);
   try {
     const init = await instance.init();
-    const out = init.error ? init : await instance.invoke(event, options.credentials === undefined ? TEST_CREDENTIALS : options.credentials);
+    const out = init.error ? init : await instance.invoke(event, options.credentials === undefined ? TEST_CREDENTIALS : options.credentials, options.timeoutSeconds);
     const stop = await instance.stop();
     return { ...out, stdout: init.stdout + out.stdout + stop.stdout, stderr: init.stderr + out.stderr + stop.stderr };
   } catch (err) {

@@ -86,8 +86,9 @@ export class Rsyslog {
   }
 
   /** Stops rsyslogd (by pid) and starts it again on the same ports, keeping what it received. */
-  async restart(): Promise<void> {
-    await this.kill();
+  async restart(signal: NodeJS.Signals = 'SIGTERM', downMs = 0): Promise<void> {
+    await this.kill(signal);
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.launch();
   }
 
@@ -151,12 +152,12 @@ export class Rsyslog {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private async kill(): Promise<void> {
+  private async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     this.child = undefined;
     if (child && child.exitCode === null) {
       const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
+      child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await gone;
       clearTimeout(timer);
