@@ -99,5 +99,5 @@ test('TLS settings: never with UDP or TCP, insecure only when explicit, mTLS nee
   assert.throws(() => loadConfig({ SYSLOG_HOST: 'h', SYSLOG_FORMAT: 'rfc3164', SYSLOG_STRUCTURED_DATA: 'on' }), /RFC 5424 features/);
   assert.throws(() => loadConfig({ SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'none' }), /needs SYSLOG_STRUCTURED_DATA=on/);
   assert.equal(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_PROTOCOL: 'udp' }).maxMessageBytes, 2048);
-  assert.equal(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_PROTOCOL: 'tcp' }).maxMessageBytes, 1024 * 1024);
+  assert.equal(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_PROTOCOL: 'tcp' }).maxMessageBytes, 128 * 1024);
 });

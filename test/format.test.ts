@@ -16,6 +16,7 @@ const group: LogGroup = {
 test('RFC 5424 timestamp carries the log\'s microseconds, in UTC', () => {
   assert.equal(rfc5424Timestamp(1737669036, 987654321), '2025-01-23T21:50:36.987654Z');
   assert.equal(rfc5424Timestamp(0, 0), '1970-01-01T00:00:00.000000Z');
+  assert.equal(rfc5424Timestamp(4294967295, 999_999_999), '2106-02-07T06:28:15.999999Z', 'the largest uint32 time');
 });
 
 test('RFC 3164 timestamp is UTC with a space-padded day (no +2400 offsets)', () => {

@@ -85,7 +85,12 @@ export const SEVERITIES: Record<string, number> = {
 export const UDP_DEFAULT_MESSAGE_BYTES = 2048;
 /** Largest UDP payload in one IPv4 datagram (65535 - 20 IP - 8 UDP), rounded down. */
 export const UDP_MAX_MESSAGE_BYTES = 65000;
-export const STREAM_MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * TCP/TLS default: 128 KiB. Above ~200 000 bytes rsyslog's imtcp rejects an octet-counted frame
+ * ("frame too large, change to octet stuffing") and mangles the messages that follow (measured
+ * with rsyslog 8.2302); syslog-ng's default log-msg-size is 64 KiB. Raise it only for receivers known to take more.
+ */
+export const STREAM_MAX_MESSAGE_BYTES = 128 * 1024;
 
 /** `<FIELD>` names a record field, `<MAP>` maps its values to levels (`block:warning,*:info`). */
 function mappedRules(r: SettingsReader, fieldName: string, mapName: string, table: Record<string, number>, max: number): LevelRule[] {
