@@ -10,10 +10,10 @@
  * it got, instead of being killed mid-write.
  */
 import type { ForwarderConfig } from './config';
-import { decodeLogGroupList } from './decode/log-group';
+import { decodeGroupViews } from './decode/log-group';
 import { DeadlineError, SyslogError } from './errors';
 import type { CursorSpec, TriggerEvent } from './event';
-import { MessageFormatter } from './format/message';
+import { createFormatter, type RecordFormatter } from './format';
 import { SlsClient, type Credentials, type PullResult, type SlsClientOptions } from './sls/client';
 import { decodeCursor } from './sls/cursor';
 import type { Lease, SiemConnection } from './transport/connection';
@@ -87,7 +87,7 @@ export function deadlineReserveMs(timeoutMs: number): number {
 class RangeShipper {
   readonly summary: ShipSummary;
   private readonly client: SlsClient;
-  private readonly formatter: MessageFormatter;
+  private readonly formatter: RecordFormatter;
   private readonly stopPullingAt: number;
   /** Log groups asked per pull; halved when a batch exceeds the byte budget. */
   private count: number;
@@ -112,7 +112,7 @@ class RangeShipper {
       deadlineMs: this.stopPullingAt,
       onRetry: () => this.summary.slsRetries++,
     });
-    this.formatter = new MessageFormatter(config, { project: event.project, logstore: event.logstore });
+    this.formatter = createFormatter(config, { project: event.project, logstore: event.logstore });
     this.count = config.pullCount;
   }
 
@@ -206,7 +206,7 @@ class RangeShipper {
     const s = this.summary;
     // A group's position (its cursor as a number) is stable across retries: the base of record ids.
     const firstPosition = this.config.recordId ? decodeCursor(cursor) : undefined;
-    const groups = decodeLogGroupList(batch.body);
+    const groups = decodeGroupViews(batch.body);
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g]!;
       const idPrefix = firstPosition === undefined ? undefined : `${this.event.logstore}:${this.event.shardId}:${firstPosition + BigInt(g)}:`;

@@ -97,40 +97,115 @@ function truncated(what: string): DecodeError {
   return new DecodeError(`Truncated protobuf from SLS (${what} runs past the end). Retry the invocation.`);
 }
 
-function readPair(buf: Buffer, start: number, end: number): Field {
-  const r = new Reader(buf, start, end);
-  let key = '';
-  let value = '';
-  while (r.pos < end) {
-    const tag = r.varint();
-    const field = tag >>> 3;
-    if (field === 1 && (tag & 7) === WireType.Bytes) key = r.string();
-    else if (field === 2 && (tag & 7) === WireType.Bytes) value = r.string();
-    else r.skip(tag & 7);
-  }
-  return [key, value];
+/** Decodes a `LogGroupList` body (already decompressed) into strings. */
+export function decodeLogGroupList(buf: Buffer): LogGroup[] {
+  return decodeGroupViews(buf).map(materializeGroup);
 }
 
-function readLog(buf: Buffer, start: number, end: number): LogRecord {
-  const r = new Reader(buf, start, end);
-  const log: LogRecord = { time: 0, timeNs: 0, contents: [] };
-  while (r.pos < end) {
-    const tag = r.varint();
+/**
+ * The same, without decoding any string: every key and value stays a byte range of `buf`
+ * (4 numbers per field: key start, key end, value start, value end). The fast formatter copies
+ * those bytes straight into messages.
+ */
+export interface GroupView {
+  buf: Buffer;
+  /** [start, end) of topic/source in `buf`, or -1 when absent. */
+  topic: [number, number] | undefined;
+  source: [number, number] | undefined;
+  tags: number[];
+  logs: LogView[];
+}
+
+export interface LogView {
+  time: number;
+  timeNs: number;
+  fields: number[];
+}
+
+/**
+ * Hot path: one Log's fields, read without helper objects (this runs once per record and per
+ * field). Varints here are lengths and tags, far below 2^31.
+ */
+function readLogView(buf: Buffer, start: number, end: number): LogView {
+  const log: LogView = { time: 0, timeNs: 0, fields: [] };
+  const fields = log.fields;
+  let p = start;
+  while (p < end) {
+    let tag = buf[p++]!;
+    if (tag > 0x7f) [tag, p] = varintAt(buf, p - 1, end);
     const field = tag >>> 3;
     const wire = tag & 7;
-    if (field === 1 && wire === WireType.Varint) log.time = r.varint();
-    else if (field === 2 && wire === WireType.Bytes) {
-      const [s, e] = r.span();
-      log.contents.push(readPair(buf, s, e));
-    } else if (field === 4 && wire === WireType.Fixed32) log.timeNs = r.fixed32();
-    else r.skip(wire);
+    if (field === 2 && wire === WireType.Bytes) {
+      if (p >= end) throw truncated('Log.Contents');
+      let len = buf[p++]!;
+      if (len > 0x7f) [len, p] = varintAt(buf, p - 1, end);
+      const pairEnd = p + len;
+      if (pairEnd > end) throw truncated('Log.Contents');
+      let ks = p;
+      let ke = p;
+      let vs = p;
+      let ve = p;
+      while (p < pairEnd) {
+        let t = buf[p++]!;
+        if (t > 0x7f) [t, p] = varintAt(buf, p - 1, pairEnd);
+        if ((t & 7) !== WireType.Bytes) {
+          const r = new Reader(buf, p, pairEnd);
+          r.skip(t & 7);
+          p = r.pos;
+          continue;
+        }
+        if (p >= pairEnd) throw truncated('Log.Content');
+        let l = buf[p++]!;
+        if (l > 0x7f) [l, p] = varintAt(buf, p - 1, pairEnd);
+        if (p + l > pairEnd) throw truncated('Log.Content');
+        if (t >>> 3 === 1) {
+          ks = p;
+          ke = p + l;
+        } else if (t >>> 3 === 2) {
+          vs = p;
+          ve = p + l;
+        }
+        p += l;
+      }
+      fields.push(ks, ke, vs, ve);
+      p = pairEnd;
+    } else {
+      const r = new Reader(buf, p, end);
+      if (field === 1 && wire === WireType.Varint) log.time = r.varint();
+      else if (field === 4 && wire === WireType.Fixed32) log.timeNs = r.fixed32();
+      else r.skip(wire);
+      p = r.pos;
+    }
   }
   return log;
 }
 
-function readGroup(buf: Buffer, start: number, end: number): LogGroup {
+/** A varint starting at p (whose first byte has the continuation bit): [value, next offset]. */
+function varintAt(buf: Buffer, p: number, end: number): [number, number] {
+  const r = new Reader(buf, p, end);
+  const v = r.varint();
+  return [v, r.pos];
+}
+
+function readPairSpan(buf: Buffer, start: number, end: number, out: number[]): void {
   const r = new Reader(buf, start, end);
-  const group: LogGroup = { topic: '', source: '', tags: [], logs: [] };
+  let ks = start;
+  let ke = start;
+  let vs = start;
+  let ve = start;
+  while (r.pos < end) {
+    const tag = r.varint();
+    const field = tag >>> 3;
+    if (field === 1 && (tag & 7) === WireType.Bytes) [ks, ke] = r.span();
+    else if (field === 2 && (tag & 7) === WireType.Bytes) [vs, ve] = r.span();
+    else r.skip(tag & 7);
+  }
+  out.push(ks, ke, vs, ve);
+}
+
+function readGroupView(buf: Buffer, start: number, end: number): GroupView {
+  const r = new Reader(buf, start, end);
+  const group: GroupView = { buf, topic: undefined, source: undefined, tags: [], logs: [] };
   while (r.pos < end) {
     const tag = r.varint();
     const field = tag >>> 3;
@@ -139,26 +214,45 @@ function readGroup(buf: Buffer, start: number, end: number): LogGroup {
       r.skip(wire);
       continue;
     }
-    const [s, e] = r.span();
-    if (field === 1) group.logs.push(readLog(buf, s, e));
-    else if (field === 3) group.topic = buf.toString('utf8', s, e);
-    else if (field === 4) group.source = buf.toString('utf8', s, e);
-    else if (field === 6) group.tags.push(readPair(buf, s, e));
+    const span = r.span();
+    if (field === 1) group.logs.push(readLogView(buf, span[0], span[1]));
+    else if (field === 3) group.topic = span;
+    else if (field === 4) group.source = span;
+    else if (field === 6) readPairSpan(buf, span[0], span[1], group.tags);
     // field 2 (Reserved/Category) and 5 (MachineUUID) are not shipped
   }
   return group;
 }
 
-/** Decodes a `LogGroupList` body (already decompressed). */
-export function decodeLogGroupList(buf: Buffer): LogGroup[] {
+export function decodeGroupViews(buf: Buffer): GroupView[] {
   const r = new Reader(buf, 0, buf.length);
-  const groups: LogGroup[] = [];
+  const groups: GroupView[] = [];
   while (r.pos < buf.length) {
     const tag = r.varint();
     if (tag >>> 3 === 1 && (tag & 7) === WireType.Bytes) {
       const [s, e] = r.span();
-      groups.push(readGroup(buf, s, e));
+      groups.push(readGroupView(buf, s, e));
     } else r.skip(tag & 7);
   }
   return groups;
+}
+
+function pairs(buf: Buffer, spans: number[]): Field[] {
+  const out: Field[] = [];
+  for (let i = 0; i < spans.length; i += 4) out.push([buf.toString('utf8', spans[i], spans[i + 1]), buf.toString('utf8', spans[i + 2], spans[i + 3])]);
+  return out;
+}
+
+export function materializeLog(group: GroupView, log: LogView): LogRecord {
+  return { time: log.time, timeNs: log.timeNs, contents: pairs(group.buf, log.fields) };
+}
+
+/** Group-level strings only (topic, source, tags); logs are materialized one at a time when needed. */
+export function materializeGroupMeta(g: GroupView): LogGroup {
+  const text = (span: [number, number] | undefined) => (span ? g.buf.toString('utf8', span[0], span[1]) : '');
+  return { topic: text(g.topic), source: text(g.source), tags: pairs(g.buf, g.tags), logs: [] };
+}
+
+export function materializeGroup(g: GroupView): LogGroup {
+  return { ...materializeGroupMeta(g), logs: g.logs.map((l) => materializeLog(g, l)) };
 }

@@ -12,9 +12,13 @@ function quoted(text: string): string {
  * `\\` escapes) any key or value that is empty or contains the separator, `=`, `"`, `\` or
  * whitespace, so a kv parser can split the message unambiguously; `always` quotes every value.
  */
+export function kvNeedsQuotes(s: string, separator: string): boolean {
+  return s === '' || s.includes(separator) || /[\s="\\]/.test(s);
+}
+
 export function kvBody(fields: Field[], separator: string, quote: KvQuote = 'none'): string {
   let out = '';
-  const needsQuotes = (s: string) => s === '' || s.includes(separator) || /[\s="\\]/.test(s);
+  const needsQuotes = (s: string) => kvNeedsQuotes(s, separator);
   for (let i = 0; i < fields.length; i++) {
     let [key, value] = fields[i]!;
     if (quote !== 'none') {

@@ -15,12 +15,27 @@ function walk(value: unknown, path: string[]): string | undefined {
   return typeof node === 'string' ? node : typeof node === 'object' ? JSON.stringify(node) : String(node);
 }
 
+/** Where a lookup reads values: the first field with that key, or undefined. */
+export type ValueOf = (key: string) => string | undefined;
+
+export function fieldsValueOf(fields: Field[]): ValueOf {
+  return (key) => {
+    for (const [k, v] of fields) if (k === key) return v;
+    return undefined;
+  };
+}
+
 export class FieldLookup {
   private readonly parsed = new Map<string, unknown>();
-  constructor(private readonly fields: Field[]) {}
+  private readonly valueOf: ValueOf;
+
+  constructor(fields: Field[] | ValueOf) {
+    this.valueOf = typeof fields === 'function' ? fields : fieldsValueOf(fields);
+  }
 
   get(name: string): string | undefined {
-    for (const [k, v] of this.fields) if (k === name) return v;
+    const direct = this.valueOf(name);
+    if (direct !== undefined) return direct;
     const parts = name.split('.');
     for (let i = parts.length - 1; i >= 1; i--) {
       const key = parts.slice(0, i).join('.');
@@ -33,7 +48,7 @@ export class FieldLookup {
   private json(key: string): unknown {
     if (this.parsed.has(key)) return this.parsed.get(key);
     let value: unknown;
-    const raw = this.fields.find(([k]) => k === key)?.[1];
+    const raw = this.valueOf(key);
     if (raw !== undefined && /^\s*[[{]/.test(raw)) {
       try {
         value = JSON.parse(raw);

@@ -33,15 +33,24 @@ export function utf8Boundary(buf: Buffer, limit: number): number {
   return i;
 }
 
-/** Keeps `prefix` whole and cuts `body` so that prefix + body + mark fits in `maxBytes`. */
-export function truncateMessage(prefix: Buffer, body: Buffer, maxBytes: number): Buffer {
-  const mark = Buffer.from(`${TRUNCATION_MARK}${prefix.length + body.length} bytes]`, 'utf8');
-  let keep = utf8Boundary(body, Math.max(0, maxBytes - prefix.length - mark.length));
+export function truncationMark(originalBytes: number): Buffer {
+  return Buffer.from(`${TRUNCATION_MARK}${originalBytes} bytes]`, 'utf8');
+}
+
+/** How many bytes of `body` to keep within `room`: at a UTF-8 boundary, never half of a backslash escape. */
+export function keepLength(body: Buffer, room: number): number {
+  let keep = utf8Boundary(body, Math.max(0, room));
   // Do not end on half of a backslash escape (CEF `\=`, JSON `\"`, SD `\]`).
   let slashes = 0;
   while (slashes < keep && body[keep - 1 - slashes] === 0x5c) slashes++;
   if (slashes % 2 === 1) keep--;
-  return Buffer.concat([prefix, body.subarray(0, keep), mark]);
+  return keep;
+}
+
+/** Keeps `prefix` whole and cuts `body` so that prefix + body + mark fits in `maxBytes`. */
+export function truncateMessage(prefix: Buffer, body: Buffer, maxBytes: number): Buffer {
+  const mark = truncationMark(prefix.length + body.length);
+  return Buffer.concat([prefix, body.subarray(0, keepLength(body, maxBytes - prefix.length - mark.length)), mark]);
 }
 
 export class MessageFormatter {
@@ -103,3 +112,4 @@ export class MessageFormatter {
     }
   }
 }
+

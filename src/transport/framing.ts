@@ -5,37 +5,50 @@
  */
 import type { Framing } from '../config';
 
-export type Framer = (message: Buffer) => Buffer;
-
-export function octetCountingFrame(message: Buffer): Buffer {
-  const prefix = Buffer.from(`${message.length} `, 'latin1');
-  return Buffer.concat([prefix, message], prefix.length + message.length);
-}
-
 const LF = 0x0a;
 const CR = 0x0d;
 const BACKSLASH = 0x5c;
+const SPACE = 0x20;
 
-export function newlineFrame(message: Buffer): Buffer {
-  let extra = 0;
-  for (let i = 0; i < message.length; i++) if (message[i] === LF || message[i] === CR) extra++;
-  const out = Buffer.allocUnsafe(message.length + extra + 1);
-  if (extra === 0) {
-    message.copy(out, 0);
-  } else {
-    let o = 0;
-    for (let i = 0; i < message.length; i++) {
-      const b = message[i]!;
-      if (b === LF || b === CR) {
-        out[o++] = BACKSLASH;
-        out[o++] = b === LF ? 0x6e : 0x72; // 'n' / 'r'
-      } else out[o++] = b;
-    }
-  }
-  out[out.length - 1] = LF;
-  return out;
+/** Most bytes a framed message can take: the prefix is at most 10 digits and a space; escaping doubles. */
+export function maxFramedLength(framing: Framing, messageLength: number): number {
+  return framing === 'newline' ? messageLength * 2 + 1 : messageLength + 11;
 }
 
-export function framerFor(framing: Framing): Framer {
-  return framing === 'newline' ? newlineFrame : octetCountingFrame;
+/** Writes the framed message into dst at `at` (room: maxFramedLength); returns the end offset. */
+export function frameInto(framing: Framing, message: Buffer, dst: Buffer, at: number): number {
+  let o = at;
+  if (framing === 'octet-counting') {
+    const digits = String(message.length);
+    for (let i = 0; i < digits.length; i++) dst[o++] = digits.charCodeAt(i);
+    dst[o++] = SPACE;
+    if (message.length < 64) for (let i = 0; i < message.length; i++) dst[o++] = message[i]!;
+    else {
+      message.copy(dst, o);
+      o += message.length;
+    }
+    return o;
+  }
+  for (let i = 0; i < message.length; i++) {
+    const b = message[i]!;
+    if (b === LF || b === CR) {
+      dst[o++] = BACKSLASH;
+      dst[o++] = b === LF ? 0x6e : 0x72; // 'n' / 'r'
+    } else dst[o++] = b;
+  }
+  dst[o++] = LF;
+  return o;
+}
+
+function frame(framing: Framing, message: Buffer): Buffer {
+  const dst = Buffer.allocUnsafe(maxFramedLength(framing, message.length));
+  return dst.subarray(0, frameInto(framing, message, dst, 0));
+}
+
+export function octetCountingFrame(message: Buffer): Buffer {
+  return frame('octet-counting', message);
+}
+
+export function newlineFrame(message: Buffer): Buffer {
+  return frame('newline', message);
 }

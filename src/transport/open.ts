@@ -1,6 +1,5 @@
 /** Opens the syslog connection the settings describe. */
 import type { ForwarderConfig } from '../config';
-import { framerFor } from './framing';
 import { StreamTransport } from './stream';
 import type { SyslogTransport } from './transport';
 import { UdpTransport } from './udp';
@@ -16,7 +15,7 @@ export function openTransport(config: ForwarderConfig): Promise<SyslogTransport>
   return StreamTransport.connect({
     host: config.host,
     port: config.port,
-    framer: framerFor(config.framing),
+    framing: config.framing,
     connectTimeoutMs: config.connectTimeoutMs,
     writeTimeoutMs: config.writeTimeoutMs,
     tls: config.protocol === 'tls' ? config.tls : undefined,

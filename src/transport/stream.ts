@@ -7,14 +7,15 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { SyslogError } from '../errors';
-import type { Framer } from './framing';
+import type { Framing } from '../config';
+import { frameInto, maxFramedLength } from './framing';
 import { syslogErrorFrom } from './errors';
 import type { SyslogTransport } from './transport';
 
 export interface StreamOptions {
   host: string;
   port: number;
-  framer: Framer;
+  framing: Framing;
   connectTimeoutMs: number;
   /** How long a write may wait for the receiver to read before the connection counts as stalled. */
   writeTimeoutMs: number;
@@ -39,13 +40,14 @@ export interface StreamTlsOptions {
  */
 const TLS13_ACCEPT_WAIT_MS = 250;
 
-const BATCH_BYTES = 64 * 1024;
+const BATCH_BYTES = 256 * 1024;
 const CLOSE_WAIT_MS = 5_000;
 
 export class StreamTransport implements SyslogTransport {
   readonly target: string;
-  private batch: Buffer[] = [];
-  private batchBytes = 0;
+  /** Frames are written straight into this buffer; it goes to the socket whole when full. */
+  private batch = Buffer.allocUnsafe(BATCH_BYTES);
+  private batchPos = 0;
   private failure: SyslogError | undefined;
   private closing = false;
 
@@ -113,12 +115,17 @@ export class StreamTransport implements SyslogTransport {
     });
   }
 
+  /** The message is copied (framed) at once, so the caller may reuse its buffer when this returns. */
   send(message: Buffer): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    const frame = this.options.framer(message);
-    this.batch.push(frame);
-    this.batchBytes += frame.length;
-    return this.batchBytes >= BATCH_BYTES ? this.writeBatch() : undefined;
+    const room = maxFramedLength(this.options.framing, message.length);
+    let wait: Promise<void> | undefined;
+    if (this.batchPos + room > this.batch.length) {
+      wait = this.writeBatch();
+      if (room > this.batch.length) this.batch = Buffer.allocUnsafe(room);
+    }
+    this.batchPos = frameInto(this.options.framing, message, this.batch, this.batchPos);
+    return wait;
   }
 
   async flush(): Promise<void> {
@@ -156,10 +163,11 @@ export class StreamTransport implements SyslogTransport {
   }
 
   private writeBatch(): Promise<void> | undefined {
-    if (this.batchBytes === 0) return undefined;
-    const data = this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batchBytes);
-    this.batch = [];
-    this.batchBytes = 0;
+    if (this.batchPos === 0) return undefined;
+    const data = this.batch.subarray(0, this.batchPos);
+    // The socket keeps `data` until it is sent: the next frames go to a fresh buffer.
+    this.batch = Buffer.allocUnsafe(BATCH_BYTES);
+    this.batchPos = 0;
     if (this.socket.write(data)) return undefined;
     return this.waitForDrain();
   }

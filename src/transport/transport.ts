@@ -2,7 +2,7 @@
 
 export interface SyslogTransport {
   /**
-   * Queues one unframed message. Returns a promise only when the caller must wait
+   * Queues one unframed message (copied before this returns: the caller may reuse its buffer). Returns a promise only when the caller must wait
    * (back-pressure); otherwise undefined, so the hot path does not allocate a promise per record.
    * Throws/rejects with a SyslogError once the connection has failed.
    */

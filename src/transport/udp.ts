@@ -45,10 +45,11 @@ export class UdpTransport implements SyslogTransport {
     });
   }
 
+  /** The message is copied, so the caller may reuse its buffer when this returns. */
   send(message: Buffer): Promise<void> | undefined {
     if (this.failure) throw this.failure;
     this.inFlight++;
-    this.socket.send(message, (err) => {
+    this.socket.send(Buffer.from(message), (err) => {
       this.inFlight--;
       if (err) this.failure ??= syslogErrorFrom(err, this.target, 'send');
       this.wake();

@@ -84,6 +84,14 @@ export class SlsEmulator {
   readonly faults: Fault[] = [];
   /** Added to every PullLogs answer (a slow or far-away SLS). */
   pullDelayMs = 0;
+  /**
+   * Benchmarks: remember compressed PullLogs bodies by the identity of the groups they hold, so the
+   * emulator's own (pure JS) compression does not limit what is measured.
+   */
+  cachePulls = false;
+  private readonly pullCache = new Map<string, Buffer>();
+  private readonly groupIds = new WeakMap<Buffer, number>();
+  private nextGroupId = 0;
   private readonly projects = new Map<string, Map<string, Shard[]>>();
   private readonly keys: Map<string, AccessKey>;
   private readonly maxPullBytes: number;
@@ -132,8 +140,14 @@ export class SlsEmulator {
 
   /** Stores an encoded LogGroup directly (for bytes the SDK cannot produce, e.g. invalid UTF-8). */
   appendGroup(project: string, logstore: string, shard: number, group: Buffer, receiveTime = this.clock()): void {
+    this.appendTaggedGroup(project, logstore, shard, withTag(group, '__receive_time__', String(receiveTime)), receiveTime);
+  }
+
+  /** Stores a LogGroup as it is (the caller added `__receive_time__`); the same Buffer may be stored many times. */
+  appendTaggedGroup(project: string, logstore: string, shard: number, group: Buffer, receiveTime: number): void {
     const s = this.shard(project, logstore, shard);
-    s.groups.push(withTag(group, '__receive_time__', String(receiveTime)));
+    if (!this.groupIds.has(group)) this.groupIds.set(group, this.nextGroupId++);
+    s.groups.push(group);
     s.receiveTimes.push(receiveTime);
   }
 
@@ -301,7 +315,13 @@ export class SlsEmulator {
     const raw = Buffer.concat(parts);
     const accepted = String(headers['accept-encoding'] ?? '').split(',').map((s) => s.trim());
     const type = raw.length === 0 ? '' : accepted.includes('lz4') ? 'lz4' : accepted.includes('deflate') ? 'deflate' : accepted.includes('gzip') ? 'gzip' : '';
-    const payload = type === 'lz4' ? lz4CompressBlock(raw) : type === 'deflate' ? deflateSync(raw) : type === 'gzip' ? gzipSync(raw) : raw;
+    const compress = () => (type === 'lz4' ? lz4CompressBlock(raw) : type === 'deflate' ? deflateSync(raw) : type === 'gzip' ? gzipSync(raw) : raw);
+    let payload: Buffer;
+    if (this.cachePulls) {
+      const key = `${type}:${shard.groups.slice(Number(begin), i).map((g) => this.groupIds.get(g) ?? -1).join(',')}`;
+      payload = this.pullCache.get(key) ?? compress();
+      this.pullCache.set(key, payload);
+    } else payload = compress();
     const out: Record<string, string> = {
       'content-type': 'application/x-protobuf',
       'x-log-cursor': cursorOf(shard.base + BigInt(i)),

@@ -1,0 +1,163 @@
+/**
+ * `npm run bench`: ships realistic WAF-like ranges from the SLS emulator through the built function
+ * (dist/index.js, in its own process as on FC) to fast local sinks, and reports records/s, MB/s of
+ * raw log content (uncompressed protobuf), CPU seconds per GB and peak RSS; median of several runs.
+ * The naive approach (protobufjs objects + one syslog-client log() per record) runs in the same
+ * session for the ratio. Writes benchmarks/results/latest.json; `npm run bench:chart` draws it.
+ * Options: --runs N (default 3), --quick (smaller ranges, 1 run).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { SlsEmulator } from '../test/sls-emulator/server';
+import { makeTestPki } from '../test/support/certs';
+import { encodeLogGroup } from '../test/support/log-group-writer';
+import { tcpSink, udpSink, type Sink } from './sinks';
+
+const root = join(__dirname, '..');
+const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false } } });
+const RUNS = args.quick ? 1 : Number(args.runs);
+const CREDS = { accessKeyId: 'STS.bench', accessKeySecret: 'bench-secret', securityToken: 'bench-token' };
+const PROJECT = 'bench';
+const PER_GROUP = 500;
+const POOL = 20;
+
+type Profile = 'waf' | 'wide';
+
+/** ~400-byte WAF access records (15 fields) or ~1.3 KB records with 45 fields. */
+function record(profile: Profile, g: number, i: number): Array<[string, string]> {
+  const n = g * PER_GROUP + i;
+  const waf: Array<[string, string]> = [
+    ['time', `2025-01-23T21:50:${String(i % 60).padStart(2, '0')}+08:00`], ['host', 'shop.example.com'],
+    ['real_client_ip', `203.0.${n % 255}.${(n * 7) % 255}`], ['request_method', n % 4 ? 'GET' : 'POST'],
+    ['request_uri', `/api/v2/items/${n}?page=${i % 9}&sort=desc`], ['status', String([200, 200, 304, 404, 405][n % 5])],
+    ['final_action', n % 7 ? 'pass' : 'block'], ['final_rule_id', String(100000 + (n % 977))],
+    ['user_agent', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36'],
+    ['request_time_msec', String(n % 300)], ['body_bytes_sent', String(1000 + (n % 50000))], ['upstream_status', '200'],
+    ['request_traceid', `7b0d${n.toString(16).padStart(12, '0')}`], ['region', 'cn-hangzhou'], ['matched_host', 'shop.example.com'],
+  ];
+  if (profile === 'waf') return waf;
+  const extra: Array<[string, string]> = Array.from({ length: 30 }, (_, k) => [`attr_${k}`, `value-${(n * 31 + k) % 10007}-${'z'.repeat(k % 5)}`]);
+  return [...waf, ...extra];
+}
+
+function pool(profile: Profile): Buffer[] {
+  return Array.from({ length: POOL }, (_, g) =>
+    encodeLogGroup({
+      topic: 'waf_access_log', source: `100.64.0.${g}`, tags: [['__hostname__', `waf-node-${g}`], ['__receive_time__', '1737669100']],
+      logs: Array.from({ length: PER_GROUP }, (_, i) => ({ time: 1737669036 + i, timeNs: i * 1000, contents: record(profile, g, i) })),
+    }),
+  );
+}
+
+interface RunResult { records: number; rawBytes: number; wallMs: number; cpuMs: number; maxRssMB: number }
+
+function runChild(bundle: string, env: Record<string, string>, eventFile: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...prof, join(__dirname, 'child.cjs'), bundle, eventFile], {
+      env: { PATH: process.env.PATH ?? '', BENCH_CREDENTIALS: JSON.stringify(CREDS), ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('exit', () => {
+      const line = out.split('\n').find((l) => l.startsWith('@@'));
+      if (!line) return reject(new Error(`no result: ${out}`));
+      const r = JSON.parse(line.slice(2)) as { error?: string; result: { records: number; rawBytes?: number }; wallMs: number; cpuMs: number; maxRssMB: number };
+      if (r.error) return reject(new Error(r.error));
+      resolve({ records: r.result.records, rawBytes: r.result.rawBytes ?? 0, wallMs: r.wallMs, cpuMs: r.cpuMs, maxRssMB: r.maxRssMB });
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  const work = mkdtempSync(join(os.tmpdir(), 'sls-fwd-bench-'));
+  const naive = join(work, 'naive.js');
+  await build({ entryPoints: [join(__dirname, 'naive-baseline.ts')], outfile: naive, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' });
+  const bundle = join(root, 'dist/index.js');
+
+  const emulator = new SlsEmulator({ keys: { [CREDS.accessKeyId]: { secret: CREDS.accessKeySecret, securityToken: CREDS.securityToken } }, maxPullBytes: 4 * 1024 * 1024 });
+  emulator.cachePulls = true;
+  await emulator.start();
+  const scale = args.quick ? 0.2 : 1;
+  const sizes = { '1x': Math.round(40 * scale), '10x': Math.round(400 * scale), '100x': Math.round(4000 * scale) }; // log groups of 500
+  const rawPool: Record<Profile, Buffer[]> = { waf: pool('waf'), wide: pool('wide') };
+  const logstores: Array<[string, Profile, number]> = [['waf-1x', 'waf', sizes['1x']], ['waf-10x', 'waf', sizes['10x']], ['waf-100x', 'waf', sizes['100x']], ['wide-10x', 'wide', sizes['10x']]];
+  for (const [name, profile, groups] of logstores) {
+    emulator.createLogstore(PROJECT, name, 1);
+    for (let g = 0; g < groups; g++) emulator.appendTaggedGroup(PROJECT, name, 0, rawPool[profile][g % POOL]!, 1737669100);
+  }
+  const eventFile = (logstore: string) => {
+    const f = join(work, `${logstore}.json`);
+    writeFileSync(f, JSON.stringify({ source: { endpoint: emulator.endpoint, projectName: PROJECT, logstoreName: logstore, shardId: 0, beginCursor: emulator.cursor(PROJECT, logstore, 0, 'begin'), endCursor: emulator.cursor(PROJECT, logstore, 0, 'end') } }));
+    return f;
+  };
+
+  const pki = makeTestPki();
+  const tlsKey = { key: readFileSync(pki.keyFile, 'utf8'), cert: readFileSync(pki.certFile, 'utf8') };
+  const sinks: Record<string, Sink> = { tcp: await tcpSink(), tls: await tcpSink(tlsKey), udp: await udpSink() };
+  const envFor = (protocol: 'tcp' | 'tls' | 'udp'): Record<string, string> => ({
+    SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(sinks[protocol]!.port), SYSLOG_PROTOCOL: protocol,
+    ...(protocol === 'tls' ? { SYSLOG_TLS_CA_FILE: pki.caFile } : {}),
+  });
+
+  const scenarios: Array<{ name: string; bundle: string; env: Record<string, string>; logstore: string; runs: number }> = [
+    { name: 'tcp waf 10x', bundle, env: envFor('tcp'), logstore: 'waf-10x', runs: RUNS },
+    { name: 'tls waf 10x', bundle, env: envFor('tls'), logstore: 'waf-10x', runs: RUNS },
+    { name: 'udp waf 10x', bundle, env: envFor('udp'), logstore: 'waf-10x', runs: RUNS },
+    { name: 'tcp wide 10x', bundle, env: envFor('tcp'), logstore: 'wide-10x', runs: RUNS },
+    { name: 'tcp waf 1x', bundle, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },
+    { name: 'tcp waf 100x', bundle, env: envFor('tcp'), logstore: 'waf-100x', runs: 1 },
+    { name: 'naive tcp waf 1x', bundle: naive, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },
+  ];
+  // Warm the emulator's response cache so its compression is not part of any measurement.
+  await runChild(bundle, envFor('tcp'), eventFile('waf-100x'));
+  await runChild(bundle, envFor('tcp'), eventFile('wide-10x'));
+
+  const rows: Array<Record<string, number | string>> = [];
+  for (const s of scenarios) {
+    const results: RunResult[] = [];
+    for (let r = 0; r < s.runs; r++) results.push(await runChild(s.bundle, s.env, eventFile(s.logstore)));
+    const mbps = median(results.map((x) => x.rawBytes / 1e6 / (x.wallMs / 1000)));
+    const row = {
+      scenario: s.name,
+      records: results[0]!.records,
+      rawMB: +(results[0]!.rawBytes / 1e6).toFixed(1),
+      recordsPerSec: Math.round(median(results.map((x) => x.records / (x.wallMs / 1000)))),
+      MBps: +mbps.toFixed(1),
+      cpuSecPerGB: +median(results.map((x) => x.cpuMs / 1000 / (x.rawBytes / 1e9))).toFixed(2),
+      peakRssMB: Math.round(Math.max(...results.map((x) => x.maxRssMB))),
+      runs: s.runs,
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
+  const byName = (n: string) => rows.find((r) => r.scenario === n)!;
+  const summary = {
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` },
+    rows,
+    ratios: {
+      tcpVsNaive: +((byName('tcp waf 1x').MBps as number) / (byName('naive tcp waf 1x').MBps as number)).toFixed(1),
+      tlsVsTcp: +((byName('tcp waf 10x').MBps as number) / (byName('tls waf 10x').MBps as number)).toFixed(2),
+    },
+  };
+  console.log(JSON.stringify(summary.ratios));
+  if (!args.quick) {
+    mkdirSync(join(__dirname, 'results'), { recursive: true });
+    writeFileSync(join(__dirname, 'results/latest.json'), JSON.stringify(summary, null, 2) + '\n');
+  }
+  for (const s of Object.values(sinks)) await s.close();
+  await emulator.stop();
+}
+
+main().catch((err: Error) => {
+  console.error(err);
+  process.exit(1);
+});

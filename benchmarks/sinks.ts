@@ -1,0 +1,30 @@
+/** Fast local receivers that only count: TCP, TLS and UDP, on 127.0.0.1. */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import tls from 'node:tls';
+
+export interface Sink {
+  port: number;
+  bytes(): number;
+  close(): Promise<void>;
+}
+
+export async function tcpSink(options?: { key: string; cert: string }): Promise<Sink> {
+  let bytes = 0;
+  const onConn = (s: net.Socket) => s.on('data', (c: Buffer) => (bytes += c.length)).on('error', () => {});
+  const server = options ? tls.createServer({ key: options.key, cert: options.cert }, onConn) : net.createServer(onConn);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    bytes: () => bytes,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+export async function udpSink(): Promise<Sink> {
+  let bytes = 0;
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 64 * 1024 * 1024 });
+  socket.on('message', (m) => (bytes += m.length));
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  return { port: socket.address().port, bytes: () => bytes, close: () => new Promise((r) => socket.close(() => r())) };
+}

@@ -1,0 +1,278 @@
+/**
+ * The fast path for the common settings (kv or JSON body, no STRUCTURED-DATA): builds each
+ * message straight from the bytes of the decoded PullLogs body into one reused buffer, without
+ * turning values into JavaScript strings. Keys are decoded once and cached with their output
+ * form; values are copied with UTF-8 validation and escaping in one pass. Its output is byte-for-
+ * byte that of MessageFormatter (test/fast-formatter.test.ts checks it), which stays the
+ * reference and the path for SD, CEF and LEEF.
+ */
+import type { ForwarderConfig } from '../config';
+import type { GroupView, LogView } from '../decode/log-group';
+import { kvNeedsQuotes } from './body';
+import { ByteWriter, copyText, JSON_ESCAPES, KV_QUOTED_ESCAPES } from './bytes';
+import { headerToken, priority, rfc3164Tag, rfc3164Timestamp } from './header';
+import { levelFor } from './levels';
+import { FieldLookup } from './lookup';
+import { keepLength, truncationMark, type FormattedMessage, type SourceInfo } from './message';
+
+interface KeyEntry {
+  /** The SLS field name (invalid UTF-8 shown as U+FFFD). */
+  name: string;
+  /** The name in the message (after SYSLOG_FIELD_MAP). */
+  out: string;
+  excluded: boolean;
+  /** The key as written in kv (quoted when the settings ask for it) and in JSON (`"key":`). */
+  kv: Buffer;
+  json: Buffer;
+  /** The key's bytes in the PullLogs body (empty for names made here, like `__topic__`). */
+  raw: Buffer;
+}
+
+const EQUALS = 0x3d;
+const QUOTE = 0x22;
+const MAX_CACHED_KEYS = 50_000;
+
+export class FastFormatter {
+  private readonly w = new ByteWriter();
+  private readonly keys = new Map<number, KeyEntry[]>();
+  private keyCount = 0;
+  private readonly named = new Map<string, KeyEntry>();
+  private readonly separator: Buffer;
+  private readonly appName: string;
+  private readonly hasRules: boolean;
+  private readonly seen: string[] = [];
+  private lastGroup: GroupView | undefined;
+  private meta: Array<[KeyEntry, number, number]> = [];
+  private host = '-';
+  private second = -1;
+  private stamp = '';
+  private day = -1;
+  private dayStamp = '';
+  /** The entries of the previous record's keys by position: records of a group usually share their key order. */
+  private readonly previous: KeyEntry[] = [];
+
+  static supports(config: ForwarderConfig): boolean {
+    return config.structuredDataId === undefined && (config.messageFormat === 'kv' || config.messageFormat === 'json');
+  }
+
+  constructor(private readonly config: ForwarderConfig, source: SourceInfo) {
+    this.separator = Buffer.from(config.kvSeparator, 'utf8');
+    const app = config.appName ?? source.logstore;
+    this.appName = config.format === 'rfc5424' ? headerToken(app, 48) : rfc3164Tag(app);
+    this.hasRules = config.severityRules.length > 0 || config.facilityRules.length > 0;
+  }
+
+  format(group: GroupView, log: LogView, recordId?: string): FormattedMessage {
+    const c = this.config;
+    const w = this.w;
+    if (group !== this.lastGroup) this.prepareGroup(group);
+    let severity = c.severity;
+    let facility = c.facility;
+    if (this.hasRules) {
+      const lookup = new FieldLookup((key) => this.valueOf(group, log, recordId, key));
+      severity = levelFor(lookup, c.severityRules, severity);
+      facility = levelFor(lookup, c.facilityRules, facility);
+    }
+    w.pos = 0;
+    let spaceAt = -1;
+    if (c.format === 'rfc5424') {
+      w.ascii(`<${priority(facility, severity)}>1 ${this.stamp5424(log.time, log.timeNs)} ${this.host} ${this.appName} ${c.procId} ${c.msgId} -`);
+      spaceAt = w.pos;
+      w.byte(0x20);
+      if (c.bom) w.bytes(BOM);
+    } else {
+      w.ascii(`<${priority(facility, severity)}>${this.stamp3164(log.time)} ${this.host} ${this.appName}: `);
+    }
+    const bodyStart = w.pos;
+    if (c.messageFormat === 'json') this.json(group, log, recordId);
+    else this.kv(group, log, recordId);
+    if (spaceAt >= 0 && w.pos === bodyStart) w.pos = spaceAt; // empty body: no trailing space or BOM
+    if (w.pos <= c.maxMessageBytes) return { bytes: w.buf.subarray(0, w.pos), truncated: false };
+    const prefixEnd = Math.min(bodyStart, w.pos);
+    const mark = truncationMark(w.pos);
+    w.pos = prefixEnd + keepLength(w.buf.subarray(prefixEnd, w.pos), c.maxMessageBytes - prefixEnd - mark.length);
+    w.bytes(mark);
+    return { bytes: w.buf.subarray(0, w.pos), truncated: true };
+  }
+
+  private prepareGroup(g: GroupView): void {
+    this.lastGroup = g;
+    const meta: Array<[KeyEntry, number, number]> = [];
+    if (g.topic && g.topic[1] > g.topic[0]) meta.push([this.entry('__topic__'), g.topic[0], g.topic[1]]);
+    if (g.source && g.source[1] > g.source[0]) meta.push([this.entry('__source__'), g.source[0], g.source[1]]);
+    for (let i = 0; i < g.tags.length; i += 4) {
+      meta.push([this.entry(`__tag__:${g.buf.toString('utf8', g.tags[i], g.tags[i + 1])}`), g.tags[i + 2]!, g.tags[i + 3]!]);
+    }
+    this.meta = meta;
+    const source = g.source ? g.buf.toString('utf8', g.source[0], g.source[1]) : '';
+    this.host = headerToken(this.config.hostname ?? source, 255);
+  }
+
+  private kv(g: GroupView, log: LogView, recordId: string | undefined): void {
+    const w = this.w;
+    const buf = g.buf;
+    const f = log.fields;
+    let first = true;
+    const field = (entry: KeyEntry, src: Buffer, s: number, e: number) => {
+      if (entry.excluded) return;
+      if (!first) w.bytes(this.separator);
+      first = false;
+      w.bytes(entry.kv);
+      w.byte(EQUALS);
+      this.kvValue(src, s, e);
+    };
+    for (let i = 0; i < f.length; i += 4) field(this.keyAt(i >> 2, buf, f[i]!, f[i + 1]!), buf, f[i + 2]!, f[i + 3]!);
+    for (const [entry, s, e] of this.meta) field(entry, buf, s, e);
+    if (recordId !== undefined) {
+      const id = Buffer.from(recordId, 'utf8');
+      field(this.entry('__record_id__'), id, 0, id.length);
+    }
+  }
+
+  private kvValue(src: Buffer, s: number, e: number): void {
+    const w = this.w;
+    const mode = this.config.kvQuote;
+    if (mode === 'none') return copyText(w, src, s, e, undefined);
+    if (mode === 'always' || this.needsQuotes(src, s, e)) {
+      w.byte(QUOTE);
+      copyText(w, src, s, e, KV_QUOTED_ESCAPES);
+      w.byte(QUOTE);
+    } else copyText(w, src, s, e, undefined);
+  }
+
+  /** Same rule as kvBody's `auto`: empty, or holds the separator, `=`, `"`, `\` or whitespace. */
+  private needsQuotes(src: Buffer, s: number, e: number): boolean {
+    if (s === e) return true;
+    for (let i = s; i < e; i++) {
+      const b = src[i]!;
+      if (b >= 0x80) return kvNeedsQuotes(src.toString('utf8', s, e), this.config.kvSeparator);
+      if (b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === EQUALS || b === QUOTE || b === 0x5c) return true;
+    }
+    const sep = this.separator;
+    outer: for (let i = s; i + sep.length <= e; i++) {
+      for (let k = 0; k < sep.length; k++) if (src[i + k] !== sep[k]) continue outer;
+      return true;
+    }
+    return false;
+  }
+
+  private json(g: GroupView, log: LogView, recordId: string | undefined): void {
+    const w = this.w;
+    const buf = g.buf;
+    const f = log.fields;
+    const seen = this.seen;
+    seen.length = 0;
+    w.byte(0x7b);
+    const field = (entry: KeyEntry, src: Buffer, s: number, e: number) => {
+      if (entry.excluded) return;
+      if (seen.length > 0) w.byte(0x2c);
+      if (seen.includes(entry.out)) {
+        // A repeated key keeps every value: key_2, key_3... (as jsonBody does).
+        let name = entry.out;
+        for (let n = 2; seen.includes(name); n++) name = `${entry.out}_${n}`;
+        seen.push(name);
+        w.text(`${JSON.stringify(name)}:`);
+      } else {
+        seen.push(entry.out);
+        w.bytes(entry.json);
+      }
+      w.byte(QUOTE);
+      copyText(w, src, s, e, JSON_ESCAPES);
+      w.byte(QUOTE);
+    };
+    for (let i = 0; i < f.length; i += 4) field(this.keyAt(i >> 2, buf, f[i]!, f[i + 1]!), buf, f[i + 2]!, f[i + 3]!);
+    for (const [entry, s, e] of this.meta) field(entry, buf, s, e);
+    if (recordId !== undefined) {
+      const id = Buffer.from(recordId, 'utf8');
+      field(this.entry('__record_id__'), id, 0, id.length);
+    }
+    w.byte(0x7d);
+  }
+
+  /** The first field named `key` in this record (what a severity rule reads). */
+  private valueOf(g: GroupView, log: LogView, recordId: string | undefined, key: string): string | undefined {
+    const f = log.fields;
+    for (let i = 0; i < f.length; i += 4) {
+      if (this.keyAt(i >> 2, g.buf, f[i]!, f[i + 1]!).name === key) return g.buf.toString('utf8', f[i + 2], f[i + 3]);
+    }
+    for (const [entry, s, e] of this.meta) if (entry.name === key) return g.buf.toString('utf8', s, e);
+    return key === '__record_id__' ? recordId : undefined;
+  }
+
+  /** The key at field position `slot`: first compared with the previous record's key there. */
+  private keyAt(slot: number, buf: Buffer, s: number, e: number): KeyEntry {
+    const hint = this.previous[slot];
+    if (hint !== undefined) {
+      const raw = hint.raw;
+      if (raw.length === e - s) {
+        let i = 0;
+        while (i < raw.length && raw[i] === buf[s + i]) i++;
+        if (i === raw.length) return hint;
+      }
+    }
+    const entry = this.key(buf, s, e);
+    this.previous[slot] = entry;
+    return entry;
+  }
+
+  /** The cached entry for the key bytes buf[s, e): FNV-1a hash, then a byte compare. */
+  private key(buf: Buffer, s: number, e: number): KeyEntry {
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    const list = this.keys.get(h);
+    if (list) {
+      outer: for (const c of list) {
+        const raw = c.raw;
+        if (raw.length !== e - s) continue;
+        for (let i = 0; i < raw.length; i++) if (raw[i] !== buf[s + i]) continue outer;
+        return c;
+      }
+    }
+    // Hostile data with endless distinct keys must not grow memory without bound.
+    if (++this.keyCount > MAX_CACHED_KEYS) {
+      this.keys.clear();
+      this.named.clear();
+      this.keyCount = 0;
+    }
+    const entry: KeyEntry = { ...this.entry(buf.toString('utf8', s, e)), raw: Buffer.from(buf.subarray(s, e)) };
+    if (list) list.push(entry);
+    else this.keys.set(h, [entry]);
+    return entry;
+  }
+
+  private entry(name: string): KeyEntry {
+    let entry = this.named.get(name);
+    if (entry) return entry;
+    const policy = this.config.fields;
+    const excluded = (policy.include !== undefined && !policy.include.some((r) => r.test(name))) || policy.exclude.some((r) => r.test(name));
+    const out = policy.rename.get(name) ?? name;
+    const kvKey = this.config.kvQuote !== 'none' && kvNeedsQuotes(out, this.config.kvSeparator) ? `"${out.replace(/[\\"]/g, '\\$&')}"` : out;
+    entry = { name, out, excluded, kv: Buffer.from(kvKey, 'utf8'), json: Buffer.from(`${JSON.stringify(out)}:`, 'utf8'), raw: EMPTY };
+    this.named.set(name, entry);
+    return entry;
+  }
+
+  /** `YYYY-MM-DDT` is cached per day; the time of day is arithmetic (records rarely share a second). */
+  private stamp5424(seconds: number, nanos: number): string {
+    const day = Math.floor(seconds / 86400);
+    if (day !== this.day) {
+      this.day = day;
+      this.dayStamp = new Date(day * 86400_000).toISOString().slice(0, 11);
+    }
+    const t = seconds - day * 86400;
+    const micros = Math.floor(Math.min(Math.max(nanos, 0), 999_999_999) / 1000);
+    return `${this.dayStamp}${TWO[Math.floor(t / 3600)]}:${TWO[Math.floor(t / 60) % 60]}:${TWO[t % 60]}.${String(micros).padStart(6, '0')}Z`;
+  }
+
+  private stamp3164(seconds: number): string {
+    if (seconds !== this.second) {
+      this.second = seconds;
+      this.stamp = rfc3164Timestamp(seconds, this.config.timeZone);
+    }
+    return this.stamp;
+  }
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const EMPTY = Buffer.alloc(0);
+const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
