@@ -21,7 +21,7 @@ const call = (f, ...args) => new Promise((resolve, reject) => f(...args, (err, r
   const cpu = process.cpuUsage(cpu0);
   if (fn.preStop) await call(fn.preStop, context);
   process.stdout.write('@@' + JSON.stringify({
-    result, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024, startRssMB: rssBefore / 1048576,
+    result, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024, startRssMB: rssBefore / 1048576, mem: process.memoryUsage(),
   }) + '\n');
   process.exit(0);
 })().catch((err) => {

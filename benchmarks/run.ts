@@ -115,6 +115,7 @@ async function main(): Promise<void> {
     { name: 'tcp waf 1x', bundle, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },
     { name: 'tcp waf 100x', bundle, env: envFor('tcp'), logstore: 'waf-100x', runs: 1 },
     { name: 'naive tcp waf 1x', bundle: naive, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },
+    { name: 'naive tcp waf 10x', bundle: naive, env: envFor('tcp'), logstore: 'waf-10x', runs: 1 },
   ];
   // Warm the emulator's response cache so its compression is not part of any measurement.
   await runChild(bundle, envFor('tcp'), eventFile('waf-100x'));
@@ -144,7 +145,8 @@ async function main(): Promise<void> {
     machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` },
     rows,
     ratios: {
-      tcpVsNaive: +((byName('tcp waf 1x').MBps as number) / (byName('naive tcp waf 1x').MBps as number)).toFixed(1),
+      tcpVsNaive1x: +((byName('tcp waf 1x').MBps as number) / (byName('naive tcp waf 1x').MBps as number)).toFixed(1),
+      tcpVsNaive10x: +((byName('tcp waf 10x').MBps as number) / (byName('naive tcp waf 10x').MBps as number)).toFixed(1),
       tlsVsTcp: +((byName('tcp waf 10x').MBps as number) / (byName('tls waf 10x').MBps as number)).toFixed(2),
     },
   };

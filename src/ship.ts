@@ -10,7 +10,7 @@
  * it got, instead of being killed mid-write.
  */
 import type { ForwarderConfig } from './config';
-import { decodeGroupViews } from './decode/log-group';
+import { decodeGroupView, groupSpans } from './decode/log-group';
 import { DeadlineError, SyslogError } from './errors';
 import type { CursorSpec, TriggerEvent } from './event';
 import { createFormatter, type RecordFormatter } from './format';
@@ -206,9 +206,9 @@ class RangeShipper {
     const s = this.summary;
     // A group's position (its cursor as a number) is stable across retries: the base of record ids.
     const firstPosition = this.config.recordId ? decodeCursor(cursor) : undefined;
-    const groups = decodeGroupViews(batch.body);
-    for (let g = 0; g < groups.length; g++) {
-      const group = groups[g]!;
+    const spans = groupSpans(batch.body);
+    for (let g = 0; g < spans.length / 2; g++) {
+      const group = decodeGroupView(batch.body, spans[2 * g]!, spans[2 * g + 1]!);
       const idPrefix = firstPosition === undefined ? undefined : `${this.event.logstore}:${this.event.shardId}:${firstPosition + BigInt(g)}:`;
       for (let i = 0; i < group.logs.length; i++) {
         const { bytes, truncated } = this.formatter.format(group, group.logs[i]!, idPrefix === undefined ? undefined : idPrefix + i);

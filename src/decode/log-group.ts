@@ -224,16 +224,29 @@ function readGroupView(buf: Buffer, start: number, end: number): GroupView {
   return group;
 }
 
-export function decodeGroupViews(buf: Buffer): GroupView[] {
+/**
+ * The [start, end) of each LogGroup in a `LogGroupList` body, without decoding them: the shipper
+ * decodes one group at a time, so only one group's records are ever held as objects.
+ */
+export function groupSpans(buf: Buffer): number[] {
   const r = new Reader(buf, 0, buf.length);
-  const groups: GroupView[] = [];
+  const spans: number[] = [];
   while (r.pos < buf.length) {
     const tag = r.varint();
-    if (tag >>> 3 === 1 && (tag & 7) === WireType.Bytes) {
-      const [s, e] = r.span();
-      groups.push(readGroupView(buf, s, e));
-    } else r.skip(tag & 7);
+    if (tag >>> 3 === 1 && (tag & 7) === WireType.Bytes) spans.push(...r.span());
+    else r.skip(tag & 7);
   }
+  return spans;
+}
+
+export function decodeGroupView(buf: Buffer, start: number, end: number): GroupView {
+  return readGroupView(buf, start, end);
+}
+
+export function decodeGroupViews(buf: Buffer): GroupView[] {
+  const spans = groupSpans(buf);
+  const groups: GroupView[] = [];
+  for (let i = 0; i < spans.length; i += 2) groups.push(readGroupView(buf, spans[i]!, spans[i + 1]!));
   return groups;
 }
 
