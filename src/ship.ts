@@ -14,7 +14,7 @@ import { decodeGroupView, groupSpans } from './decode/log-group';
 import { DeadlineError, SyslogError } from './errors';
 import type { CursorSpec, TriggerEvent } from './event';
 import { createFormatter, type RecordFormatter } from './format';
-import { SlsClient, type Credentials, type PullResult, type SlsClientOptions } from './sls/client';
+import { SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from './sls/client';
 import { decodeCursor } from './sls/cursor';
 import type { Lease, SiemConnection } from './transport/connection';
 
@@ -142,10 +142,12 @@ class RangeShipper {
       const before = { records: this.summary.records, groups: this.summary.groups };
       let lease: Lease | undefined;
       try {
-        const first = this.pull(begin, end); // overlaps the (re)connection
+        // Fresh slots per attempt: a pull abandoned by a failed attempt may still write into its own.
+        const slots: [PullSlot, PullSlot] = [{}, {}];
+        const first = this.pull(begin, end, slots[0]); // overlaps the (re)connection
         lease = await this.connection.lease();
         if (attempt === 0) this.summary.connection = lease.reused ? 'reused' : 'new';
-        const outcome = await this.sendAll(lease, first, begin, end);
+        const outcome = await this.sendAll(lease, first, begin, end, slots);
         await lease.complete();
         if (outcome === 'deadline') throw this.deadlineError();
         return;
@@ -167,19 +169,20 @@ class RangeShipper {
     }
   }
 
-  private pull(cursor: string, end: string): Promise<PullResult> {
+  private pull(cursor: string, end: string, slot: PullSlot): Promise<PullResult> {
     this.summary.pulls++;
-    const p = this.client.pullLogs(this.event.logstore, this.event.shardId, cursor, end, this.count);
+    const p = this.client.pullLogs(this.event.logstore, this.event.shardId, cursor, end, this.count, slot);
     p.catch(() => {}); // awaited by the caller; this only stops an early rejection from being "unhandled"
     return p;
   }
 
   /** Sends [from, end) on one connection. Returns 'deadline' if it stopped pulling early. */
-  private async sendAll(lease: Lease, first: Promise<PullResult>, from: string, end: string): Promise<'done' | 'deadline'> {
+  private async sendAll(lease: Lease, first: Promise<PullResult>, from: string, end: string, slots: [PullSlot, PullSlot]): Promise<'done' | 'deadline'> {
     const { transport } = lease;
     let pending = first;
     let cursor = from;
-    for (;;) {
+    // Batch n decodes into slots[n % 2]: batch n+2 is only pulled after batch n was sent.
+    for (let n = 1; ; n++) {
       let batch: PullResult;
       try {
         batch = await pending;
@@ -191,7 +194,7 @@ class RangeShipper {
       const done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
       const outOfTime = !done && Date.now() >= this.stopPullingAt;
       this.adaptCount(batch.body.length);
-      if (!done && !outOfTime) pending = this.pull(batch.nextCursor, end);
+      if (!done && !outOfTime) pending = this.pull(batch.nextCursor, end, slots[n % 2]!);
       await this.sendBatch(lease, batch, cursor);
       await transport.flush();
       cursor = batch.nextCursor;

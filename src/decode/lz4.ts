@@ -5,8 +5,9 @@
  */
 import { DecodeError } from '../errors';
 
-export function decompressLz4Block(src: Uint8Array, rawSize: number): Buffer {
-  const dst = Buffer.allocUnsafe(rawSize);
+/** Decodes into `into` when it is large enough (reused between batches), else into a new buffer. */
+export function decompressLz4Block(src: Uint8Array, rawSize: number, into?: Buffer): Buffer {
+  const dst = into && into.length >= rawSize ? into.subarray(0, rawSize) : Buffer.allocUnsafe(rawSize);
   let s = 0;
   let d = 0;
   const end = src.length;

@@ -31,6 +31,16 @@ export interface SlsClientOptions {
   deadlineMs?: number;
 }
 
+/**
+ * Buffers a PullLogs answer may be decoded into, reused from one batch to the batch after next,
+ * so a long range does not leave a trail of dead multi-megabyte buffers for the GC. The caller
+ * guarantees nothing still reads the slot's previous contents.
+ */
+export interface PullSlot {
+  wire?: Buffer;
+  raw?: Buffer;
+}
+
 export interface PullResult {
   /** Decompressed protobuf `LogGroupList`. */
   body: Buffer;
@@ -106,14 +116,14 @@ export class SlsClient {
   }
 
   /** One PullLogs call: LogGroups from `cursor` (inclusive) towards `endCursor` (exclusive). */
-  async pullLogs(logstore: string, shard: number, cursor: string, endCursor: string, count: number): Promise<PullResult> {
+  async pullLogs(logstore: string, shard: number, cursor: string, endCursor: string, count: number, slot?: PullSlot): Promise<PullResult> {
     const path = `/logstores/${encodeURIComponent(logstore)}/shards/${shard}`;
     const query = { type: 'log', cursor, end_cursor: endCursor, count: String(count) };
-    const res = await this.call('PullLogs', path, query, 'application/x-protobuf');
+    const res = await this.call('PullLogs', path, query, 'application/x-protobuf', slot);
     const nextCursor = header(res.headers, 'x-log-cursor');
     if (!nextCursor) throw this.badResponse(res, 'PullLogs', 'no x-log-cursor header');
     return {
-      body: this.decompress(res),
+      body: this.decompress(res, slot),
       wireBytes: res.body.length,
       nextCursor,
       groupCount: Number(header(res.headers, 'x-log-count') ?? 0),
@@ -125,11 +135,11 @@ export class SlsClient {
     this.agent.destroy();
   }
 
-  private call(api: string, path: string, query: Record<string, string>, accept: string): Promise<RawResponse> {
-    return withRetry(() => this.send(api, path, query, accept), this.retry, this.options.onRetry, this.options.deadlineMs);
+  private call(api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot): Promise<RawResponse> {
+    return withRetry(() => this.send(api, path, query, accept, slot), this.retry, this.options.onRetry, this.options.deadlineMs);
   }
 
-  private send(api: string, path: string, query: Record<string, string>, accept: string): Promise<RawResponse> {
+  private send(api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot): Promise<RawResponse> {
     const { credentials } = this.options;
     const headers: Record<string, string> = {
       date: new Date().toUTCString(),
@@ -163,11 +173,11 @@ export class SlsClient {
           timeout,
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          const body = new BodyCollector(Number(res.headers['content-length'] ?? -1), res.statusCode === 200 ? slot : undefined);
+          res.on('data', (c: Buffer) => body.add(c));
           res.on('error', (err) => reject(this.networkError(api, err)));
           res.on('end', () => {
-            const out = { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) };
+            const out = { status: res.statusCode ?? 0, headers: res.headers, body: body.result() };
             if (out.status === 200) resolve(out);
             else reject(this.errorFrom(api, out));
           });
@@ -183,13 +193,17 @@ export class SlsClient {
     return this.compression === 'none' ? '' : this.compression;
   }
 
-  private decompress(res: RawResponse): Buffer {
+  private decompress(res: RawResponse, slot?: PullSlot): Buffer {
     const rawSize = Number(header(res.headers, 'x-log-bodyrawsize') ?? res.body.length);
     if (rawSize === 0 || res.body.length === 0) return Buffer.alloc(0);
     const type = (header(res.headers, 'x-log-compresstype') ?? '').toLowerCase();
     let body: Buffer;
     try {
-      if (type === 'lz4') return decompressLz4Block(res.body, rawSize);
+      if (type === 'lz4') {
+        const raw = decompressLz4Block(res.body, rawSize, slot?.raw);
+        if (slot && raw.buffer !== slot.raw?.buffer) slot.raw = raw;
+        return raw;
+      }
       else if (type === 'deflate') body = inflateSync(res.body);
       else if (type === 'gzip') body = gunzipSync(res.body);
       else if (type === '') body = res.body;
@@ -244,5 +258,34 @@ export class SlsClient {
         'Check source.endpoint in the event and that the function can reach SLS (same region, or internet access).',
       'NetworkError', 0, undefined, true,
     );
+  }
+}
+
+/** Gathers a response body; with a known length and a slot, straight into the slot's reused buffer. */
+class BodyCollector {
+  private chunks: Buffer[] = [];
+  private target: Buffer | undefined;
+  private pos = 0;
+
+  constructor(length: number, slot: PullSlot | undefined) {
+    if (slot && length > 0) {
+      if (!slot.wire || slot.wire.length < length) slot.wire = Buffer.allocUnsafe(length);
+      this.target = slot.wire.subarray(0, length);
+    }
+  }
+
+  add(chunk: Buffer): void {
+    if (this.target && this.pos + chunk.length <= this.target.length) {
+      chunk.copy(this.target, this.pos);
+      this.pos += chunk.length;
+    } else {
+      if (this.target) this.chunks.push(this.target.subarray(0, this.pos));
+      this.target = undefined;
+      this.chunks.push(chunk);
+    }
+  }
+
+  result(): Buffer {
+    return this.target ? this.target.subarray(0, this.pos) : Buffer.concat(this.chunks);
   }
 }

@@ -41,12 +41,14 @@ export interface StreamTlsOptions {
 const TLS13_ACCEPT_WAIT_MS = 250;
 
 const BATCH_BYTES = 256 * 1024;
+const POOL_SIZE = 4;
 const CLOSE_WAIT_MS = 5_000;
 
 export class StreamTransport implements SyslogTransport {
   readonly target: string;
+  private readonly pool: Buffer[] = [];
   /** Frames are written straight into this buffer; it goes to the socket whole when full. */
-  private batch = Buffer.allocUnsafe(BATCH_BYTES);
+  private batch: Buffer = Buffer.allocUnsafe(BATCH_BYTES);
   private batchPos = 0;
   private failure: SyslogError | undefined;
   private closing = false;
@@ -164,12 +166,16 @@ export class StreamTransport implements SyslogTransport {
 
   private writeBatch(): Promise<void> | undefined {
     if (this.batchPos === 0) return undefined;
-    const data = this.batch.subarray(0, this.batchPos);
-    // The socket keeps `data` until it is sent: the next frames go to a fresh buffer.
-    this.batch = Buffer.allocUnsafe(BATCH_BYTES);
+    const full = this.batch;
+    const data = full.subarray(0, this.batchPos);
+    // The socket keeps `data` until it is sent: the next frames go to another buffer, and this
+    // one returns to the pool once written (reusing them keeps memory flat).
+    this.batch = this.pool.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
     this.batchPos = 0;
-    if (this.socket.write(data)) return undefined;
-    return this.waitForDrain();
+    const ok = this.socket.write(data, (err) => {
+      if (!err && full.length === BATCH_BYTES && this.pool.length < POOL_SIZE) this.pool.push(full);
+    });
+    return ok ? undefined : this.waitForDrain();
   }
 
   private waitForDrain(): Promise<void> {
