@@ -137,3 +137,37 @@ export const JSON_ESCAPES: EscapeTable = (() => {
 
 /** Inside a quoted kv value: `"` and `\` get a backslash. */
 export const KV_QUOTED_ESCAPES: EscapeTable = escapeTable({ 0x22: '\\"', 0x5c: '\\\\' });
+
+/**
+ * copyUtf8 without the UTF-8 check: the fast formatter copies a whole record this way, validates
+ * the finished message once with the native `isUtf8`, and redoes the record with copyText only if
+ * that fails (rare: a producer wrote invalid UTF-8).
+ */
+export function copyUnchecked(w: ByteWriter, src: Buffer, s: number, e: number, esc: EscapeTable | undefined): void {
+  const len = e - s;
+  if (!esc) {
+    w.ensure(len);
+    if (len >= 64) src.copy(w.buf, w.pos, s, e);
+    else {
+      const out = w.buf;
+      let o = w.pos;
+      for (let i = s; i < e; i++) out[o++] = src[i]!;
+    }
+    w.pos += len;
+    return;
+  }
+  w.ensure(len * 6);
+  const out = w.buf;
+  let o = w.pos;
+  for (let i = s; i < e; i++) {
+    const b = src[i]!;
+    const rep = b < 0x80 ? esc[b] : undefined;
+    if (rep) for (let k = 0; k < rep.length; k++) out[o++] = rep[k]!;
+    else out[o++] = b;
+  }
+  w.pos = o;
+}
+
+export function isValidUtf8(buf: Buffer, start: number, end: number): boolean {
+  return isUtf8(buf.subarray(start, end));
+}

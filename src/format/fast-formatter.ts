@@ -9,7 +9,7 @@
 import type { ForwarderConfig } from '../config';
 import type { GroupView, LogView } from '../decode/log-group';
 import { kvNeedsQuotes } from './body';
-import { ByteWriter, copyText, JSON_ESCAPES, KV_QUOTED_ESCAPES } from './bytes';
+import { ByteWriter, copyText, copyUnchecked, isValidUtf8, JSON_ESCAPES, KV_QUOTED_ESCAPES, type EscapeTable } from './bytes';
 import { headerToken, priority, rfc3164Tag, rfc3164Timestamp } from './header';
 import { levelFor } from './levels';
 import { FieldLookup } from './lookup';
@@ -42,6 +42,8 @@ export class FastFormatter {
   private readonly hasRules: boolean;
   private readonly seen: string[] = [];
   private lastGroup: GroupView | undefined;
+  /** Second pass over a record whose bytes were not valid UTF-8. */
+  private checked = false;
   private meta: Array<[KeyEntry, number, number]> = [];
   private host = '-';
   private second = -1;
@@ -84,8 +86,15 @@ export class FastFormatter {
       w.ascii(`<${priority(facility, severity)}>${this.stamp3164(log.time)} ${this.host} ${this.appName}: `);
     }
     const bodyStart = w.pos;
-    if (c.messageFormat === 'json') this.json(group, log, recordId);
-    else this.kv(group, log, recordId);
+    // First copy the values unchecked and validate the whole body once; only a record with
+    // invalid UTF-8 is written again value by value, with U+FFFD replacements.
+    this.checked = false;
+    this.body(group, log, recordId);
+    if (!isValidUtf8(w.buf, bodyStart, w.pos)) {
+      w.pos = bodyStart;
+      this.checked = true;
+      this.body(group, log, recordId);
+    }
     if (spaceAt >= 0 && w.pos === bodyStart) w.pos = spaceAt; // empty body: no trailing space or BOM
     if (w.pos <= c.maxMessageBytes) return { bytes: w.buf.subarray(0, w.pos), truncated: false };
     const prefixEnd = Math.min(bodyStart, w.pos);
@@ -93,6 +102,16 @@ export class FastFormatter {
     w.pos = prefixEnd + keepLength(w.buf.subarray(prefixEnd, w.pos), c.maxMessageBytes - prefixEnd - mark.length);
     w.bytes(mark);
     return { bytes: w.buf.subarray(0, w.pos), truncated: true };
+  }
+
+  private body(group: GroupView, log: LogView, recordId: string | undefined): void {
+    if (this.config.messageFormat === 'json') this.json(group, log, recordId);
+    else this.kv(group, log, recordId);
+  }
+
+  private copy(src: Buffer, s: number, e: number, esc: EscapeTable | undefined): void {
+    if (this.checked) copyText(this.w, src, s, e, esc);
+    else copyUnchecked(this.w, src, s, e, esc);
   }
 
   private prepareGroup(g: GroupView): void {
@@ -132,12 +151,12 @@ export class FastFormatter {
   private kvValue(src: Buffer, s: number, e: number): void {
     const w = this.w;
     const mode = this.config.kvQuote;
-    if (mode === 'none') return copyText(w, src, s, e, undefined);
+    if (mode === 'none') return this.copy(src, s, e, undefined);
     if (mode === 'always' || this.needsQuotes(src, s, e)) {
       w.byte(QUOTE);
-      copyText(w, src, s, e, KV_QUOTED_ESCAPES);
+      this.copy(src, s, e, KV_QUOTED_ESCAPES);
       w.byte(QUOTE);
-    } else copyText(w, src, s, e, undefined);
+    } else this.copy(src, s, e, undefined);
   }
 
   /** Same rule as kvBody's `auto`: empty, or holds the separator, `=`, `"`, `\` or whitespace. */
@@ -177,7 +196,7 @@ export class FastFormatter {
         w.bytes(entry.json);
       }
       w.byte(QUOTE);
-      copyText(w, src, s, e, JSON_ESCAPES);
+      this.copy(src, s, e, JSON_ESCAPES);
       w.byte(QUOTE);
     };
     for (let i = 0; i < f.length; i += 4) field(this.keyAt(i >> 2, buf, f[i]!, f[i + 1]!), buf, f[i + 2]!, f[i + 3]!);
