@@ -188,7 +188,7 @@ export class SlsEmulator {
     this.requests.push(record);
     const send = (status: number, headers: Record<string, string>, payload: Buffer | string) => {
       record.status = status;
-      res.writeHead(status, { 'x-log-requestid': requestId, ...headers });
+      res.writeHead(status, { 'x-log-requestid': requestId, 'content-length': String(Buffer.byteLength(payload)), ...headers });
       res.end(payload);
     };
     try {
