@@ -7,7 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { SyslogError } from '../errors';
-import type { Framing } from '../config';
+import type { Framing, TlsSettings } from '../config';
 import { frameInto, maxFramedLength } from './framing';
 import { syslogErrorFrom } from './errors';
 import type { SyslogTransport } from './transport';
@@ -22,16 +22,8 @@ export interface StreamOptions {
   tls?: StreamTlsOptions | undefined;
 }
 
-export interface StreamTlsOptions {
-  ca: string | undefined;
-  cert: string | undefined;
-  key: string | undefined;
-  passphrase: string | undefined;
-  servername: string | undefined;
-  minVersion: 'TLSv1.2' | 'TLSv1.3';
-  /** Skip certificate verification (only with the explicit SYSLOG_TLS_INSECURE=true). */
-  insecure: boolean;
-}
+/** The TLS settings a connection uses (the CA's description is only for messages). */
+export type StreamTlsOptions = Omit<TlsSettings, 'caSource'>;
 
 /**
  * In TLS 1.3 the server judges the client certificate after the client's handshake is done, so a

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync, gzipSync, inflateSync } from 'node:zlib';
+import { bytes, pair } from '../support/log-group-writer';
 import { lz4CompressBlock } from '../support/lz4';
 import { decompressLz4Block } from '../../src/decode/lz4';
 import { type AccessKey, verifyRequest } from './auth';
@@ -59,24 +60,9 @@ function positionOf(cursor: string | null, name: string): bigint {
   return BigInt(text);
 }
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-
-function lengthDelimited(field: number, data: Buffer): Buffer {
-  return Buffer.concat([varint((field << 3) | 2), varint(data.length), data]);
-}
-
 /** Appends a LogTag (field 6) to an encoded LogGroup, as SLS does with `__receive_time__`. */
 function withTag(group: Buffer, key: string, value: string): Buffer {
-  const tag = Buffer.concat([lengthDelimited(1, Buffer.from(key)), lengthDelimited(2, Buffer.from(value))]);
-  return Buffer.concat([group, lengthDelimited(6, tag)]);
+  return Buffer.concat([group, pair(6, [key, value])]);
 }
 
 export class SlsEmulator {
@@ -304,12 +290,12 @@ export class SlsEmulator {
     const count = Number(url.searchParams.get('count') ?? '1000');
     if (!Number.isInteger(count) || count < 1 || count > 1000) throw new ApiError(400, 'ParameterInvalid', 'count must be 1..1000');
     const parts: Buffer[] = [];
-    let bytes = 0;
+    let size = 0;
     let i = Number(begin);
-    while (i < Number(stop) && parts.length < count && (parts.length === 0 || bytes < this.maxPullBytes)) {
-      const framed = lengthDelimited(1, shard.groups[i]!);
+    while (i < Number(stop) && parts.length < count && (parts.length === 0 || size < this.maxPullBytes)) {
+      const framed = bytes(1, shard.groups[i]!);
       parts.push(framed);
-      bytes += framed.length;
+      size += framed.length;
       i++;
     }
     const raw = Buffer.concat(parts);

@@ -28,12 +28,14 @@ function varint(n: number): Buffer {
   return Buffer.from(out);
 }
 
-function bytes(field: number, value: Bytes): Buffer {
+/** A length-delimited protobuf field. */
+export function bytes(field: number, value: Bytes): Buffer {
   const b = Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8');
   return Buffer.concat([varint((field << 3) | 2), varint(b.length), b]);
 }
 
-function pair(field: number, [k, v]: [Bytes, Bytes]): Buffer {
+/** A Key/Value message (Log.Content, LogTag) as field `field`. */
+export function pair(field: number, [k, v]: [Bytes, Bytes]): Buffer {
   return bytes(field, Buffer.concat([bytes(1, k), bytes(2, v)]));
 }
 
