@@ -49,7 +49,9 @@ export class FastFormatter {
   private second = -1;
   private stamp = '';
   private day = -1;
-  private dayStamp = '';
+  private dayPrefix = Buffer.alloc(0);
+  private headTail = Buffer.alloc(0);
+  private readonly pris: Buffer[] = [];
   /** The entries of the previous record's keys by position: records of a group usually share their key order. */
   private readonly previous: KeyEntry[] = [];
 
@@ -78,7 +80,9 @@ export class FastFormatter {
     w.pos = 0;
     let spaceAt = -1;
     if (c.format === 'rfc5424') {
-      w.ascii(`<${priority(facility, severity)}>1 ${this.stamp5424(log.time, log.timeNs)} ${this.host} ${this.appName} ${c.procId} ${c.msgId} -`);
+      w.bytes(this.priPrefix(priority(facility, severity)));
+      this.writeStamp5424(log.time, log.timeNs);
+      w.bytes(this.headTail);
       spaceAt = w.pos;
       w.byte(0x20);
       if (c.bom) w.bytes(BOM);
@@ -125,27 +129,66 @@ export class FastFormatter {
     this.meta = meta;
     const source = g.source ? g.buf.toString('utf8', g.source[0], g.source[1]) : '';
     this.host = headerToken(this.config.hostname ?? source, 255);
+    this.headTail = Buffer.from(` ${this.host} ${this.appName} ${this.config.procId} ${this.config.msgId} -`, 'latin1');
+  }
+
+  /** `<PRI>1 `, made once per PRI value. */
+  private priPrefix(pri: number): Buffer {
+    return (this.pris[pri] ??= Buffer.from(`<${pri}>1 `, 'latin1'));
+  }
+
+  /** RFC 3339 with microseconds, written as bytes: `YYYY-MM-DDT` cached per day, the rest by arithmetic. */
+  private writeStamp5424(seconds: number, nanos: number): void {
+    const w = this.w;
+    const day = Math.floor(seconds / 86400);
+    if (day !== this.day) {
+      this.day = day;
+      this.dayPrefix = Buffer.from(new Date(day * 86400_000).toISOString().slice(0, 11), 'latin1');
+    }
+    w.bytes(this.dayPrefix);
+    w.ensure(16);
+    const b = w.buf;
+    let p = w.pos;
+    let t = seconds - day * 86400;
+    p = twoDigits(b, p, (t / 3600) | 0);
+    b[p++] = 0x3a;
+    t %= 3600;
+    p = twoDigits(b, p, (t / 60) | 0);
+    b[p++] = 0x3a;
+    p = twoDigits(b, p, t % 60);
+    b[p++] = 0x2e;
+    let micros = Math.floor(Math.min(Math.max(nanos, 0), 999_999_999) / 1000);
+    for (let i = 5; i >= 0; i--) {
+      b[p + i] = 0x30 + (micros % 10);
+      micros = (micros / 10) | 0;
+    }
+    p += 6;
+    b[p++] = 0x5a; // Z
+    w.pos = p;
   }
 
   private kv(g: GroupView, log: LogView, recordId: string | undefined): void {
-    const w = this.w;
     const buf = g.buf;
     const f = log.fields;
     let first = true;
-    const field = (entry: KeyEntry, src: Buffer, s: number, e: number) => {
-      if (entry.excluded) return;
-      if (!first) w.bytes(this.separator);
-      first = false;
-      w.bytes(entry.kv);
-      w.byte(EQUALS);
-      this.kvValue(src, s, e);
-    };
-    for (let i = 0; i < f.length; i += 4) field(this.keyAt(i >> 2, buf, f[i]!, f[i + 1]!), buf, f[i + 2]!, f[i + 3]!);
-    for (const [entry, s, e] of this.meta) field(entry, buf, s, e);
+    for (let i = 0; i < f.length; i += 4) first = this.kvField(this.keyAt(i >> 2, buf, f[i]!, f[i + 1]!), buf, f[i + 2]!, f[i + 3]!, first);
+    const meta = this.meta;
+    for (let m = 0; m < meta.length; m++) first = this.kvField(meta[m]![0], buf, meta[m]![1], meta[m]![2], first);
     if (recordId !== undefined) {
       const id = Buffer.from(recordId, 'utf8');
-      field(this.entry('__record_id__'), id, 0, id.length);
+      this.kvField(this.entry('__record_id__'), id, 0, id.length, first);
     }
+  }
+
+  /** Writes `[sep]key=value`; returns whether the next field is still the first. */
+  private kvField(entry: KeyEntry, src: Buffer, s: number, e: number, first: boolean): boolean {
+    if (entry.excluded) return first;
+    const w = this.w;
+    if (!first) w.bytes(this.separator);
+    w.bytes(entry.kv);
+    w.byte(EQUALS);
+    this.kvValue(src, s, e);
+    return false;
   }
 
   private kvValue(src: Buffer, s: number, e: number): void {
@@ -176,36 +219,38 @@ export class FastFormatter {
   }
 
   private json(g: GroupView, log: LogView, recordId: string | undefined): void {
-    const w = this.w;
     const buf = g.buf;
     const f = log.fields;
-    const seen = this.seen;
-    seen.length = 0;
-    w.byte(0x7b);
-    const field = (entry: KeyEntry, src: Buffer, s: number, e: number) => {
-      if (entry.excluded) return;
-      if (seen.length > 0) w.byte(0x2c);
-      if (seen.includes(entry.out)) {
-        // A repeated key keeps every value: key_2, key_3... (as jsonBody does).
-        let name = entry.out;
-        for (let n = 2; seen.includes(name); n++) name = `${entry.out}_${n}`;
-        seen.push(name);
-        w.text(`${JSON.stringify(name)}:`);
-      } else {
-        seen.push(entry.out);
-        w.bytes(entry.json);
-      }
-      w.byte(QUOTE);
-      this.copy(src, s, e, JSON_ESCAPES);
-      w.byte(QUOTE);
-    };
-    for (let i = 0; i < f.length; i += 4) field(this.keyAt(i >> 2, buf, f[i]!, f[i + 1]!), buf, f[i + 2]!, f[i + 3]!);
-    for (const [entry, s, e] of this.meta) field(entry, buf, s, e);
+    this.seen.length = 0;
+    this.w.byte(0x7b);
+    for (let i = 0; i < f.length; i += 4) this.jsonField(this.keyAt(i >> 2, buf, f[i]!, f[i + 1]!), buf, f[i + 2]!, f[i + 3]!);
+    const meta = this.meta;
+    for (let m = 0; m < meta.length; m++) this.jsonField(meta[m]![0], buf, meta[m]![1], meta[m]![2]);
     if (recordId !== undefined) {
       const id = Buffer.from(recordId, 'utf8');
-      field(this.entry('__record_id__'), id, 0, id.length);
+      this.jsonField(this.entry('__record_id__'), id, 0, id.length);
     }
-    w.byte(0x7d);
+    this.w.byte(0x7d);
+  }
+
+  private jsonField(entry: KeyEntry, src: Buffer, s: number, e: number): void {
+    if (entry.excluded) return;
+    const w = this.w;
+    const seen = this.seen;
+    if (seen.length > 0) w.byte(0x2c);
+    if (seen.includes(entry.out)) {
+      // A repeated key keeps every value: key_2, key_3... (as jsonBody does).
+      let name = entry.out;
+      for (let n = 2; seen.includes(name); n++) name = `${entry.out}_${n}`;
+      seen.push(name);
+      w.text(`${JSON.stringify(name)}:`);
+    } else {
+      seen.push(entry.out);
+      w.bytes(entry.json);
+    }
+    w.byte(QUOTE);
+    this.copy(src, s, e, JSON_ESCAPES);
+    w.byte(QUOTE);
   }
 
   /** The first field named `key` in this record (what a severity rule reads). */
@@ -271,18 +316,6 @@ export class FastFormatter {
     return entry;
   }
 
-  /** `YYYY-MM-DDT` is cached per day; the time of day is arithmetic (records rarely share a second). */
-  private stamp5424(seconds: number, nanos: number): string {
-    const day = Math.floor(seconds / 86400);
-    if (day !== this.day) {
-      this.day = day;
-      this.dayStamp = new Date(day * 86400_000).toISOString().slice(0, 11);
-    }
-    const t = seconds - day * 86400;
-    const micros = Math.floor(Math.min(Math.max(nanos, 0), 999_999_999) / 1000);
-    return `${this.dayStamp}${TWO[Math.floor(t / 3600)]}:${TWO[Math.floor(t / 60) % 60]}:${TWO[t % 60]}.${String(micros).padStart(6, '0')}Z`;
-  }
-
   private stamp3164(seconds: number): string {
     if (seconds !== this.second) {
       this.second = seconds;
@@ -293,5 +326,10 @@ export class FastFormatter {
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+function twoDigits(b: Buffer, p: number, n: number): number {
+  b[p] = 0x30 + ((n / 10) | 0);
+  b[p + 1] = 0x30 + (n % 10);
+  return p + 2;
+}
 const EMPTY = Buffer.alloc(0);
-const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
