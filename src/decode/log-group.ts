@@ -169,22 +169,34 @@ function readLogView(buf: Buffer, start: number, end: number): LogView {
       }
       fields.push(ks, ke, vs, ve);
       p = pairEnd;
+    } else if (field === 1 && wire === WireType.Varint) {
+      [log.time, p] = varintAt(buf, p, end);
+    } else if (field === 4 && wire === WireType.Fixed32) {
+      if (p + 4 > end) throw truncated('Log.TimeNs');
+      log.timeNs = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | ((buf[p + 3]! << 24) >>> 0);
+      log.timeNs >>>= 0;
+      p += 4;
     } else {
       const r = new Reader(buf, p, end);
-      if (field === 1 && wire === WireType.Varint) log.time = r.varint();
-      else if (field === 4 && wire === WireType.Fixed32) log.timeNs = r.fixed32();
-      else r.skip(wire);
+      r.skip(wire);
       p = r.pos;
     }
   }
   return log;
 }
 
-/** A varint starting at p (whose first byte has the continuation bit): [value, next offset]. */
+/** A varint starting at p: [value, next offset]. Values above 2^32 are truncated like Reader.varint. */
 function varintAt(buf: Buffer, p: number, end: number): [number, number] {
-  const r = new Reader(buf, p, end);
-  const v = r.varint();
-  return [v, r.pos];
+  let result = 0;
+  let shift = 0;
+  for (;;) {
+    if (p >= end) throw truncated('varint');
+    const b = buf[p++]!;
+    if (shift < 32) result += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return [result, p];
+    shift += 7;
+    if (shift > 63) throw new DecodeError('Corrupt protobuf from SLS: varint longer than 10 bytes.');
+  }
 }
 
 function readPairSpan(buf: Buffer, start: number, end: number, out: number[]): void {

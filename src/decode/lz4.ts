@@ -23,8 +23,8 @@ export function decompressLz4Block(src: Uint8Array, rawSize: number, into?: Buff
       } while (b === 255);
     }
     if (s + literals > end || d + literals > rawSize) throw corrupt('literals run past the end');
-    // Small copies are faster byte by byte than through Buffer.set's call overhead.
-    if (literals < 16) {
+    // Small copies are faster byte by byte than through a native call's overhead.
+    if (literals < 32) {
       for (let i = 0; i < literals; i++) dst[d++] = src[s++]!;
     } else {
       dst.set(src.subarray(s, s + literals), d);
@@ -48,11 +48,11 @@ export function decompressLz4Block(src: Uint8Array, rawSize: number, into?: Buff
     length += 4;
     if (d + length > rawSize) throw corrupt('match runs past the declared raw size');
     let from = d - offset;
-    if (offset >= length) {
+    if (offset >= length && length >= 32) {
       dst.copyWithin(d, from, from + length);
       d += length;
     } else {
-      // Overlapping match: repeats the last `offset` bytes, must go byte by byte.
+      // Short or overlapping match (an overlap repeats the last `offset` bytes): byte by byte.
       for (let i = 0; i < length; i++) dst[d++] = dst[from++]!;
     }
   }
