@@ -5,7 +5,14 @@ import type { LogGroup } from '../src/decode/log-group';
 import { jsonBody, kvBody } from '../src/format/body';
 import { rfc3164Timestamp, rfc5424Timestamp } from '../src/format/header';
 import { MessageFormatter, TRUNCATION_MARK, utf8Boundary } from '../src/format/message';
-import { newlineFrame, octetCountingFrame } from '../src/transport/framing';
+import type { Framing } from '../src/config';
+import { frameInto, maxFramedLength } from '../src/transport/framing';
+
+function frame(framing: Framing, text: string): string {
+  const message = Buffer.from(text);
+  const dst = Buffer.alloc(maxFramedLength(framing, message.length));
+  return dst.subarray(0, frameInto(framing, message, dst, 0)).toString();
+}
 
 const source = { project: 'proj', logstore: 'waf-logs' };
 const group: LogGroup = {
@@ -72,7 +79,7 @@ test('an oversize message is cut at a UTF-8 boundary, marked, and within the lim
 });
 
 test('octet-counting frames by byte length; newline framing escapes embedded newlines', () => {
-  assert.equal(octetCountingFrame(Buffer.from('中\nx')).toString(), '5 中\nx');
-  assert.equal(newlineFrame(Buffer.from('a\nb\r\nc')).toString(), 'a\\nb\\r\\nc\n');
-  assert.equal(newlineFrame(Buffer.from('plain')).toString(), 'plain\n');
+  assert.equal(frame('octet-counting', '中\nx'), '5 中\nx');
+  assert.equal(frame('newline', 'a\nb\r\nc'), 'a\\nb\\r\\nc\n');
+  assert.equal(frame('newline', 'plain'), 'plain\n');
 });

@@ -22,8 +22,6 @@ export interface FieldPolicy {
   rename: Map<string, string>;
 }
 
-export const KEEP_ALL: FieldPolicy = { include: undefined, exclude: [], rename: new Map() };
-
 /** `__tag__:*` -> /^__tag__:.*$/ ; only `*` is special. */
 export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);

@@ -39,16 +39,3 @@ export function frameInto(framing: Framing, message: Buffer, dst: Buffer, at: nu
   dst[o++] = LF;
   return o;
 }
-
-function frame(framing: Framing, message: Buffer): Buffer {
-  const dst = Buffer.allocUnsafe(maxFramedLength(framing, message.length));
-  return dst.subarray(0, frameInto(framing, message, dst, 0));
-}
-
-export function octetCountingFrame(message: Buffer): Buffer {
-  return frame('octet-counting', message);
-}
-
-export function newlineFrame(message: Buffer): Buffer {
-  return frame('newline', message);
-}
