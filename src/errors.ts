@@ -37,6 +37,10 @@ export class SlsError extends Error {
 /** The SIEM could not be reached, refused the connection or broke it. */
 export class SyslogError extends Error {
   override name = 'SyslogError';
+  /** True when reconnecting cannot help (e.g. the SIEM rejected the token): fail at once. */
+  constructor(message: string, readonly fatal = false) {
+    super(message);
+  }
 }
 
 /** A PullLogs body could not be decoded (corrupt or truncated). */

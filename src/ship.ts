@@ -152,9 +152,10 @@ class RangeShipper {
         if (outcome === 'deadline') throw this.deadlineError();
         return;
       } catch (err) {
-        if (!(err instanceof SyslogError)) {
+        if (!(err instanceof SyslogError) || err.fatal) {
           // SLS and decode errors: the connection is fine, keep it for the next invocation.
-          if (lease) await lease.complete().catch(() => lease!.abandon());
+          if (lease && !(err instanceof SyslogError)) await lease.complete().catch(() => lease!.abandon());
+          else lease?.abandon();
           throw err;
         }
         lease?.abandon();

@@ -30,7 +30,7 @@ export function configSources(root: string): string {
 
 /** The environment variable names the function reads. */
 export function settingsReadByFunction(configSource: string): string[] {
-  return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS)_[A-Z0-9_]*[A-Z0-9])\b/g)].map((m) => m[1]!))].sort();
+  return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS|SPLUNK_HEC)_[A-Z0-9_]*[A-Z0-9]|OUTPUT)\b/g)].map((m) => m[1]!))].sort();
 }
 
 export function checkSYaml(sYaml: string, env: Record<string, string>, accountId: string, configSource: string): CheckResult {

@@ -9,10 +9,12 @@ import { globToRegExp, type FieldPolicy } from '../format/fields';
 import { checkTimeZone } from '../format/header';
 import { SEVERITY_PRESETS, type LevelRule } from '../format/levels';
 import { lookupNamed, SettingsReader, type Env } from './reader';
+import { readHec, type HecSettings } from './hec';
 import { readTls, type TlsSettings } from './tls';
 
 export type { Env } from './reader';
 export type { TlsSettings } from './tls';
+export type { HecSettings } from './hec';
 
 export type Protocol = 'udp' | 'tcp' | 'tls';
 export type SyslogFormat = 'rfc5424' | 'rfc3164';
@@ -20,7 +22,13 @@ export type Framing = 'octet-counting' | 'newline';
 export type MessageFormat = 'kv' | 'json' | 'cef' | 'leef' | 'none';
 export type ConnectionMode = 'reuse' | 'per-invocation';
 
+export type Output = 'syslog' | 'splunk-hec';
+
 export interface ForwarderConfig {
+  /** Where records go: a syslog receiver (SYSLOG_*), or Splunk's HTTP Event Collector (SPLUNK_HEC_*). */
+  output: Output;
+  /** Set when output is splunk-hec. */
+  hec: HecSettings | undefined;
   host: string;
   port: number;
   protocol: Protocol;
@@ -127,8 +135,10 @@ function fieldPolicy(r: SettingsReader): FieldPolicy {
 
 export function loadConfig(env: Env = process.env): ForwarderConfig {
   const r = new SettingsReader(env);
+  const output = r.oneOf<Output>('OUTPUT', ['syslog', 'splunk-hec'], 'syslog');
+  const hec = output === 'splunk-hec' ? readHec(r) : undefined;
   const host = r.text('SYSLOG_HOST');
-  if (host === undefined) {
+  if (host === undefined && output === 'syslog') {
     r.problems.push('SYSLOG_HOST is not set: give the SIEM/syslog receiver host name or IP, e.g. SYSLOG_HOST=siem.example.com.');
   }
   const protocol = r.oneOf<Protocol>('SYSLOG_PROTOCOL', ['udp', 'tcp', 'tls'], 'tcp');
@@ -197,7 +207,7 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return {
-    host: host!, port, protocol, tls, format, framing, facility, severity, severityRules: severityRuleList, facilityRules,
+    output, hec, host: host ?? '', port, protocol, tls, format, framing, facility, severity, severityRules: severityRuleList, facilityRules,
     hostname, appName, procId, msgId, structuredDataId: structured ? sdId : undefined, bom, timeZone,
     messageFormat, kvSeparator, kvQuote, fields, event, recordId, maxMessageBytes, connectTimeoutMs,
     connectionMode, maxIdleMs, pullCount, pullBudgetBytes, writeTimeoutMs, reconnectAttempts, slsTimeoutMs,
@@ -206,9 +216,10 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
 
 /** The settings as safe to print: no PEM bodies, no key passphrase (and the config never holds credentials). */
 export function describeConfig(c: ForwarderConfig): Record<string, unknown> {
-  const { tls, fields, ...rest } = c;
+  const { tls, fields, hec, ...rest } = c;
   return {
     ...rest,
+    hec: hec ? { ...hec, url: hec.url.toString(), token: '[redacted]', ca: hec.ca ? 'set' : 'none' } : undefined,
     fields: { include: fields.include?.map(String), exclude: fields.exclude.map(String), rename: Object.fromEntries(fields.rename) },
     tls: c.protocol === 'tls'
       ? {

@@ -34,12 +34,16 @@ export function kvBody(fields: Field[], separator: string, quote: KvQuote = 'non
  * One JSON object. A key that repeats within a record (SLS allows it) keeps every value:
  * the later ones get `_2`, `_3`... suffixes instead of silently overwriting the first.
  */
-export function jsonBody(fields: Field[]): string {
+export function fieldsObject(fields: Field[]): Record<string, string> {
   const obj: Record<string, string> = {};
   for (const [key, value] of fields) {
     let name = key;
     for (let n = 2; Object.prototype.hasOwnProperty.call(obj, name); n++) name = `${key}_${n}`;
     obj[name] = value;
   }
-  return JSON.stringify(obj);
+  return obj;
+}
+
+export function jsonBody(fields: Field[]): string {
+  return JSON.stringify(fieldsObject(fields));
 }

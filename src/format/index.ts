@@ -2,6 +2,7 @@
 import type { ForwarderConfig } from '../config';
 import { materializeGroupMeta, materializeLog, type GroupView, type LogGroup, type LogView } from '../decode/log-group';
 import { FastFormatter } from './fast-formatter';
+import { HecEventFormatter } from './hec-event';
 import { MessageFormatter, type FormattedMessage, type SourceInfo } from './message';
 
 /** What ship.ts calls per log, on the decoded (undecoded-string) views. */
@@ -25,6 +26,7 @@ class MaterializingFormatter implements RecordFormatter {
 }
 
 export function createFormatter(config: ForwarderConfig, source: SourceInfo, options: { reference?: boolean } = {}): RecordFormatter {
+  if (config.output === 'splunk-hec') return new HecEventFormatter(config, source);
   return FastFormatter.supports(config) && !options.reference
     ? new FastFormatter(config, source)
     : new MaterializingFormatter(new MessageFormatter(config, source));

@@ -1,10 +1,12 @@
 /** Opens the syslog connection the settings describe. */
 import type { ForwarderConfig } from '../config';
+import { HecTransport } from './hec';
 import { StreamTransport } from './stream';
 import type { SyslogTransport } from './transport';
 import { UdpTransport } from './udp';
 
 export function openTransport(config: ForwarderConfig): Promise<SyslogTransport> {
+  if (config.output === 'splunk-hec') return HecTransport.connect(config.hec!);
   if (config.protocol === 'tls' && config.tls.insecure) {
     console.warn(
       `WARNING sls-syslog-forwarder: SYSLOG_TLS_INSECURE=true - the certificate of ${config.host}:${config.port} is NOT verified; ` +

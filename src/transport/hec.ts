@@ -1,0 +1,175 @@
+/**
+ * Splunk HTTP Event Collector output: events are batched into one request body (concatenated JSON
+ * objects, gzip by default) for POST /services/collector/event with `Authorization: Splunk <token>`.
+ * 429, 5xx and network errors are retried with backoff; a rejected token or bad request fails at
+ * once. With acknowledgement on, flush() waits until the indexers acknowledged every batch.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { gzipSync } from 'node:zlib';
+import type { HecSettings } from '../config';
+import { SyslogError } from '../errors';
+import { withRetry } from '../sls/retry';
+import { syslogErrorFrom } from './errors';
+import type { SyslogTransport } from './transport';
+
+interface HecAnswer {
+  status: number;
+  body: { text?: string; code?: number; ackId?: number; acks?: Record<string, boolean> };
+}
+
+class RetryableHecError extends SyslogError {
+  readonly retryable = true;
+}
+
+const RETRY = { attempts: 5, baseDelayMs: 250, maxDelayMs: 4_000 };
+const MAX_IN_FLIGHT = 2;
+
+export class HecTransport implements SyslogTransport {
+  readonly target: string;
+  private readonly agent: http.Agent;
+  private readonly channel = randomUUID();
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private inFlight = new Set<Promise<void>>();
+  private pendingAcks = new Set<number>();
+  private failure: SyslogError | undefined;
+  private closed = false;
+
+  private constructor(private readonly settings: HecSettings) {
+    this.target = `splunk-hec ${settings.url.origin}`;
+    const Agent = settings.url.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT, ca: settings.ca, rejectUnauthorized: !settings.insecure } as https.AgentOptions);
+  }
+
+  get alive(): boolean {
+    return !this.failure && !this.closed;
+  }
+
+  /** Checks the collector answers (GET /services/collector/health) so a wrong URL or CA fails early. */
+  static async connect(settings: HecSettings): Promise<HecTransport> {
+    const t = new HecTransport(settings);
+    if (settings.insecure) {
+      console.warn(`WARNING sls-syslog-forwarder: SPLUNK_HEC_INSECURE=true - the certificate of ${settings.url.origin} is NOT verified.`);
+    }
+    const res = await t.request('GET', '/services/collector/health', undefined, 'connect');
+    if (res.status !== 200) {
+      t.agent.destroy();
+      throw new SyslogError(`Splunk HEC at ${settings.url.origin} is not healthy (HTTP ${res.status}: ${res.body.text ?? ''}). Check SPLUNK_HEC_URL and that HEC is enabled.`, true);
+    }
+    return t;
+  }
+
+  send(message: Buffer): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    this.batch.push(Buffer.from(message));
+    this.batchBytes += message.length;
+    if (this.batchBytes < this.settings.batchBytes) return undefined;
+    return this.post();
+  }
+
+  async flush(): Promise<void> {
+    await this.post();
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+    if (this.settings.ack) await this.waitForAcks();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.destroy();
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.agent.destroy();
+  }
+
+  /** Starts sending the current batch; resolves when there is room for another one. */
+  private async post(): Promise<void> {
+    if (this.batchBytes > 0) {
+      const raw = Buffer.concat(this.batch, this.batchBytes);
+      this.batch = [];
+      this.batchBytes = 0;
+      const body = this.settings.gzip ? gzipSync(raw) : raw;
+      const p: Promise<void> = this.sendBatch(body).then(
+        () => void this.inFlight.delete(p),
+        (err: SyslogError) => {
+          this.inFlight.delete(p);
+          this.failure ??= err;
+        },
+      );
+      this.inFlight.add(p);
+    }
+    while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  private async sendBatch(body: Buffer): Promise<void> {
+    const res = await withRetry(async () => {
+      const r = await this.request('POST', '/services/collector/event', body, 'send');
+      if (r.status === 429 || r.status >= 500) throw new RetryableHecError(`Splunk HEC answered HTTP ${r.status}: ${r.body.text ?? ''}`);
+      return r;
+    }, RETRY);
+    if (res.status !== 200) {
+      const hint = res.status === 401 || res.status === 403 ? ' Check SPLUNK_HEC_TOKEN (and that the token is enabled and may write to SPLUNK_HEC_INDEX).' : '';
+      throw new SyslogError(`Splunk HEC rejected a batch: HTTP ${res.status}, code ${res.body.code ?? '?'}: ${res.body.text ?? ''}.${hint}`, true);
+    }
+    if (this.settings.ack) {
+      if (typeof res.body.ackId !== 'number') throw new SyslogError('Splunk HEC gave no ackId: enable indexer acknowledgement on the token, or set SPLUNK_HEC_ACK=off.', true);
+      this.pendingAcks.add(res.body.ackId);
+    }
+  }
+
+  private async waitForAcks(): Promise<void> {
+    const deadline = Date.now() + this.settings.ackTimeoutMs;
+    while (this.pendingAcks.size > 0) {
+      const res = await this.request('POST', '/services/collector/ack', Buffer.from(JSON.stringify({ acks: [...this.pendingAcks] })), 'ack');
+      for (const [id, done] of Object.entries(res.body.acks ?? {})) if (done) this.pendingAcks.delete(Number(id));
+      if (this.pendingAcks.size === 0) return;
+      if (Date.now() > deadline) {
+        this.failure = new SyslogError(`Splunk HEC did not acknowledge ${this.pendingAcks.size} batch(es) within ${this.settings.ackTimeoutMs} ms; they are sent again.`);
+        throw this.failure;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  private request(method: string, path: string, body: Buffer | undefined, stage: string): Promise<HecAnswer> {
+    const s = this.settings;
+    const headers: Record<string, string> = { authorization: `Splunk ${s.token}`, 'x-splunk-request-channel': this.channel };
+    if (body) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(body.length);
+      if (s.gzip && path.endsWith('/event')) headers['content-encoding'] = 'gzip';
+    }
+    const transport = s.url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(
+        { protocol: s.url.protocol, hostname: s.url.hostname, port: s.url.port || undefined, method, path: `${s.url.pathname.replace(/\/$/, '')}${path}`, headers, agent: this.agent, timeout: 30_000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            let parsed: HecAnswer['body'] = {};
+            try {
+              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as HecAnswer['body'];
+            } catch {
+              /* not JSON: keep the status */
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+          res.on('error', (err) => reject(new RetryableHecError(syslogErrorFrom(err, this.target, stage).message)));
+        },
+      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error('no answer within 30000 ms'), { code: 'ETIMEDOUT' })));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const e = syslogErrorFrom(err, this.target, stage);
+        // Certificate problems do not heal by retrying.
+        reject(/certificate|CERT|SELF_SIGNED/i.test(`${err.code} ${err.message}`) ? new SyslogError(e.message, true) : new RetryableHecError(e.message));
+      });
+      req.end(body);
+    });
+  }
+}
