@@ -7,6 +7,18 @@ const layer = JSON.parse(readFileSync('layer/package.json', 'utf8'));
 const external = Object.keys(layer.dependencies ?? {});
 
 rmSync('dist', { recursive: true, force: true });
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  external,
+  logLevel: 'warning',
+};
+// The consumer-group worker (`sls-syslog-forwarder consume`) is a separate entry, outside the FC code zip.
+await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'build/cli/cli.js' });
 const result = await build({
   entryPoints: ['src/index.ts'],
   outfile: 'dist/index.js',

@@ -49,6 +49,8 @@ export interface ShipOptions {
   slsClient?: Partial<Pick<SlsClientOptions, 'compression' | 'retry' | 'timeoutMs'>>;
   /** Epoch ms when FC will kill the invocation (start + function timeout). */
   deadlineMs?: number;
+  /** Called after each batch is flushed, with the cursor everything before which was sent (consumer checkpoints). */
+  onProgress?: (reachedCursor: string) => Promise<void> | void;
 }
 
 export class ShipError extends Error {
@@ -97,7 +99,7 @@ class RangeShipper {
     private readonly config: ForwarderConfig,
     credentials: Credentials,
     private readonly connection: SiemConnection,
-    options: ShipOptions,
+    private readonly options: ShipOptions,
   ) {
     this.summary = {
       project: event.project, logstore: event.logstore, shard: event.shardId,
@@ -200,6 +202,7 @@ class RangeShipper {
       await transport.flush();
       cursor = batch.nextCursor;
       this.summary.reachedCursor = done ? end : cursor;
+      if (this.options.onProgress) await this.options.onProgress(this.summary.reachedCursor);
       if (done) return 'done';
       if (outOfTime) return 'deadline';
     }

@@ -10,7 +10,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { SlsError } from '../errors';
 import { decompressLz4Block } from '../decode/lz4';
 import { DEFAULT_RETRY, RetryPolicy, withRetry } from './retry';
-import { signV1 } from './signature';
+import { contentMd5, signV1 } from './signature';
 
 export interface Credentials {
   accessKeyId: string;
@@ -131,25 +131,69 @@ export class SlsClient {
     };
   }
 
+  /** ListShards: the shard ids of a logstore. */
+  async listShards(logstore: string): Promise<number[]> {
+    const res = await this.call('ListShards', `/logstores/${encodeURIComponent(logstore)}/shards`, {}, 'application/json');
+    const list = JSON.parse(res.body.toString('utf8')) as Array<{ shardID: number }>;
+    return list.map((s) => s.shardID);
+  }
+
+  /** Creates a consumer group; an existing one (ConsumerGroupAlreadyExist) is fine. */
+  async createConsumerGroup(logstore: string, name: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.call('CreateConsumerGroup', `/logstores/${encodeURIComponent(logstore)}/consumergroups`, {}, 'application/json', undefined, {
+        method: 'POST', json: { consumerGroup: name, timeout: timeoutSeconds, order: false },
+      });
+    } catch (err) {
+      if ((err as SlsError).code !== 'ConsumerGroupAlreadyExist') throw err;
+    }
+  }
+
+  /** Heartbeat with the shards held; answers the shards this consumer should hold now. */
+  async heartbeat(logstore: string, group: string, consumer: string, held: number[]): Promise<number[]> {
+    const res = await this.call('ConsumerGroupHeartBeat', `/logstores/${encodeURIComponent(logstore)}/consumergroups/${encodeURIComponent(group)}`,
+      { type: 'heartbeat', consumer }, 'application/json', undefined, { method: 'POST', json: held });
+    return JSON.parse(res.body.toString('utf8')) as number[];
+  }
+
+  async updateCheckpoint(logstore: string, group: string, consumer: string, shard: number, checkpoint: string): Promise<void> {
+    await this.call('ConsumerGroupUpdateCheckPoint', `/logstores/${encodeURIComponent(logstore)}/consumergroups/${encodeURIComponent(group)}`,
+      { type: 'checkpoint', consumer, forceSuccess: 'true' }, 'application/json', undefined, { method: 'POST', json: { shard, checkpoint } });
+  }
+
+  /** The saved checkpoints of a group by shard (shards never checkpointed are absent). */
+  async getCheckpoints(logstore: string, group: string): Promise<Map<number, string>> {
+    const res = await this.call('GetCheckPoint', `/logstores/${encodeURIComponent(logstore)}/consumergroups/${encodeURIComponent(group)}`, {}, 'application/json');
+    const list = JSON.parse(res.body.toString('utf8')) as Array<{ shard: number; checkpoint: string }>;
+    return new Map(list.filter((c) => c.checkpoint).map((c) => [c.shard, c.checkpoint]));
+  }
+
   close(): void {
     this.agent.destroy();
   }
 
-  private call(api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot): Promise<RawResponse> {
-    return withRetry(() => this.send(api, path, query, accept, slot), this.retry, this.options.onRetry, this.options.deadlineMs);
+  private call(api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot, body?: { method: 'POST' | 'PUT'; json: unknown }): Promise<RawResponse> {
+    return withRetry(() => this.send(api, path, query, accept, slot, body), this.retry, this.options.onRetry, this.options.deadlineMs);
   }
 
-  private send(api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot): Promise<RawResponse> {
+  private send(api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot, json?: { method: 'POST' | 'PUT'; json: unknown }): Promise<RawResponse> {
     const { credentials } = this.options;
+    const method = json?.method ?? 'GET';
+    const payload = json ? Buffer.from(JSON.stringify(json.json), 'utf8') : undefined;
     const headers: Record<string, string> = {
       date: new Date().toUTCString(),
       'x-log-apiversion': '0.6.0',
       'x-log-signaturemethod': 'hmac-sha1',
-      'x-log-bodyrawsize': '0',
+      'x-log-bodyrawsize': String(payload?.length ?? 0),
     };
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-md5'] = contentMd5(payload);
+      headers['content-length'] = String(payload.length);
+    }
     if (credentials.securityToken) headers['x-acs-security-token'] = credentials.securityToken;
     headers.authorization = signV1({
-      method: 'GET', path, query, headers,
+      method, path, query, headers,
       accessKeyId: credentials.accessKeyId, accessKeySecret: credentials.accessKeySecret,
     });
     headers.host = this.hostHeader;
@@ -166,8 +210,8 @@ export class SlsClient {
           host: this.connectHost,
           port: this.url.port || undefined,
           servername: this.connectHost === this.url.hostname ? undefined : this.connectHost,
-          method: 'GET',
-          path: `${path}?${search}`,
+          method,
+          path: search ? `${path}?${search}` : path,
           headers,
           agent: this.agent,
           timeout,
@@ -185,7 +229,7 @@ export class SlsClient {
       );
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeout} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (err) => reject(this.networkError(api, err)));
-      req.end();
+      req.end(payload);
     });
   }
 

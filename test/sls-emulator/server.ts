@@ -27,6 +27,15 @@ export type Fault =
   | { api?: string; reset: true }
   | { api?: string; delayMs: number };
 
+interface ConsumerGroup {
+  timeoutSeconds: number;
+  /** consumer -> last heartbeat (ms). */
+  consumers: Map<string, number>;
+  /** shard -> consumer holding it. */
+  owners: Map<number, string>;
+  checkpoints: Map<number, { checkpoint: string; consumer: string; updateTime: number }>;
+}
+
 interface Shard {
   base: bigint;
   groups: Buffer[];
@@ -79,6 +88,8 @@ export class SlsEmulator {
   private readonly groupIds = new WeakMap<Buffer, number>();
   private nextGroupId = 0;
   private readonly projects = new Map<string, Map<string, Shard[]>>();
+  /** `project/logstore/group` -> consumer group state. */
+  readonly consumerGroups = new Map<string, ConsumerGroup>();
   private readonly keys: Map<string, AccessKey>;
   private readonly maxPullBytes: number;
   private readonly clock: () => number;
@@ -215,6 +226,11 @@ export class SlsEmulator {
       return type === 'cursor' ? 'GetCursor' : 'PullLogs';
     }
     if (/^\/logstores\/[^/]+\/shards\/?$/.test(p)) return 'ListShards';
+    if (/^\/logstores\/[^/]+\/consumergroups$/.test(p)) return method === 'POST' ? 'CreateConsumerGroup' : 'ListConsumerGroup';
+    if (/^\/logstores\/[^/]+\/consumergroups\/[^/]+$/.test(p)) {
+      if (method === 'GET') return 'GetCheckPoint';
+      return type === 'heartbeat' ? 'ConsumerGroupHeartBeat' : 'ConsumerGroupUpdateCheckPoint';
+    }
     if (p === '/logstores' && method === 'POST') return 'CreateLogStore';
     if (p === '/' && method === 'POST') return 'CreateProject';
     return `${method} ${p}`;
@@ -243,6 +259,9 @@ export class SlsEmulator {
       const shards = this.projects.get(project)!.get(logstore)!;
       return json(shards.map((_, i) => ({ shardID: i, status: 'readwrite', inclusiveBeginKey: '', exclusiveEndKey: '', createTime: 1737669036 })));
     }
+    if (['CreateConsumerGroup', 'ConsumerGroupHeartBeat', 'ConsumerGroupUpdateCheckPoint', 'GetCheckPoint'].includes(api)) {
+      return json(this.consumerGroupApi(api, project, logstore, segments[4], url, body));
+    }
     const shardText = segments[4]!;
     if (api === 'PutLogs') {
       const shard = shardText === 'lb' ? 0 : Number(shardText);
@@ -256,6 +275,48 @@ export class SlsEmulator {
       throw new ApiError(400, 'ParameterInvalid', `unsupported request ${method} ${url.pathname}?type=${url.searchParams.get('type')}`);
     }
     return this.pullLogs(shard, url, headers);
+  }
+
+  private consumerGroupApi(api: string, project: string, logstore: string, groupName: string | undefined, url: URL, body: Buffer): unknown {
+    const shards = this.projects.get(project)?.get(logstore);
+    if (!shards) throw new ApiError(404, 'LogStoreNotExist', `logstore ${logstore} does not exist`);
+    if (api === 'CreateConsumerGroup') {
+      const { consumerGroup, timeout } = JSON.parse(body.toString()) as { consumerGroup: string; timeout: number };
+      const key = `${project}/${logstore}/${consumerGroup}`;
+      if (this.consumerGroups.has(key)) throw new ApiError(400, 'ConsumerGroupAlreadyExist', `consumer group ${consumerGroup} already exist`);
+      this.consumerGroups.set(key, { timeoutSeconds: timeout, consumers: new Map(), owners: new Map(), checkpoints: new Map() });
+      return {};
+    }
+    const group = this.consumerGroups.get(`${project}/${logstore}/${groupName}`);
+    if (!group) throw new ApiError(404, 'ConsumerGroupNotExist', `consumer group ${groupName} does not exist`);
+    const consumer = url.searchParams.get('consumer') ?? '';
+    if (api === 'GetCheckPoint') {
+      return [...group.checkpoints].map(([shard, c]) => ({ shard, checkpoint: c.checkpoint, updateTime: c.updateTime, consumer: c.consumer }));
+    }
+    if (api === 'ConsumerGroupUpdateCheckPoint') {
+      const { shard, checkpoint } = JSON.parse(body.toString()) as { shard: number; checkpoint: string };
+      positionOf(checkpoint, 'checkpoint');
+      group.checkpoints.set(shard, { checkpoint, consumer, updateTime: Math.floor(Date.now() / 1000) });
+      return {};
+    }
+    // Heartbeat: forget consumers silent for longer than the group timeout, then balance the shards,
+    // leaving each shard with its holder unless the holder has more than its share.
+    const now = Date.now();
+    group.consumers.set(consumer, now);
+    for (const [name, last] of group.consumers) if (now - last > group.timeoutSeconds * 1000) group.consumers.delete(name);
+    const alive = [...group.consumers.keys()].sort();
+    for (const [shard, owner] of group.owners) if (!group.consumers.has(owner)) group.owners.delete(shard);
+    const fair = Math.ceil(shards.length / alive.length);
+    const count = (name: string) => [...group.owners.values()].filter((o) => o === name).length;
+    for (const name of alive) {
+      for (const [shard, owner] of [...group.owners]) if (owner === name && count(name) > fair) group.owners.delete(shard);
+    }
+    for (let shard = 0; shard < shards.length; shard++) {
+      if (group.owners.has(shard)) continue;
+      const least = alive.reduce((a, b) => (count(b) < count(a) ? b : a));
+      group.owners.set(shard, least);
+    }
+    return [...group.owners].filter(([, o]) => o === consumer).map(([shard]) => shard).sort((a, b) => a - b);
   }
 
   private requestBody(headers: http.IncomingHttpHeaders, body: Buffer): Buffer {

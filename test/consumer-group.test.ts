@@ -1,0 +1,104 @@
+/**
+ * `sls-syslog-forwarder consume`: two real worker processes share a 4-shard logstore through the
+ * emulator's consumer-group API; one is killed, the other takes over its shards from their
+ * checkpoints; the receiver gets every record (duplicates counted, none lost); new data keeps
+ * flowing; SIGTERM drains, checkpoints and exits.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { SlsEmulator } from './sls-emulator/server';
+import { TEST_CREDENTIALS } from './support/fc-invoke';
+import { encodeLogGroup } from './support/log-group-writer';
+import { Rsyslog } from './support/rsyslog';
+
+const SHARDS = 4;
+const GROUPS = 12;
+const PER_GROUP = 40;
+let emulator: SlsEmulator;
+let rsyslog: Rsyslog;
+
+function seed(shard: number, g: number): void {
+  const logs = Array.from({ length: PER_GROUP }, (_, i) => ({ time: 1737669036, contents: [['id', `s${shard}-g${g}-${i}`]] as Array<[string, string]> }));
+  emulator.appendGroup('p', 'store', shard, encodeLogGroup({ logs }));
+}
+
+before(async () => {
+  rsyslog = await new Rsyslog().start();
+  emulator = new SlsEmulator({ keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } } });
+  await emulator.start();
+  emulator.createLogstore('p', 'store', SHARDS);
+  for (let shard = 0; shard < SHARDS; shard++) for (let g = 0; g < GROUPS; g++) seed(shard, g);
+});
+after(async () => {
+  await rsyslog?.stop();
+  await emulator?.stop();
+});
+
+interface Worker { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+
+function startWorker(name: string): Worker {
+  const child = spawn(process.execPath, [join(__dirname, '../bin/sls-syslog-forwarder.js'), 'consume'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      SLS_ENDPOINT: emulator.endpoint, SLS_PROJECT: 'p', SLS_LOGSTORE: 'store', SLS_CONSUMER_GROUP: 'siem', SLS_CONSUMER_NAME: name,
+      SLS_START: 'begin', SLS_HEARTBEAT_MS: '200', SLS_CONSUMER_TIMEOUT_SECONDS: '2', SLS_IDLE_MS: '100', SLS_CHECKPOINT_MS: '0', SLS_PULL_COUNT: '1',
+      ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.accessKeySecret,
+      ALIBABA_CLOUD_SECURITY_TOKEN: TEST_CREDENTIALS.securityToken,
+      SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tcp),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return { child, output: () => out, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+}
+
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const ids = () => rsyslog.messages('tcp').map((m) => /id=([^|]+)/.exec(m.msg)?.[1] ?? '?');
+
+test('two workers share the shards; one dies; the other takes over from the checkpoints and every record arrives', async () => {
+  emulator.pullDelayMs = 40; // one group per pull: each shard takes ~0.5 s, long enough to kill a worker mid-way
+  const a = startWorker('worker-a');
+  const b = startWorker('worker-b');
+  try {
+    const group = () => emulator.consumerGroups.get('p/store/siem');
+    await until(() => {
+      const owners = [...(group()?.owners.values() ?? [])];
+      return owners.filter((o) => o === 'worker-a').length === 2 && owners.filter((o) => o === 'worker-b').length === 2;
+    }, 10_000, 'both workers holding two shards');
+    await until(() => ids().length >= 100, 10_000, 'records flowing');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    seed(0, GROUPS); // new data after the failover is consumed too
+    const total = SHARDS * GROUPS * PER_GROUP + PER_GROUP;
+    await until(() => new Set(ids()).size >= total, 30_000, `all ${total} records (have ${new Set(ids()).size})`);
+    assert.ok([...group()!.owners.values()].every((o) => o === 'worker-b'), 'worker-b holds every shard');
+    await until(() => [...Array(SHARDS).keys()].every((s) => group()!.checkpoints.get(s)?.checkpoint === emulator.cursor('p', 'store', s, 'end')), 10_000, 'checkpoints at the end of every shard');
+    const got = ids();
+    const duplicates = got.length - new Set(got).size;
+    assert.equal(new Set(got).size, total, 'none lost');
+    assert.ok(duplicates < total / 2, `duplicates stay bounded (${duplicates})`);
+    assert.match(b.output(), /"result":"acquired","from":"checkpoint"/, 'worker-b resumed a shard from a checkpoint');
+
+    b.child.kill('SIGTERM');
+    assert.equal(await b.exited, 0, 'SIGTERM drains and exits cleanly');
+    assert.match(b.output(), /"result":"stopped"/);
+    for (const out of [a.output(), b.output()]) {
+      assert.ok(!out.includes(TEST_CREDENTIALS.accessKeySecret) && !out.includes(TEST_CREDENTIALS.securityToken), 'no credential printed');
+    }
+  } finally {
+    emulator.pullDelayMs = 0;
+    a.child.kill('SIGKILL');
+    b.child.kill('SIGKILL');
+  }
+});
