@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
@@ -38,14 +40,13 @@ after(async () => {
 
 interface Worker { child: ChildProcess; output: () => string; exited: Promise<number | null> }
 
-function startWorker(name: string): Worker {
+function startWorker(name: string, credentials: Record<string, string>): Worker {
   const child = spawn(process.execPath, [join(__dirname, '../bin/sls-syslog-forwarder.js'), 'consume'], {
     env: {
       PATH: process.env.PATH ?? '',
       SLS_ENDPOINT: emulator.endpoint, SLS_PROJECT: 'p', SLS_LOGSTORE: 'store', SLS_CONSUMER_GROUP: 'siem', SLS_CONSUMER_NAME: name,
       SLS_START: 'begin', SLS_HEARTBEAT_MS: '200', SLS_CONSUMER_TIMEOUT_SECONDS: '2', SLS_IDLE_MS: '100', SLS_CHECKPOINT_MS: '0', SLS_PULL_COUNT: '1',
-      ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.accessKeySecret,
-      ALIBABA_CLOUD_SECURITY_TOKEN: TEST_CREDENTIALS.securityToken,
+      ...credentials,
       SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tcp),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,8 +69,22 @@ const ids = () => rsyslog.messages('tcp').map((m) => /id=([^|]+)/.exec(m.msg)?.[
 
 test('two workers share the shards; one dies; the other takes over from the checkpoints and every record arrives', async () => {
   emulator.pullDelayMs = 40; // one group per pull: each shard takes ~0.5 s, long enough to kill a worker mid-way
-  const a = startWorker('worker-a');
-  const b = startWorker('worker-b');
+  // worker-a has fixed keys; worker-b gets STS credentials from a credentials URI that says they
+  // expire in 5 min + 1 s, so it must fetch them again while running.
+  let served = 0;
+  const provider = http.createServer((_req, res) => {
+    served++;
+    res.end(JSON.stringify({
+      Code: 'Success', AccessKeyId: TEST_CREDENTIALS.accessKeyId, AccessKeySecret: TEST_CREDENTIALS.accessKeySecret,
+      SecurityToken: TEST_CREDENTIALS.securityToken, Expiration: new Date(Date.now() + 5 * 60_000 + 1_000).toISOString(),
+    }));
+  });
+  await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
+  const a = startWorker('worker-a', {
+    ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.accessKeySecret,
+    ALIBABA_CLOUD_SECURITY_TOKEN: TEST_CREDENTIALS.securityToken,
+  });
+  const b = startWorker('worker-b', { ALIBABA_CLOUD_CREDENTIALS_URI: `http://127.0.0.1:${(provider.address() as AddressInfo).port}/credentials` });
   try {
     const group = () => emulator.consumerGroups.get('p/store/siem');
     await until(() => {
@@ -90,6 +105,7 @@ test('two workers share the shards; one dies; the other takes over from the chec
     assert.ok(duplicates < total / 2, `duplicates stay bounded (${duplicates})`);
     assert.match(b.output(), /"result":"acquired","from":"checkpoint"/, 'worker-b resumed a shard from a checkpoint');
 
+    assert.ok(served >= 2, `worker-b refreshed its credentials from the provider (${served} fetches)`);
     b.child.kill('SIGTERM');
     assert.equal(await b.exited, 0, 'SIGTERM drains and exits cleanly');
     assert.match(b.output(), /"result":"stopped"/);
@@ -97,6 +113,7 @@ test('two workers share the shards; one dies; the other takes over from the chec
       assert.ok(!out.includes(TEST_CREDENTIALS.accessKeySecret) && !out.includes(TEST_CREDENTIALS.securityToken), 'no credential printed');
     }
   } finally {
+    provider.close();
     emulator.pullDelayMs = 0;
     a.child.kill('SIGKILL');
     b.child.kill('SIGKILL');

@@ -148,8 +148,9 @@ export class ConsumerWorker {
       jobName: `consumer:${s.group}`, taskId: undefined, cursorTime: undefined, parameter: {},
     };
     let summary: ShipSummary;
+    const credentials = typeof s.credentials === 'function' ? await s.credentials() : s.credentials;
     try {
-      summary = await shipRange(event, this.config, s.credentials, this.connection, { deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress });
+      summary = await shipRange(event, this.config, credentials, this.connection, { deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress });
     } catch (err) {
       // The window closed: what was sent before reachedCursor is delivered; checkpoint that far.
       if (err instanceof ShipError && err.cause.name === 'DeadlineError') return err.summary.reachedCursor;

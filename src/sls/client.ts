@@ -22,7 +22,8 @@ export interface SlsClientOptions {
   /** Region endpoint with scheme, as in the trigger event: `http://cn-hangzhou-intranet.log.aliyuncs.com`. */
   endpoint: string;
   project: string;
-  credentials: Credentials;
+  /** Fixed credentials (FC's STS credentials), or a provider that refreshes them (consumer worker). */
+  credentials: Credentials | (() => Promise<Credentials>);
   compression?: 'lz4' | 'deflate' | 'none';
   timeoutMs?: number;
   retry?: RetryPolicy;
@@ -173,11 +174,16 @@ export class SlsClient {
   }
 
   private call(api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot, body?: { method: 'POST' | 'PUT'; json: unknown }): Promise<RawResponse> {
-    return withRetry(() => this.send(api, path, query, accept, slot, body), this.retry, this.options.onRetry, this.options.deadlineMs);
+    return withRetry(async () => {
+      const c = this.options.credentials;
+      return this.send(api, path, query, accept, typeof c === 'function' ? await c() : c, slot, body);
+    }, this.retry, this.options.onRetry, this.options.deadlineMs);
   }
 
-  private send(api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot, json?: { method: 'POST' | 'PUT'; json: unknown }): Promise<RawResponse> {
-    const { credentials } = this.options;
+  private send(
+    api: string, path: string, query: Record<string, string>, accept: string, credentials: Credentials,
+    slot?: PullSlot, json?: { method: 'POST' | 'PUT'; json: unknown },
+  ): Promise<RawResponse> {
     const method = json?.method ?? 'GET';
     const payload = json ? Buffer.from(JSON.stringify(json.json), 'utf8') : undefined;
     const headers: Record<string, string> = {
