@@ -70,7 +70,7 @@ describe('ships every record exactly once with its content intact', () => {
     assert.ok((out.result!.pulls as number) > 1, 'the byte cap made the handler loop');
     const got = await rsyslog.waitForCount('tcp', expected.length);
     await rsyslog.settle('tcp');
-    assert.deepEqual(exactlyOnce(rsyslog.messages('tcp').map((m) => m.msg), expected.map((e) => kvText(e.fields))), []);
+    assert.deepEqual(exactlyOnce(rsyslog.messages('tcp').map((m) => m.msg), expected.map((e) => kvText(e.fields))), [], `summary: ${JSON.stringify(out.result)}`);
     const byId = new Map(got.map((m) => [/^id=([^|]*)/.exec(m.msg)![1], m]));
     for (const e of expected) {
       const m = byId.get(e.id)!;
@@ -115,7 +115,7 @@ describe('ships every record exactly once with its content intact', () => {
     assert.ok(Buffer.byteLength(big.msg) < 2048);
     assert.ok(!big.msg.includes('\ufffd'));
     const others = expected.filter((e) => e.id !== 'big').map((e) => kvText(e.fields));
-    assert.deepEqual(exactlyOnce(got.filter((m) => m !== big).map((m) => m.msg), others), []);
+    assert.deepEqual(exactlyOnce(got.filter((m) => m !== big).map((m) => m.msg), others), [], `summary: ${JSON.stringify(out.result)}`);
   });
 
   test('TCP, RFC 3164, newline framing: a multi-line record is still one message', async () => {
@@ -129,7 +129,7 @@ describe('ships every record exactly once with its content intact', () => {
     const got = await rsyslog.settle('tcp');
     const escape = (s: string) => s.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
     // RFC 3164 msg keeps the space after "TAG:".
-    assert.deepEqual(exactlyOnce(got.map((m) => m.msg.replace(/^ /, '')), expected.map((e) => escape(kvText(e.fields, ' ; ')))), []);
+    assert.deepEqual(exactlyOnce(got.map((m) => m.msg.replace(/^ /, '')), expected.map((e) => escape(kvText(e.fields, ' ; ')))), [], `summary: ${JSON.stringify(out.result)}`);
     assert.ok(got.every((m) => m.hostname === 'fc-forwarder' && m.programname === 'waf'));
     const midnight = got.find((m) => m.msg.includes('id=midnight'))!;
     assert.equal(midnight.timestamp.slice(0, 19).replace(/^\d{4}/, ''), '-01-23T23:59:59', 'UTC time, no +2400 offset');
@@ -144,7 +144,7 @@ describe('ranges and failures', () => {
     assert.equal(out.result!.groups, 1);
     assert.equal(out.result!.records, 5);
     const got = await rsyslog.waitForCount('tcp', 5);
-    assert.deepEqual(exactlyOnce((await rsyslog.settle('tcp')).map((m) => m.msg), expected.slice(0, 5).map((e) => kvText(e.fields))), []);
+    assert.deepEqual(exactlyOnce((await rsyslog.settle('tcp')).map((m) => m.msg), expected.slice(0, 5).map((e) => kvText(e.fields))), [], `summary: ${JSON.stringify(out.result)}`);
     assert.equal(got.length, 5);
   });
 
