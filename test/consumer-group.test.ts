@@ -68,7 +68,7 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 const ids = () => rsyslog.messages('tcp').map((m) => /id=([^|]+)/.exec(m.msg)?.[1] ?? '?');
 
 test('two workers share the shards; one dies; the other takes over from the checkpoints and every record arrives', async () => {
-  emulator.pullDelayMs = 40; // one group per pull: each shard takes ~0.5 s, long enough to kill a worker mid-way
+  emulator.pullDelayMs = 100; // one group per pull: each shard takes ~1.2 s, long enough to fail over mid-way
   // worker-a has fixed keys; worker-b gets STS credentials from a credentials URI that says they
   // expire in 5 min + 1 s, so it must fetch them again while running.
   let served = 0;
@@ -84,14 +84,17 @@ test('two workers share the shards; one dies; the other takes over from the chec
     ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.accessKeySecret,
     ALIBABA_CLOUD_SECURITY_TOKEN: TEST_CREDENTIALS.securityToken,
   });
-  const b = startWorker('worker-b', { ALIBABA_CLOUD_CREDENTIALS_URI: `http://127.0.0.1:${(provider.address() as AddressInfo).port}/credentials` });
+  let b: Worker | undefined;
   try {
     const group = () => emulator.consumerGroups.get('p/store/siem');
-    await until(() => {
-      const owners = [...(group()?.owners.values() ?? [])];
-      return owners.filter((o) => o === 'worker-a').length === 2 && owners.filter((o) => o === 'worker-b').length === 2;
-    }, 10_000, 'both workers holding two shards');
-    await until(() => ids().length >= 100, 10_000, 'records flowing');
+    const holds = (name: string) => [...(group()?.owners.values() ?? [])].filter((o) => o === name).length;
+    // worker-a alone holds every shard and checkpoints as it ships...
+    await until(() => holds('worker-a') === SHARDS && ids().length >= 50, 10_000, 'worker-a shipping all shards');
+    // ...then worker-b joins, the shards are rebalanced, and worker-b takes its two from worker-a's checkpoints.
+    const wb = startWorker('worker-b', { ALIBABA_CLOUD_CREDENTIALS_URI: `http://127.0.0.1:${(provider.address() as AddressInfo).port}/credentials` });
+    b = wb;
+    const bOut = () => wb.output();
+    await until(() => holds('worker-a') === 2 && holds('worker-b') === 2 && (bOut().match(/"result":"acquired"/g) ?? []).length === 2, 10_000, 'two shards each');
     a.child.kill('SIGKILL');
     await a.exited;
     seed(0, GROUPS); // new data after the failover is consumed too
@@ -103,19 +106,19 @@ test('two workers share the shards; one dies; the other takes over from the chec
     const duplicates = got.length - new Set(got).size;
     assert.equal(new Set(got).size, total, 'none lost');
     assert.ok(duplicates < total / 2, `duplicates stay bounded (${duplicates})`);
-    assert.match(b.output(), /"result":"acquired","from":"checkpoint"/, 'worker-b resumed a shard from a checkpoint');
+    assert.match(wb.output(), /"result":"acquired","from":"checkpoint"/, 'worker-b resumed shards from worker-a\'s checkpoints');
 
     assert.ok(served >= 2, `worker-b refreshed its credentials from the provider (${served} fetches)`);
-    b.child.kill('SIGTERM');
-    assert.equal(await b.exited, 0, 'SIGTERM drains and exits cleanly');
-    assert.match(b.output(), /"result":"stopped"/);
-    for (const out of [a.output(), b.output()]) {
+    wb.child.kill('SIGTERM');
+    assert.equal(await wb.exited, 0, 'SIGTERM drains and exits cleanly');
+    assert.match(wb.output(), /"result":"stopped"/);
+    for (const out of [a.output(), wb.output()]) {
       assert.ok(!out.includes(TEST_CREDENTIALS.accessKeySecret) && !out.includes(TEST_CREDENTIALS.securityToken), 'no credential printed');
     }
   } finally {
     provider.close();
     emulator.pullDelayMs = 0;
     a.child.kill('SIGKILL');
-    b.child.kill('SIGKILL');
+    b?.child.kill('SIGKILL');
   }
 });

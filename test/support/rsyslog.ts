@@ -167,7 +167,10 @@ export class Rsyslog {
   private readRaw(input: Input): Received[] {
     const file = join(this.dir, `${input}.jsonl`);
     if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8')
+    // Only complete lines: the daemon may be in the middle of writing the last one.
+    const text = readFileSync(file, 'utf8');
+    return text
+      .slice(0, text.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as Received);

@@ -58,7 +58,9 @@ export class SyslogNg {
   messages(input: SngInput): Array<Record<string, unknown>> {
     const file = join(this.dir, `${input}.jsonl`);
     if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Only complete lines: the daemon may be in the middle of writing the last one.
+    const text = readFileSync(file, 'utf8');
+    return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
   async waitForCount(input: SngInput, count: number, timeoutMs = 15_000): Promise<Array<Record<string, unknown>>> {
