@@ -6,7 +6,7 @@
 import { DecodeError } from '../errors';
 
 /** Decodes into `into` when it is large enough (reused between batches), else into a new buffer. */
-export function decompressLz4Block(src: Uint8Array, rawSize: number, into?: Buffer): Buffer {
+export function decompressLz4Block(src: Buffer, rawSize: number, into?: Buffer): Buffer {
   const dst = into && into.length >= rawSize ? into.subarray(0, rawSize) : Buffer.allocUnsafe(rawSize);
   let s = 0;
   let d = 0;
@@ -27,7 +27,7 @@ export function decompressLz4Block(src: Uint8Array, rawSize: number, into?: Buff
     if (literals < 32) {
       for (let i = 0; i < literals; i++) dst[d++] = src[s++]!;
     } else {
-      dst.set(src.subarray(s, s + literals), d);
+      src.copy(dst, d, s, s + literals);
       s += literals;
       d += literals;
     }
