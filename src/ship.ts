@@ -141,7 +141,7 @@ class RangeShipper {
 
   private async shipWithReconnects(begin: string, end: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const before = { records: this.summary.records, groups: this.summary.groups };
+      const before = { records: this.summary.records, groups: this.summary.groups, truncated: this.summary.truncated };
       let lease: Lease | undefined;
       try {
         // Fresh slots per attempt: a pull abandoned by a failed attempt may still write into its own.
