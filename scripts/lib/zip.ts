@@ -45,32 +45,26 @@ export function createZip(entries: ZipEntry[]): Buffer {
     const compressed = isDir ? Buffer.alloc(0) : deflateRawSync(entry.data, { level: 9 });
     const method = isDir ? 0 : 8;
     const crc = isDir ? 0 : crc32(entry.data);
+    // The fields from "version needed" to "extra length" are the same in both headers.
+    const fields = Buffer.alloc(26);
+    fields.writeUInt16LE(20, 0);
+    fields.writeUInt16LE(FLAG_UTF8, 2);
+    fields.writeUInt16LE(method, 4);
+    fields.writeUInt16LE(DOS_TIME_MIDNIGHT, 6);
+    fields.writeUInt16LE(DOS_DATE_1980_01_01, 8);
+    fields.writeUInt32LE(crc, 10);
+    fields.writeUInt32LE(compressed.length, 14);
+    fields.writeUInt32LE(entry.data.length, 18);
+    fields.writeUInt16LE(name.length, 22);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(FLAG_UTF8, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(DOS_TIME_MIDNIGHT, 10);
-    local.writeUInt16LE(DOS_DATE_1980_01_01, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(entry.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    fields.copy(local, 4);
     locals.push(local, name, compressed);
 
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, spec 2.0
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(FLAG_UTF8, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(DOS_TIME_MIDNIGHT, 12);
-    central.writeUInt16LE(DOS_DATE_1980_01_01, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(entry.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    fields.copy(central, 6);
     central.writeUInt32LE(((isDir ? 0o40755 : 0o100644) << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, name);

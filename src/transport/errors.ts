@@ -7,10 +7,18 @@ const CERT_CODES = new Set([
   'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED',
 ]);
 
+const TLS_REFUSAL = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|HANDSHAKE_FAILURE)/;
+
+/** Certificate and TLS-handshake refusals: retrying the same connection cannot make them succeed. */
+export function isCertificateError(err: NodeJS.ErrnoException): boolean {
+  const code = err.code ?? '';
+  return CERT_CODES.has(code) || TLS_REFUSAL.test(code);
+}
+
 export function syslogErrorFrom(err: NodeJS.ErrnoException, target: string, stage: string): SyslogError {
   const code = err.code ?? '';
   let hint: string;
-  if (/ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|HANDSHAKE_FAILURE)/.test(code)) {
+  if (TLS_REFUSAL.test(code)) {
     hint =
       'The SIEM refused the TLS handshake, typically because it requires a client certificate it trusts (mTLS): ' +
       'set SYSLOG_TLS_CERT_FILE and SYSLOG_TLS_KEY_FILE (or SYSLOG_TLS_CERT/SYSLOG_TLS_KEY), and check SYSLOG_TLS_MIN_VERSION.';

@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import type { HecSettings } from '../config';
 import { SyslogError } from '../errors';
 import { withRetry } from '../sls/retry';
-import { syslogErrorFrom } from './errors';
+import { isCertificateError, syslogErrorFrom } from './errors';
 import type { SyslogTransport } from './transport';
 
 interface HecAnswer {
@@ -167,7 +167,7 @@ export class HecTransport implements SyslogTransport {
       req.on('error', (err: NodeJS.ErrnoException) => {
         const e = syslogErrorFrom(err, this.target, stage);
         // Certificate problems do not heal by retrying.
-        reject(/certificate|CERT|SELF_SIGNED/i.test(`${err.code} ${err.message}`) ? new SyslogError(e.message, true) : new RetryableHecError(e.message));
+        reject(isCertificateError(err) ? new SyslogError(e.message, true) : new RetryableHecError(e.message));
       });
       req.end(body);
     });
