@@ -11,9 +11,10 @@
  */
 import type { ForwarderConfig } from './config';
 import { decodeGroupView, groupSpans } from './decode/log-group';
-import { DeadlineError, SyslogError } from './errors';
+import { DeadlineError, SlsError, SyslogError } from './errors';
 import type { CursorSpec, TriggerEvent } from './event';
 import { createFormatter, type RecordFormatter } from './format';
+import { KernelFormatter, type FramedTransport } from './format/kernel-formatter';
 import { SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from './sls/client';
 import { decodeCursor } from './sls/cursor';
 import type { Lease, SiemConnection } from './transport/connection';
@@ -51,6 +52,8 @@ export interface ShipOptions {
   deadlineMs?: number;
   /** Called after each batch is flushed, with the cursor everything before which was sent (consumer checkpoints). */
   onProgress?: (reachedCursor: string) => Promise<void> | void;
+  /** `js` skips the WebAssembly kernel (tests compare both paths). */
+  engine?: 'kernel' | 'js';
 }
 
 export class ShipError extends Error {
@@ -90,6 +93,8 @@ class RangeShipper {
   readonly summary: ShipSummary;
   private readonly client: SlsClient;
   private readonly formatter: RecordFormatter;
+  /** The WebAssembly path, when the settings and the transport allow it. */
+  private readonly kernel: KernelFormatter | undefined;
   private readonly stopPullingAt: number;
   /** Log groups asked per pull; halved when a batch exceeds the byte budget. */
   private count: number;
@@ -115,6 +120,7 @@ class RangeShipper {
       onRetry: () => this.summary.slsRetries++,
     });
     this.formatter = createFormatter(config, { project: event.project, logstore: event.logstore });
+    this.kernel = KernelFormatter.supports(config) && options.engine !== 'js' ? new KernelFormatter(config, { project: event.project, logstore: event.logstore }) : undefined;
     this.count = config.pullCount;
   }
 
@@ -145,7 +151,8 @@ class RangeShipper {
       let lease: Lease | undefined;
       try {
         // Fresh slots per attempt: a pull abandoned by a failed attempt may still write into its own.
-        const slots: [PullSlot, PullSlot] = [{}, {}];
+        const deferLz4 = this.kernel !== undefined; // decoded by the kernel, into its own memory
+        const slots: [PullSlot, PullSlot] = [{ deferLz4 }, { deferLz4 }];
         const first = this.pull(begin, end, slots[0]); // overlaps the (re)connection
         lease = await this.connection.lease();
         if (attempt === 0) this.summary.connection = lease.reused ? 'reused' : 'new';
@@ -196,7 +203,7 @@ class RangeShipper {
       }
       const done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
       const outOfTime = !done && Date.now() >= this.stopPullingAt;
-      this.adaptCount(batch.body.length);
+      this.adaptCount(batch.lz4?.rawSize ?? batch.body.length);
       if (!done && !outOfTime) pending = this.pull(batch.nextCursor, end, slots[n % 2]!);
       await this.sendBatch(lease, batch, cursor);
       await transport.flush();
@@ -213,10 +220,28 @@ class RangeShipper {
     const s = this.summary;
     // A group's position (its cursor as a number) is stable across retries: the base of record ids.
     const firstPosition = this.config.recordId ? decodeCursor(cursor) : undefined;
-    const spans = groupSpans(batch.body);
+    const prefixOf = (g: number) => (firstPosition === undefined ? undefined : `${this.event.logstore}:${this.event.shardId}:${firstPosition + BigInt(g)}:`);
+    let body = batch.body;
+    let at: number | undefined;
+    if (batch.lz4) {
+      try {
+        ({ body, at } = this.kernel!.decodeLz4(batch.lz4.block, batch.lz4.rawSize));
+      } catch (err) {
+        throw new SlsError(
+          `SLS PullLogs returned an unusable answer: cannot decompress the body: ${(err as Error).message} [request id ${batch.requestId ?? 'none'}].`,
+          'BadResponse', 200, batch.requestId, true,
+        );
+      }
+    }
+    if (this.kernel && transport.sendFramed) {
+      await this.kernel.sendBody(body, transport as FramedTransport, s, prefixOf, at);
+      s.rawBytes += body.length;
+      return;
+    }
+    const spans = groupSpans(body);
     for (let g = 0; g < spans.length / 2; g++) {
-      const group = decodeGroupView(batch.body, spans[2 * g]!, spans[2 * g + 1]!);
-      const idPrefix = firstPosition === undefined ? undefined : `${this.event.logstore}:${this.event.shardId}:${firstPosition + BigInt(g)}:`;
+      const group = decodeGroupView(body, spans[2 * g]!, spans[2 * g + 1]!);
+      const idPrefix = prefixOf(g);
       for (let i = 0; i < group.logs.length; i++) {
         const { bytes, truncated } = this.formatter.format(group, group.logs[i]!, idPrefix === undefined ? undefined : idPrefix + i);
         const wait = transport.send(bytes);
@@ -227,7 +252,7 @@ class RangeShipper {
       }
       s.groups++;
     }
-    s.rawBytes += batch.body.length;
+    s.rawBytes += body.length;
   }
 
   /** Keeps a batch (and the one prefetched behind it) within the byte budget. */

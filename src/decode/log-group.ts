@@ -215,7 +215,7 @@ function readPairSpan(buf: Buffer, start: number, end: number, out: number[]): v
   out.push(ks, ke, vs, ve);
 }
 
-function readGroupView(buf: Buffer, start: number, end: number): GroupView {
+function readGroupView(buf: Buffer, start: number, end: number, withLogs = true): GroupView {
   const r = new Reader(buf, start, end);
   const group: GroupView = { buf, topic: undefined, source: undefined, tags: [], logs: [] };
   while (r.pos < end) {
@@ -227,7 +227,9 @@ function readGroupView(buf: Buffer, start: number, end: number): GroupView {
       continue;
     }
     const span = r.span();
-    if (field === 1) group.logs.push(readLogView(buf, span[0], span[1]));
+    if (field === 1) {
+      if (withLogs) group.logs.push(readLogView(buf, span[0], span[1]));
+    }
     else if (field === 3) group.topic = span;
     else if (field === 4) group.source = span;
     else if (field === 6) readPairSpan(buf, span[0], span[1], group.tags);
@@ -253,6 +255,11 @@ export function groupSpans(buf: Buffer): number[] {
 
 export function decodeGroupView(buf: Buffer, start: number, end: number): GroupView {
   return readGroupView(buf, start, end);
+}
+
+/** Topic, source and tags of a group, without its logs (the kernel reads those itself). */
+export function decodeGroupMeta(buf: Buffer, start: number, end: number): GroupView {
+  return readGroupView(buf, start, end, false);
 }
 
 export function decodeGroupViews(buf: Buffer): GroupView[] {

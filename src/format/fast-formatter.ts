@@ -108,6 +108,39 @@ export class FastFormatter {
     return { bytes: w.buf.subarray(0, w.pos), truncated: true };
   }
 
+  // What the WebAssembly kernel (src/format/kernel-formatter.ts) needs to write the same bytes.
+
+  /** `<PRI>1 ` and what follows the header before a non-empty body (space, BOM). */
+  kernelHeadAndLead(): { head: Buffer; lead: Buffer } {
+    return { head: this.priPrefix(priority(this.config.facility, this.config.severity)), lead: this.config.bom ? Buffer.concat([SPACE, BOM]) : SPACE };
+  }
+
+  /** The key as written in the message, or undefined when the field is excluded. */
+  kernelKey(buf: Buffer, s: number, e: number): Buffer | undefined {
+    const entry = this.key(buf, s, e);
+    return entry.excluded ? undefined : entry.kv;
+  }
+
+  /** `__record_id__` as written in the message, or undefined when excluded. */
+  kernelRecordIdKey(): Buffer | undefined {
+    const entry = this.entry('__record_id__');
+    return entry.excluded ? undefined : entry.kv;
+  }
+
+  /** A group's header tail (` host app procid msgid -`) and its fields as `key=value`, each rendered once. */
+  kernelGroupParts(g: GroupView): { tail: Buffer; extras: Buffer[] } {
+    this.prepareGroup(g);
+    const extras: Buffer[] = [];
+    this.checked = true; // group fields may hold invalid UTF-8: render them with U+FFFD, as the per-record path would
+    for (const [entry, s, e] of this.meta) {
+      if (entry.excluded) continue;
+      this.w.pos = 0;
+      this.kvField(entry, g.buf, s, e, true);
+      extras.push(Buffer.from(this.w.buf.subarray(0, this.w.pos)));
+    }
+    return { tail: this.headTail, extras };
+  }
+
   private body(group: GroupView, log: LogView, recordId: string | undefined): void {
     if (this.config.messageFormat === 'json') this.json(group, log, recordId);
     else this.kv(group, log, recordId);
@@ -326,6 +359,7 @@ export class FastFormatter {
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const SPACE = Buffer.from(' ');
 
 function twoDigits(b: Buffer, p: number, n: number): number {
   b[p] = 0x30 + ((n / 10) | 0);

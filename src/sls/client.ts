@@ -40,11 +40,15 @@ export interface SlsClientOptions {
 export interface PullSlot {
   wire?: Buffer;
   raw?: Buffer;
+  /** Leave an LZ4 body compressed (`PullResult.lz4`): the caller decodes it when it gets to it. */
+  deferLz4?: boolean;
 }
 
 export interface PullResult {
-  /** Decompressed protobuf `LogGroupList`. */
+  /** Decompressed protobuf `LogGroupList` (empty when `lz4` is set). */
   body: Buffer;
+  /** With `PullSlot.deferLz4`: the LZ4 block still to decode, and its declared raw size. */
+  lz4?: { block: Buffer; rawSize: number } | undefined;
   /** Bytes on the wire (compressed). */
   wireBytes: number;
   nextCursor: string;
@@ -123,8 +127,13 @@ export class SlsClient {
     const res = await this.call('PullLogs', path, query, 'application/x-protobuf', slot);
     const nextCursor = header(res.headers, 'x-log-cursor');
     if (!nextCursor) throw this.badResponse(res, 'PullLogs', 'no x-log-cursor header');
+    const rawSize = Number(header(res.headers, 'x-log-bodyrawsize') ?? res.body.length);
+    // A raw size LZ4 cannot reach (its best ratio is ~255:1) is decoded here, which reports it.
+    const plausible = Number.isSafeInteger(rawSize) && rawSize > 0 && rawSize <= res.body.length * 256;
+    const deferred = slot?.deferLz4 && plausible && (header(res.headers, 'x-log-compresstype') ?? '').toLowerCase() === 'lz4';
     return {
-      body: this.decompress(res, slot),
+      body: deferred ? EMPTY : this.decompress(res, slot),
+      lz4: deferred ? { block: res.body, rawSize } : undefined,
       wireBytes: res.body.length,
       nextCursor,
       groupCount: Number(header(res.headers, 'x-log-count') ?? 0),
@@ -310,6 +319,8 @@ export class SlsClient {
     );
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Gathers a response body; with a known length and a slot, straight into the slot's reused buffer. */
 class BodyCollector {

@@ -33,7 +33,7 @@ export type StreamTlsOptions = Omit<TlsSettings, 'caSource'>;
 const TLS13_ACCEPT_WAIT_MS = 250;
 
 const BATCH_BYTES = 256 * 1024;
-const POOL_SIZE = 4;
+const POOL_SIZE = 8;
 const CLOSE_WAIT_MS = 5_000;
 
 export class StreamTransport implements SyslogTransport {
@@ -119,6 +119,21 @@ export class StreamTransport implements SyslogTransport {
       if (room > this.batch.length) this.batch = Buffer.allocUnsafe(room);
     }
     this.batchPos = frameInto(this.options.framing, message, this.batch, this.batchPos);
+    return wait;
+  }
+
+  /** Frames written by the kernel with this connection's framing; copied at once. */
+  sendFramed(frames: Uint8Array): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    let wait: Promise<void> | undefined;
+    // A byte stream: frames may straddle two socket writes, so fill each batch buffer to the brim.
+    for (let off = 0; off < frames.length; ) {
+      const n = Math.min(frames.length - off, this.batch.length - this.batchPos);
+      this.batch.set(n === frames.length ? frames : frames.subarray(off, off + n), this.batchPos);
+      this.batchPos += n;
+      off += n;
+      if (this.batchPos === this.batch.length) wait = this.writeBatch() ?? wait;
+    }
     return wait;
   }
 

@@ -7,6 +7,11 @@ export interface SyslogTransport {
    * Throws/rejects with a SyslogError once the connection has failed.
    */
   send(message: Buffer): Promise<void> | undefined;
+  /**
+   * Queues messages already framed for this transport (the WebAssembly kernel writes them), copied
+   * before this returns. Only stream transports have it.
+   */
+  sendFramed?(frames: Uint8Array): Promise<void> | undefined;
   /** Resolves when everything sent so far has been handed to the operating system. */
   flush(): Promise<void>;
   /** Flushes, then closes gracefully (TLS close_notify, TCP FIN) and waits for the peer. */

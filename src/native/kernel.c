@@ -1,0 +1,611 @@
+/*
+ * The forwarder's hot path in WebAssembly (built by scripts/build-wasm.mjs with clang
+ * --target=wasm32; the result is embedded in src/native/kernel-wasm.ts).
+ *
+ * It turns the log groups of a decompressed PullLogs body into framed RFC 5424 kv syslog
+ * messages, byte for byte what src/format/fast-formatter.ts writes. It handles only the common
+ * shape of the data and of the settings; anything else (a record with invalid UTF-8, an unusual
+ * protobuf encoding, a message over the size limit, a key the JS side must judge) is handed back
+ * to JavaScript, record by record, so correctness never depends on this file knowing every case.
+ *
+ * No libc: memory is static arrays plus one input region that grows with memory.grow.
+ */
+#include <stdint.h>
+
+typedef uint8_t u8;
+typedef uint32_t u32;
+typedef int32_t i32;
+typedef uint64_t u64;
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+#define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
+
+/* The JS side renders a key for the message (rename, quoting) into key_scratch.
+ * Returns its length, -1 if the field is excluded, -2 if this record must go to JS. */
+IMPORT(key) i32 js_key(u32 ptr, u32 len);
+
+enum { ST_GROUP_DONE = 0, ST_OUT_FULL = 1, ST_FALLBACK = 2, ST_GROUP_FALLBACK = 3 };
+enum { QUOTE_NONE = 0, QUOTE_AUTO = 1, QUOTE_ALWAYS = 2 };
+enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1 };
+
+#define OUT_SIZE (2u << 20)
+#define MAX_MESSAGE (256u << 10) /* longer messages go to JS */
+#define KEY_SCRATCH_SIZE (64u << 10)
+#define GROUP_AREA_SIZE (64u << 10)
+#define MAX_EXTRAS 256
+#define KEY_ARENA_SIZE (1u << 20)
+#define MAX_KEYS 4096
+#define KEY_SLOTS 8192
+#define HINTS 256
+#define STAMP_LEN 27 /* YYYY-MM-DDThh:mm:ss.uuuuuuZ */
+
+static u8 out[OUT_SIZE];
+static u8 key_scratch[KEY_SCRATCH_SIZE];
+static u8 group_area[GROUP_AREA_SIZE];
+static u32 extras_lens[MAX_EXTRAS];
+static u8 key_arena[KEY_ARENA_SIZE];
+static u32 key_raw_off[MAX_KEYS], key_raw_len[MAX_KEYS], key_out_off[MAX_KEYS];
+static i32 key_out_len[MAX_KEYS];
+static u32 key_table[KEY_SLOTS]; /* key index + 1, 0 = empty */
+static u32 hints[HINTS];         /* key index + 1 of the previous record's key at each position */
+static u32 key_count, arena_used;
+
+/* Settings (configure) */
+static u32 quote_mode, framing, max_message;
+static u8 separator[64];
+static u32 separator_len;
+static u8 head[64]; /* "<PRI>1 " */
+static u32 head_len;
+static u8 lead[8]; /* " " or " " + BOM: between the header and a non-empty body */
+static u32 lead_len;
+
+/* The current group (group_begin) */
+static const u8 *in;
+static u32 g_pos, g_end, g_index;
+static u32 tail_len, extras_count, extras_len;
+static i32 id_key_len; /* -1: no record id (or excluded) */
+static u32 id_prefix_len;
+
+/* Results of the last step */
+static u32 out_len, records, message_bytes, fallback_index;
+
+/* Day cache for the timestamp */
+static i32 cached_day = -1;
+static u8 day_prefix[11];
+
+EXPORT(out_ptr) u32 out_ptr(void) { return (u32)(uintptr_t)out; }
+EXPORT(key_scratch_ptr) u32 key_scratch_ptr(void) { return (u32)(uintptr_t)key_scratch; }
+EXPORT(group_area_ptr) u32 group_area_ptr(void) { return (u32)(uintptr_t)group_area; }
+EXPORT(extras_lens_ptr) u32 extras_lens_ptr(void) { return (u32)(uintptr_t)extras_lens; }
+EXPORT(out_length) u32 out_length(void) { return out_len; }
+EXPORT(step_records) u32 step_records(void) { return records; }
+EXPORT(step_message_bytes) u32 step_message_bytes(void) { return message_bytes; }
+EXPORT(fallback_log) u32 fallback_log(void) { return fallback_index; }
+
+extern u8 __heap_base;
+
+/* The input region (a decompressed body) starts at the heap base and grows as needed. */
+EXPORT(input_reserve) u32 input_reserve(u32 size) {
+  u32 base = ((u32)(uintptr_t)&__heap_base + 15u) & ~15u;
+  u64 need = (u64)base + size;
+  u64 have = (u64)__builtin_wasm_memory_size(0) << 16;
+  if (need > have) {
+    u64 pages = (need - have + 65535u) >> 16;
+    if (__builtin_wasm_memory_grow(0, (u32)pages) == (uintptr_t)-1) return 0;
+  }
+  return base;
+}
+
+static void copy_bytes(u8 *dst, const u8 *src, u32 n) {
+  if (n >= 32) {
+    __builtin_memcpy(dst, src, n);
+    return;
+  }
+  while (n >= 8) {
+    u64 v;
+    __builtin_memcpy(&v, src, 8);
+    __builtin_memcpy(dst, &v, 8);
+    dst += 8;
+    src += 8;
+    n -= 8;
+  }
+  while (n--) *dst++ = *src++;
+}
+
+static void reset_keys(void) {
+  for (u32 i = 0; i < KEY_SLOTS; i++) key_table[i] = 0;
+  for (u32 i = 0; i < HINTS; i++) hints[i] = 0;
+  key_count = 0;
+  arena_used = 0;
+}
+
+EXPORT(configure)
+void configure(u32 quote, u32 frame, u32 max_msg, u32 sep_len, u32 head_length, u32 lead_length) {
+  /* The JS side wrote separator, head and lead into key_scratch, one after another. */
+  quote_mode = quote;
+  framing = frame;
+  max_message = max_msg < MAX_MESSAGE ? max_msg : MAX_MESSAGE;
+  separator_len = sep_len;
+  head_len = head_length;
+  lead_len = lead_length;
+  copy_bytes(separator, key_scratch, sep_len);
+  copy_bytes(head, key_scratch + sep_len, head_length);
+  copy_bytes(lead, key_scratch + sep_len + head_length, lead_length);
+  reset_keys();
+}
+
+/* A group's parts are in group_area: tail, the extras (pre-rendered `key=value`), the record id's
+ * key and prefix. `in_base` is the input region; the group is in[start, end). */
+EXPORT(group_begin)
+void group_begin(u32 in_base, u32 start, u32 end, u32 tail, u32 n_extras, i32 id_key, u32 id_prefix) {
+  in = (const u8 *)(uintptr_t)in_base;
+  g_pos = start;
+  g_end = end;
+  g_index = 0;
+  tail_len = tail;
+  extras_count = n_extras;
+  extras_len = 0;
+  for (u32 i = 0; i < n_extras; i++) extras_len += extras_lens[i];
+  id_key_len = id_key;
+  id_prefix_len = id_prefix;
+}
+
+/* Reads a varint at *p (< end) the way the JS decoder does: chunks past bit 32 are dropped.
+ * Returns 0 if it runs past `end` or is over 10 bytes. */
+static int read_varint(u32 *p, u32 end, u64 *value) {
+  u64 result = 0;
+  u32 shift = 0;
+  for (;;) {
+    if (*p >= end) return 0;
+    u8 b = in[(*p)++];
+    if (shift < 32) result += (u64)(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) break;
+    shift += 7;
+    if (shift > 63) return 0;
+  }
+  *value = result;
+  return 1;
+}
+
+/* A length that must fit below 2^31 (lengths in a sane body always do). */
+static int read_length(u32 *p, u32 end, u32 *len) {
+  u8 b;
+  if (*p >= end) return 0;
+  b = in[*p];
+  if (b < 0x80) {
+    (*p)++;
+    *len = b;
+    return 1;
+  }
+  u64 v;
+  if (!read_varint(p, end, &v) || v >= 0x80000000u) return 0;
+  *len = (u32)v;
+  return 1;
+}
+
+static u32 hash_bytes(const u8 *s, u32 n) {
+  u32 h = 0x811c9dc5u;
+  for (u32 i = 0; i < n; i++) h = (h ^ s[i]) * 0x01000193u;
+  return h;
+}
+
+static int same_bytes(const u8 *a, const u8 *b, u32 n) {
+  while (n >= 8) {
+    u64 x, y;
+    __builtin_memcpy(&x, a, 8);
+    __builtin_memcpy(&y, b, 8);
+    if (x != y) return 0;
+    a += 8;
+    b += 8;
+    n -= 8;
+  }
+  while (n--)
+    if (*a++ != *b++) return 0;
+  return 1;
+}
+
+/* The key index (>= 0) for raw key bytes, or -1 if the record must go to JS. */
+static i32 key_index(u32 slot, const u8 *raw, u32 len) {
+  if (slot < HINTS && hints[slot]) {
+    u32 k = hints[slot] - 1;
+    if (key_raw_len[k] == len && same_bytes(key_arena + key_raw_off[k], raw, len)) return (i32)k;
+  }
+  u32 h = hash_bytes(raw, len);
+  u32 i = h & (KEY_SLOTS - 1);
+  while (key_table[i]) {
+    u32 k = key_table[i] - 1;
+    if (key_raw_len[k] == len && same_bytes(key_arena + key_raw_off[k], raw, len)) {
+      if (slot < HINTS) hints[slot] = k + 1;
+      return (i32)k;
+    }
+    i = (i + 1) & (KEY_SLOTS - 1);
+  }
+  if (len > KEY_SCRATCH_SIZE) return -1;
+  copy_bytes(key_scratch, raw, len);
+  i32 n = js_key((u32)(uintptr_t)key_scratch, len);
+  if (n == -2) return -1;
+  u32 out_bytes = n > 0 ? (u32)n : 0;
+  if (key_count >= MAX_KEYS || arena_used + len + out_bytes > KEY_ARENA_SIZE) {
+    /* Hostile data with endless distinct keys must not grow memory: start over. */
+    reset_keys();
+    if (len + out_bytes > KEY_ARENA_SIZE) return -1;
+    i = h & (KEY_SLOTS - 1);
+  }
+  u32 k = key_count++;
+  key_raw_off[k] = arena_used;
+  key_raw_len[k] = len;
+  copy_bytes(key_arena + arena_used, raw, len);
+  arena_used += len;
+  key_out_off[k] = arena_used;
+  key_out_len[k] = n;
+  copy_bytes(key_arena + arena_used, key_scratch, out_bytes);
+  arena_used += out_bytes;
+  key_table[i] = k + 1;
+  if (slot < HINTS) hints[slot] = k + 1;
+  return (i32)k;
+}
+
+/* Value scan: 0 = valid UTF-8, no quoting needed; 1 = valid, needs quotes (auto); -1 = invalid UTF-8. */
+static int scan_value(const u8 *s, u32 n, int check_quotes) {
+  u32 i = 0;
+  int quote = 0;
+  if (check_quotes && n == 0) return 1;
+  while (i < n) {
+    if (!check_quotes) {
+      /* Only UTF-8 validity: skip ASCII eight bytes at a time. */
+      while (i + 8 <= n) {
+        u64 v;
+        __builtin_memcpy(&v, s + i, 8);
+        if (v & 0x8080808080808080ull) break;
+        i += 8;
+      }
+      if (i >= n) break;
+    }
+    u8 b = s[i];
+    if (b < 0x80) {
+      if (check_quotes && (b == 0x20 || (b >= 0x09 && b <= 0x0d) || b == '=' || b == '"' || b == '\\')) quote = 1;
+      i++;
+      continue;
+    }
+    u32 extra;
+    u8 lo = 0x80, hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) extra = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      extra = 2;
+      if (b == 0xe0) lo = 0xa0;
+      else if (b == 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      extra = 3;
+      if (b == 0xf0) lo = 0x90;
+      else if (b == 0xf4) hi = 0x8f;
+    } else return -1;
+    if (i + extra >= n) return -1;
+    u8 c1 = s[i + 1];
+    if (c1 < lo || c1 > hi) return -1;
+    for (u32 k = 2; k <= extra; k++)
+      if ((s[i + k] & 0xc0) != 0x80) return -1;
+    if (check_quotes) {
+      /* Unicode whitespace, as JavaScript's \s sees it. */
+      u8 c2 = extra >= 2 ? s[i + 2] : 0;
+      if ((b == 0xc2 && c1 == 0xa0) || (b == 0xe1 && c1 == 0x9a && c2 == 0x80) ||
+          (b == 0xe2 && c1 == 0x80 && ((c2 >= 0x80 && c2 <= 0x8a) || c2 == 0xa8 || c2 == 0xa9 || c2 == 0xaf)) ||
+          (b == 0xe2 && c1 == 0x81 && c2 == 0x9f) || (b == 0xe3 && c1 == 0x80 && c2 == 0x80) ||
+          (b == 0xef && c1 == 0xbb && c2 == 0xbf))
+        quote = 1;
+    }
+    i += extra + 1;
+  }
+  if (check_quotes && !quote && separator_len && n >= separator_len) {
+    u8 first = separator[0];
+    for (u32 j = 0; j + separator_len <= n; j++)
+      if (s[j] == first && same_bytes(s + j, separator, separator_len)) return 1;
+  }
+  return quote;
+}
+
+/* Writes `src` as a kv value at o (room checked by the caller for the quoted worst case). */
+static u32 write_value(u8 *o, const u8 *src, u32 n, int quoted) {
+  if (!quoted) {
+    copy_bytes(o, src, n);
+    return n;
+  }
+  u8 *start = o;
+  *o++ = '"';
+  for (u32 i = 0; i < n; i++) {
+    u8 b = src[i];
+    if (b == '"' || b == '\\') *o++ = '\\';
+    *o++ = b;
+  }
+  *o++ = '"';
+  return (u32)(o - start);
+}
+
+static void write_day(i32 day) {
+  /* Civil date from days since 1970-01-01 (H. Hinnant's algorithm). */
+  i32 z = day + 719468;
+  i32 era = (z >= 0 ? z : z - 146096) / 146097;
+  u32 doe = (u32)(z - era * 146097);
+  u32 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  i32 y = (i32)yoe + era * 400;
+  u32 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  u32 mp = (5 * doy + 2) / 153;
+  u32 d = doy - (153 * mp + 2) / 5 + 1;
+  u32 m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) y++;
+  u8 *p = day_prefix;
+  p[0] = '0' + (u8)(y / 1000 % 10);
+  p[1] = '0' + (u8)(y / 100 % 10);
+  p[2] = '0' + (u8)(y / 10 % 10);
+  p[3] = '0' + (u8)(y % 10);
+  p[4] = '-';
+  p[5] = '0' + (u8)(m / 10);
+  p[6] = '0' + (u8)(m % 10);
+  p[7] = '-';
+  p[8] = '0' + (u8)(d / 10);
+  p[9] = '0' + (u8)(d % 10);
+  p[10] = 'T';
+  cached_day = day;
+}
+
+static void write_stamp(u8 *o, u64 seconds, u32 nanos) {
+  i32 day = (i32)(seconds / 86400);
+  if (day != cached_day) write_day(day);
+  copy_bytes(o, day_prefix, 11);
+  o += 11;
+  u32 t = (u32)(seconds - (u64)day * 86400);
+  u32 h = t / 3600, m = t % 3600 / 60, s = t % 60;
+  o[0] = '0' + (u8)(h / 10);
+  o[1] = '0' + (u8)(h % 10);
+  o[2] = ':';
+  o[3] = '0' + (u8)(m / 10);
+  o[4] = '0' + (u8)(m % 10);
+  o[5] = ':';
+  o[6] = '0' + (u8)(s / 10);
+  o[7] = '0' + (u8)(s % 10);
+  o[8] = '.';
+  u32 micros = (nanos > 999999999u ? 999999999u : nanos) / 1000;
+  for (int i = 14; i >= 9; i--) {
+    o[i] = '0' + (u8)(micros % 10);
+    micros /= 10;
+  }
+  o[15] = 'Z';
+}
+
+
+/*
+ * Formats one Log (in[start, end)) as an unframed message at `msg` (room: `room` bytes).
+ * Returns its length, or -1 if this record must go to JS.
+ */
+static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
+  u64 time = 0;
+  u32 nanos = 0;
+  u32 header = head_len + STAMP_LEN + tail_len;
+  if (header + lead_len > room) return -1;
+  u8 *body = msg + header + lead_len;
+  u8 *o = body;
+  u8 *limit = msg + room;
+  int first = 1;
+  u32 slot = 0;
+  u32 p = start;
+  int check_quotes = quote_mode == QUOTE_AUTO;
+  while (p < end) {
+    u8 tag = in[p++];
+    if (tag == 0x12) {
+      u32 len, pair_end, kl, vl;
+      if (!read_length(&p, end, &len) || len > end - p) return -1;
+      pair_end = p + len;
+      /* The usual pair: key (1) then value (2), nothing else. */
+      if (p >= pair_end || in[p++] != 0x0a || !read_length(&p, pair_end, &kl) || kl > pair_end - p) return -1;
+      u32 ks = p;
+      p += kl;
+      if (p >= pair_end || in[p++] != 0x12 || !read_length(&p, pair_end, &vl) || vl != pair_end - p) return -1;
+      u32 vs = p;
+      p = pair_end;
+      i32 k = key_index(slot++, in + ks, kl);
+      if (k < 0) return -1;
+      i32 kout = key_out_len[k];
+      if (kout < 0) continue; /* excluded */
+      int verdict = scan_value(in + vs, vl, check_quotes);
+      if (verdict < 0) return -1;
+      int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
+      u32 need = separator_len + (u32)kout + 1 + (quoted ? 2 * vl + 2 : vl);
+      if (need > (u32)(limit - o)) return -1;
+      if (!first) {
+        copy_bytes(o, separator, separator_len);
+        o += separator_len;
+      }
+      first = 0;
+      copy_bytes(o, key_arena + key_out_off[k], (u32)kout);
+      o += kout;
+      *o++ = '=';
+      o += write_value(o, in + vs, vl, quoted);
+    } else if (tag == 0x08) {
+      if (!read_varint(&p, end, &time)) return -1;
+    } else if (tag == 0x25) {
+      if (end - p < 4) return -1;
+      nanos = (u32)in[p] | ((u32)in[p + 1] << 8) | ((u32)in[p + 2] << 16) | ((u32)in[p + 3] << 24);
+      p += 4;
+    } else return -1;
+  }
+  /* Group-level fields (__topic__, __source__, tags), already rendered by JS. */
+  const u8 *extra = group_area + tail_len;
+  for (u32 i = 0; i < extras_count; i++) {
+    u32 n = extras_lens[i];
+    if (separator_len + n > (u32)(limit - o)) return -1;
+    if (!first) {
+      copy_bytes(o, separator, separator_len);
+      o += separator_len;
+    }
+    first = 0;
+    copy_bytes(o, extra, n);
+    o += n;
+    extra += n;
+  }
+  if (id_key_len >= 0) {
+    /* __record_id__ = prefix + index, quoted like any value. */
+    u8 value[80];
+    u32 vl = id_prefix_len;
+    if (vl > 64) return -1;
+    copy_bytes(value, group_area + tail_len + extras_len + (u32)id_key_len, vl);
+    u8 digits[12];
+    u32 nd = 0, x = g_index;
+    do {
+      digits[nd++] = '0' + (u8)(x % 10);
+      x /= 10;
+    } while (x);
+    while (nd) value[vl++] = digits[--nd];
+    int verdict = scan_value(value, vl, check_quotes);
+    if (verdict < 0) return -1;
+    int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
+    if (separator_len + (u32)id_key_len + 1 + 2 * vl + 2 > (u32)(limit - o)) return -1;
+    if (!first) {
+      copy_bytes(o, separator, separator_len);
+      o += separator_len;
+    }
+    first = 0;
+    copy_bytes(o, group_area + tail_len + extras_len, (u32)id_key_len);
+    o += id_key_len;
+    *o++ = '=';
+    o += write_value(o, value, vl, quoted);
+  }
+  copy_bytes(msg, head, head_len);
+  write_stamp(msg + head_len, time, nanos);
+  copy_bytes(msg + head_len + STAMP_LEN, group_area, tail_len);
+  if (o == body) return (i32)header; /* empty body: no trailing space or BOM */
+  copy_bytes(msg + header, lead, lead_len);
+  return (i32)(o - msg);
+}
+
+/* Frames the message at out[at + reserve] (octet-counting: moved to follow its prefix). Returns the frame's end. */
+static u32 frame(u32 at, u32 reserve, u32 len) {
+  u8 *msg = out + at + reserve;
+  if (framing == FRAME_OCTET) {
+    u8 digits[12];
+    u32 nd = 0, x = len;
+    do {
+      digits[nd++] = '0' + (u8)(x % 10);
+      x /= 10;
+    } while (x);
+    u8 *o = out + at;
+    while (nd) *o++ = digits[--nd];
+    *o++ = ' ';
+    if (o != msg) __builtin_memmove(o, msg, len);
+    return (u32)(o - out) + len;
+  }
+  /* Newline framing: LF and CR inside the message become \n and \r, then one LF ends it. */
+  u32 specials = 0;
+  for (u32 i = 0; i < len; i++)
+    if (msg[i] == '\n' || msg[i] == '\r') specials++;
+  if (specials) {
+    u8 *src = msg + len, *dst = msg + len + specials;
+    while (src > msg) {
+      u8 b = *--src;
+      if (b == '\n' || b == '\r') {
+        *--dst = b == '\n' ? 'n' : 'r';
+        *--dst = '\\';
+      } else *--dst = b;
+    }
+  }
+  u32 e = at + reserve + len + specials;
+  out[e] = '\n';
+  return e + 1;
+}
+
+/*
+ * Formats the current group's records into `out` until the group ends, `out` holds `target`
+ * bytes or cannot hold a largest message more, or a record needs JS (its index in the group: fallback_log()).
+ * Every call starts with an empty `out`: the caller sends what the previous step wrote.
+ */
+EXPORT(group_step) u32 group_step(u32 target) {
+  u32 reserve = framing == FRAME_OCTET ? 8 : 0;
+  /* Newline framing can double a message when escaping; octet-counting needs its prefix. */
+  u32 worst = framing == FRAME_OCTET ? max_message + reserve : 2 * max_message + 1;
+  out_len = 0;
+  records = 0;
+  message_bytes = 0;
+  while (g_pos < g_end) {
+    u32 p = g_pos;
+    u8 tag = in[p++];
+    if (tag != 0x0a) {
+      /* Not a Log: skip length-delimited fields (Reserved, Topic, Source, MachineUUID, tags). */
+      u32 len;
+      if ((tag & 7) != 2 || tag > 0x7f || !read_length(&p, g_end, &len) || len > g_end - p) return fallback_index = g_index, ST_GROUP_FALLBACK;
+      g_pos = p + len;
+      continue;
+    }
+    u32 len;
+    if (!read_length(&p, g_end, &len) || len > g_end - p) return fallback_index = g_index, ST_GROUP_FALLBACK;
+    if (out_len >= target || OUT_SIZE - out_len < worst) return ST_OUT_FULL;
+    i32 n = format_log(p, p + len, out + out_len + reserve, max_message);
+    if (n < 0) {
+      fallback_index = g_index;
+      g_pos = p + len;
+      g_index++;
+      return ST_FALLBACK;
+    }
+    out_len = frame(out_len, reserve, (u32)n);
+    records++;
+    message_bytes += (u32)n;
+    g_pos = p + len;
+    g_index++;
+  }
+  return ST_GROUP_DONE;
+}
+
+/* LZ4 raw block decoding into dst (exactly raw_size bytes). Returns 0, or -1 if corrupt. */
+EXPORT(lz4_decode) i32 lz4_decode(u32 src_ptr, u32 src_len, u32 dst_ptr, u32 raw_size) {
+  const u8 *src = (const u8 *)(uintptr_t)src_ptr;
+  u8 *dst = (u8 *)(uintptr_t)dst_ptr;
+  u32 s = 0, d = 0;
+  while (s < src_len) {
+    u8 token = src[s++];
+    u32 literals = token >> 4;
+    if (literals == 15) {
+      u8 b;
+      do {
+        if (s >= src_len) return -1;
+        b = src[s++];
+        literals += b;
+      } while (b == 255);
+    }
+    if (literals > src_len - s || literals > raw_size - d) return -1;
+    copy_bytes(dst + d, src + s, literals);
+    s += literals;
+    d += literals;
+    if (s >= src_len) break;
+    if (src_len - s < 2) return -1;
+    u32 offset = (u32)src[s] | ((u32)src[s + 1] << 8);
+    s += 2;
+    if (offset == 0 || offset > d) return -1;
+    u32 length = token & 15;
+    if (length == 15) {
+      u8 b;
+      do {
+        if (s >= src_len) return -1;
+        b = src[s++];
+        length += b;
+      } while (b == 255);
+    }
+    length += 4;
+    if (length > raw_size - d) return -1;
+    u8 *o = dst + d;
+    const u8 *from = o - offset;
+    if (offset >= 8) {
+      /* Eight bytes at a time; an overlap of 8+ bytes back still reads finished bytes. */
+      u32 n = length;
+      while (n >= 8) {
+        u64 v;
+        __builtin_memcpy(&v, from, 8);
+        __builtin_memcpy(o, &v, 8);
+        o += 8;
+        from += 8;
+        n -= 8;
+      }
+      while (n--) *o++ = *from++;
+    } else {
+      for (u32 i = 0; i < length; i++) o[i] = from[i];
+    }
+    d += length;
+  }
+  return d == raw_size ? 0 : -1;
+}

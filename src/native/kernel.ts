@@ -1,0 +1,155 @@
+/**
+ * The WebAssembly kernel (src/native/kernel.c): LZ4 block decoding and the per-record
+ * protobuf → kv syslog path, ~3x faster than the same work in JavaScript. This wrapper owns one
+ * instance: its memory, the key callback and typed access to the exports.
+ */
+import { KERNEL_WASM_BASE64 } from './kernel-wasm';
+
+// @types/node declares no WebAssembly API (it lives in lib.dom): the little used here, typed locally.
+interface WasmMemory {
+  buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface KernelExports {
+  memory: WasmMemory;
+  out_ptr(): number;
+  key_scratch_ptr(): number;
+  group_area_ptr(): number;
+  extras_lens_ptr(): number;
+  out_length(): number;
+  step_records(): number;
+  step_message_bytes(): number;
+  fallback_log(): number;
+  input_reserve(size: number): number;
+  configure(quote: number, framing: number, maxMessage: number, separatorLength: number, headLength: number, leadLength: number): void;
+  group_begin(inBase: number, start: number, end: number, tailLength: number, extras: number, idKeyLength: number, idPrefixLength: number): void;
+  group_step(target: number): number;
+  lz4_decode(src: number, srcLength: number, dst: number, rawSize: number): number;
+}
+
+export const enum StepStatus {
+  GroupDone = 0,
+  /** The output area is full: send it and step again. */
+  OutFull = 1,
+  /** One record (fallbackLog) must be formatted by JavaScript; the kernel continues after it. */
+  Fallback = 2,
+  /** The rest of the group, from fallbackLog, must go through JavaScript. */
+  GroupFallback = 3,
+}
+
+export const KEY_SCRATCH_BYTES = 64 * 1024;
+export const GROUP_AREA_BYTES = 64 * 1024;
+export const MAX_EXTRAS = 256;
+
+let compiled: object | undefined;
+
+/**
+ * Renders a key for the message into `memory` at `at` and returns its length; -1: the field is
+ * excluded; -2: the record must go through JavaScript.
+ */
+export type KeyCallback = (memory: Buffer, at: number, length: number) => number;
+
+export class Kernel {
+  private readonly x: KernelExports;
+  private view: Buffer;
+  private readonly outAt: number;
+
+  constructor(onKey: KeyCallback) {
+    compiled ??= new wasm.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
+    const instance = new wasm.Instance(compiled, { env: { key: (at: number, length: number) => onKey(this.memory(), at, length) } });
+    this.x = instance.exports as unknown as KernelExports;
+    this.view = Buffer.from(this.x.memory.buffer);
+    this.outAt = this.x.out_ptr();
+  }
+
+  /** The whole memory; a new view after it grew (growing detaches the old one). */
+  memory(): Buffer {
+    if (this.view.buffer !== this.x.memory.buffer) this.view = Buffer.from(this.x.memory.buffer);
+    return this.view;
+  }
+
+  configure(options: { quote: 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline'; maxMessageBytes: number; separator: Buffer; head: Buffer; lead: Buffer }): void {
+    const scratch = this.x.key_scratch_ptr();
+    const parts = Buffer.concat([options.separator, options.head, options.lead]);
+    if (options.separator.length > 64 || options.head.length > 64 || options.lead.length > 8) throw new Error('kernel: separator or header prefix too long');
+    this.memory().set(parts, scratch);
+    this.x.configure(
+      { none: 0, auto: 1, always: 2 }[options.quote], options.framing === 'newline' ? 1 : 0, options.maxMessageBytes,
+      options.separator.length, options.head.length, options.lead.length,
+    );
+  }
+
+  /** Copies `bytes` into the input region (growing memory if needed); returns its offset. */
+  load(bytes: Buffer): number {
+    const at = this.x.input_reserve(bytes.length);
+    if (at === 0) throw new RangeError(`kernel: cannot grow memory for a ${bytes.length}-byte batch`);
+    this.memory().set(bytes, at);
+    return at;
+  }
+
+  /** Room for a raw body of `size` bytes in the input region; returns its offset. */
+  reserve(size: number): number {
+    const at = this.x.input_reserve(size);
+    if (at === 0) throw new RangeError(`kernel: cannot grow memory for a ${size}-byte batch`);
+    return at;
+  }
+
+  /** Starts a group: `parts` = tail, then extras, then the record id key and prefix. Returns false if they do not fit. */
+  beginGroup(inputAt: number, start: number, end: number, tail: Buffer, extras: Buffer[], idKey: Buffer | undefined, idPrefix: string | undefined): boolean {
+    if (extras.length > MAX_EXTRAS) return false;
+    const mem = this.memory();
+    let p = this.x.group_area_ptr();
+    const limit = p + GROUP_AREA_BYTES;
+    const idPrefixBytes = idKey && idPrefix !== undefined ? Buffer.from(idPrefix, 'utf8') : undefined;
+    let total = tail.length + (idKey?.length ?? 0) + (idPrefixBytes?.length ?? 0);
+    for (const e of extras) total += e.length;
+    if (p + total > limit) return false;
+    p += tail.copy(mem, p);
+    const lens = this.x.extras_lens_ptr();
+    extras.forEach((e, i) => {
+      mem.writeUInt32LE(e.length, lens + 4 * i);
+      p += e.copy(mem, p);
+    });
+    if (idKey && idPrefixBytes) {
+      p += idKey.copy(mem, p);
+      idPrefixBytes.copy(mem, p);
+    }
+    this.x.group_begin(inputAt, start, end, tail.length, extras.length, idKey && idPrefixBytes ? idKey.length : -1, idPrefixBytes?.length ?? 0);
+    return true;
+  }
+
+  /** Formats records until about `targetBytes` of frames are written (see StepStatus). */
+  step(targetBytes: number): StepStatus {
+    return this.x.group_step(targetBytes);
+  }
+
+  /** What the last step wrote: framed messages, ready for the socket (valid until the next call). */
+  output(): Buffer {
+    return this.memory().subarray(this.outAt, this.outAt + this.x.out_length());
+  }
+
+  stepRecords(): number {
+    return this.x.step_records();
+  }
+
+  stepMessageBytes(): number {
+    return this.x.step_message_bytes();
+  }
+
+  fallbackLog(): number {
+    return this.x.fallback_log();
+  }
+
+  /** LZ4-decodes src into the input region (offset returned), or undefined if the block is corrupt. */
+  lz4(src: Buffer, rawSize: number): number | undefined {
+    const at = this.reserve(src.length + rawSize + 16);
+    const dst = at + src.length + ((16 - (src.length % 16)) % 16);
+    this.memory().set(src, at);
+    return this.x.lz4_decode(at, src.length, dst, rawSize) === 0 ? dst : undefined;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The WebAssembly kernel must write exactly the frames the JavaScript path writes (FastFormatter,
+ * itself checked byte for byte against the reference formatter), for every setting it accepts and
+ * on hostile bodies: invalid UTF-8, Unicode spaces, separators in values, unusual protobuf encodings,
+ * oversized messages, endless distinct keys, huge group tags, corrupt groups. It must also do the
+ * work itself for ordinary records (not quietly hand everything to the fallback).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig, type Env } from '../src/config';
+import { decodeGroupViews } from '../src/decode/log-group';
+import { DecodeError } from '../src/errors';
+import { FastFormatter } from '../src/format/fast-formatter';
+import { KernelFormatter, type BatchCounts } from '../src/format/kernel-formatter';
+import { frameInto, maxFramedLength } from '../src/transport/framing';
+import type { SyslogTransport } from '../src/transport/transport';
+import { bytes, encodeLog, encodeLogGroup, encodeLogGroupList, pair, type Bytes } from './support/log-group-writer';
+
+const bad = (...b: number[]) => Buffer.from(b);
+const long = 'Ωx"\\'.repeat(120) + '😀'.repeat(50);
+const ordinary = (n: number): Array<[Bytes, Bytes]> => [
+  ['time', `2025-01-23T21:50:${n % 60}+08:00`], ['real_client_ip', `203.0.113.${n % 255}`], ['request_uri', `/a?b=${n}&c=d`],
+  ['user_agent', 'Mozilla/5.0 (X11; Linux)'], ['status', '200'], ['empty', ''],
+];
+const contents: Array<Array<[Bytes, Bytes]>> = [
+  ...Array.from({ length: 20 }, (_, n) => ordinary(n)),
+  [['a', '1'], ['b', 'x y'], ['c', 'p||q'], ['d', 'say "hi" \\o/'], ['e', ''], ['k=1', 'v'], ['ctl', '\u0000\u0001\b\f\n\r\t\u001f\u007f']],
+  [[bad(0x6b, 0xff), 'key is invalid'], ['ok', 'value ok']],
+  [['v', bad(0x61, 0xc3, 0x28, 0xe2, 0x82)], ['ok', bad(0xf0, 0x9f, 0x98, 0x80, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80)]],
+  [['dup', '1'], ['dup', '2'], ['ip', '10.0.0.1'], ['src', 'collides with rename']],
+  [['long', long], ['sp', '\u00a0nbsp\u3000ideo'], ['ogham', 'a\u1680b'], ['thin', 'a\u2009b'], ['ls', 'a\u2028b'], ['nnbsp', 'a\u202fb'], ['mm', 'a\u205fb'], ['bom', '\ufeffx']],
+  [['notspace', 'a\u200bb\u2030c\u00a1d'], ['中文键', '值 😀'], ['sep', ' , '], ['pipe', 'a|b'], ['nl', 'line1\nline2\r\n']],
+  [['big', 'x'.repeat(300 * 1024)]], // over the kernel's own limit, under the default message limit
+  [],
+];
+const tags: Array<[Bytes, Bytes]> = [['__hostname__', 'h1'], [bad(0xc3), 'v"\\'], ['__receive_time__', '1']];
+const group = encodeLogGroup({
+  topic: bad(0x74, 0xff), source: '10.1.2.3', tags,
+  logs: contents.map((c, i) => ({ time: 1737669036 + i * 40000, timeNs: i * 123456789, contents: c })),
+});
+
+/** Logs the kernel does not parse itself (valid protobuf all the same). */
+const unusualLogs = [
+  // value before key; a pair without a value; an unknown field inside a pair
+  Buffer.concat([bytes(2, Buffer.concat([bytes(2, 'v1'), bytes(1, 'k1')])), pair(2, ['k2', 'v2'])]),
+  Buffer.concat([Buffer.from([0x08, 0x05]), bytes(2, bytes(1, 'only-key'))]),
+  Buffer.concat([Buffer.from([0x08, 0x05]), bytes(2, Buffer.concat([bytes(1, 'k'), bytes(2, 'v'), bytes(3, 'x')]))]),
+  // an unknown Log field (varint 7), a two-byte tag for field 16, a long varint time
+  Buffer.concat([Buffer.from([0x38, 0x01]), pair(2, ['k', 'v'])]),
+  Buffer.concat([Buffer.from([0x82, 0x01, 0x01, 0x61]), pair(2, ['k', 'v'])]),
+  Buffer.concat([Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0x7f]), pair(2, ['k', 'v'])]),
+];
+const unusual = Buffer.concat([
+  ...unusualLogs.map((l) => bytes(1, l)),
+  bytes(1, encodeLog({ time: 7, contents: [['after', 'the unusual ones']] })),
+  bytes(2, 'reserved'), Buffer.from([0x38, 0x01]), // a varint at group level: the rest goes to JS
+  bytes(1, encodeLog({ time: 8, contents: [['tail', 'record']] })),
+]);
+const manyKeys = encodeLogGroup({ source: 's', logs: Array.from({ length: 50 }, (_, i) => ({ time: i, contents: Array.from({ length: 100 }, (_, k) => [`k${i}_${k}`, `v${k}`] as [string, string]) })) });
+const hugeTag = encodeLogGroup({ source: 's', tags: [['big', 'y'.repeat(70 * 1024)]], logs: [{ time: 1, contents: [['a', 'b']] }] });
+const bigKey = encodeLogGroup({ logs: [{ time: 1, contents: [['K'.repeat(70 * 1024), 'b'], ['a', 'b']] }] });
+const body = encodeLogGroupList([group, encodeLogGroup({ logs: [{ time: 5, contents: [['x', 'y']] }] }), unusual, manyKeys, hugeTag, bigKey]);
+
+const variants: Env[] = [
+  {},
+  { SYSLOG_KV_QUOTE: 'auto' },
+  { SYSLOG_KV_QUOTE: 'always', SYSLOG_KV_SEPARATOR: ' ' },
+  { SYSLOG_KV_QUOTE: 'auto', SYSLOG_KV_SEPARATOR: ',' },
+  { SYSLOG_KV_QUOTE: 'auto', SYSLOG_KV_SEPARATOR: ':' }, // the record id holds the separator: quoted
+  { SYSLOG_KV_SEPARATOR: '¦' },
+  { SYSLOG_KV_QUOTE: 'auto', SYSLOG_KV_SEPARATOR: '¦' },
+  { SYSLOG_FIELD_MAP: 'ip:src,a:dup,__topic__:topic', SYSLOG_EXCLUDE_FIELDS: '__tag__:__receive_time__,e,__record_id__' },
+  { SYSLOG_INCLUDE_FIELDS: 'a*,d*,__*', SYSLOG_KV_QUOTE: 'auto' },
+  { SYSLOG_INCLUDE_FIELDS: 'nothing-matches' },
+  { SYSLOG_BOM: 'on', SYSLOG_PROCID: '42', SYSLOG_MSGID: 'M', SYSLOG_HOSTNAME: 'fixed', SYSLOG_FACILITY: 'kern', SYSLOG_SEVERITY: 'emerg' },
+  { SYSLOG_FRAMING: 'newline' },
+  { SYSLOG_FRAMING: 'newline', SYSLOG_KV_QUOTE: 'auto', SYSLOG_MAX_MESSAGE_BYTES: '700' },
+  { SYSLOG_MAX_MESSAGE_BYTES: '480' },
+  { SYSLOG_MAX_MESSAGE_BYTES: '1000', SYSLOG_KV_QUOTE: 'always' },
+];
+
+/** Collects what a stream transport would put on the wire. */
+class CaptureTransport implements SyslogTransport {
+  readonly target = 'capture';
+  readonly alive = true;
+  private readonly parts: Buffer[] = [];
+  constructor(private readonly framing: 'octet-counting' | 'newline') {}
+  send(message: Buffer): undefined {
+    const out = Buffer.alloc(maxFramedLength(this.framing, message.length));
+    this.parts.push(out.subarray(0, frameInto(this.framing, message, out, 0)));
+    return undefined;
+  }
+  sendFramed(frames: Uint8Array): undefined {
+    this.parts.push(Buffer.from(frames));
+    return undefined;
+  }
+  wire(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+  destroy(): void {}
+}
+
+const prefixOf = (g: number) => `ls:0:${1000 + g}:`;
+
+function expected(config: ReturnType<typeof loadConfig>, withIds: boolean, groups = decodeGroupViews(body)): { wire: Buffer; counts: BatchCounts } {
+  const fast = new FastFormatter(config, { project: 'p', logstore: 'ls' });
+  const t = new CaptureTransport(config.framing);
+  const counts: BatchCounts = { records: 0, sentBytes: 0, truncated: 0, groups: 0 };
+  groups.forEach((g, gi) => {
+    g.logs.forEach((log, i) => {
+      const m = fast.format(g, log, withIds ? prefixOf(gi) + i : undefined);
+      t.send(m.bytes);
+      counts.records++;
+      counts.sentBytes += m.bytes.length;
+      if (m.truncated) counts.truncated++;
+    });
+    counts.groups++;
+  });
+  return { wire: t.wire(), counts };
+}
+
+test('kernel and JavaScript write identical frames for every setting the kernel takes', async () => {
+  for (const v of variants) {
+    for (const withIds of [false, true]) {
+      const env: Env = { SYSLOG_HOST: 'h', SYSLOG_PROTOCOL: 'tcp', ...v, ...(withIds ? { SYSLOG_RECORD_ID: 'on' } : {}) };
+      const config = loadConfig(env);
+      assert.ok(KernelFormatter.supports(config), JSON.stringify(env));
+      const kernel = new KernelFormatter(config, { project: 'p', logstore: 'ls' });
+      const t = new CaptureTransport(config.framing);
+      const counts: BatchCounts = { records: 0, sentBytes: 0, truncated: 0, groups: 0 };
+      // Twice: the second pass runs with the kernel's key cache warm.
+      for (let pass = 0; pass < 2; pass++) await kernel.sendBody(body, t, counts, withIds ? prefixOf : () => undefined);
+      const want = expected(config, withIds);
+      const got = t.wire();
+      const wantTwice = Buffer.concat([want.wire, want.wire]);
+      if (!got.equals(wantTwice)) {
+        let i = 0;
+        while (got[i] === wantTwice[i]) i++;
+        assert.fail(`${JSON.stringify(env)}: first difference at byte ${i}\nkernel: ${got.subarray(Math.max(0, i - 80), i + 80)}\njs:     ${wantTwice.subarray(Math.max(0, i - 80), i + 80)}`);
+      }
+      assert.deepEqual(counts, { records: 2 * want.counts.records, sentBytes: 2 * want.counts.sentBytes, truncated: 2 * want.counts.truncated, groups: 2 * want.counts.groups });
+      // Ordinary records are the kernel's: only the odd ones above go to JavaScript.
+      // (With a small size limit, the many long records are cut, which JavaScript does.)
+      const share = env.SYSLOG_MAX_MESSAGE_BYTES ? 0.2 : 0.8;
+      assert.ok(kernel.stats.kernel > share * (kernel.stats.kernel + kernel.stats.fallback), `${JSON.stringify(env)}: ${JSON.stringify(kernel.stats)}`);
+    }
+  }
+});
+
+test('a corrupt group fails with the same DecodeError on the kernel path, after the records before it', async () => {
+  const good = encodeLogGroup({ logs: [{ time: 1, contents: [['a', 'b']] }] });
+  const corrupt = Buffer.concat([bytes(1, encodeLog({ time: 2, contents: [['c', 'd']] })), Buffer.from([0x0a, 0x20, 0x08])]); // a Log running past the end
+  const config = loadConfig({ SYSLOG_HOST: 'h' });
+  const t = new CaptureTransport(config.framing);
+  const counts: BatchCounts = { records: 0, sentBytes: 0, truncated: 0, groups: 0 };
+  const kernel = new KernelFormatter(config, { project: 'p', logstore: 'ls' });
+  await assert.rejects(kernel.sendBody(encodeLogGroupList([good, corrupt]), t, counts, () => undefined), (err: Error) => err instanceof DecodeError && /Truncated protobuf/.test(err.message));
+  assert.equal(counts.groups, 1);
+  assert.match(t.wire().toString(), /a=b$/);
+});
+
+test('the kernel takes RFC 5424 kv over TCP/TLS without rules; everything else stays in JavaScript', () => {
+  const ok = (env: Env) => KernelFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', ...env }));
+  assert.equal(ok({}), true);
+  assert.equal(ok({ SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: 'on' }), true);
+  assert.equal(ok({ SYSLOG_PROTOCOL: 'udp' }), false);
+  assert.equal(ok({ SYSLOG_MESSAGE_FORMAT: 'json' }), false);
+  assert.equal(ok({ SYSLOG_FORMAT: 'rfc3164' }), false);
+  assert.equal(ok({ SYSLOG_STRUCTURED_DATA: 'on' }), false);
+  assert.equal(ok({ SYSLOG_SEVERITY_PRESET: 'waf' }), false);
+});
