@@ -4,7 +4,8 @@
  * raw log content (uncompressed protobuf), CPU seconds per GB and peak RSS; median of several runs.
  * The naive approach (protobufjs objects + one syslog-client log() per record) runs in the same
  * session for the ratio. Writes benchmarks/results/latest.json; `npm run bench:chart` draws it.
- * Options: --runs N (default 3), --quick (smaller ranges, 1 run).
+ * Options: --runs N (default 3), --quick (smaller ranges, 1 run), --only <text> (scenarios whose
+ * name starts with it; nothing is written to results/).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,9 @@ import { encodeLogGroup } from '../test/support/log-group-writer';
 import { tcpSink, udpSink, type Sink } from './sinks';
 
 const root = join(__dirname, '..');
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+});
 const RUNS = args.quick ? 1 : Number(args.runs);
 const CREDS = { accessKeyId: 'STS.bench', accessKeySecret: 'bench-secret', securityToken: 'bench-token' };
 const PROJECT = 'bench';
@@ -122,7 +125,7 @@ async function main(): Promise<void> {
   await runChild(bundle, envFor('tcp'), eventFile('wide-10x'));
 
   const rows: Array<Record<string, number | string>> = [];
-  for (const s of scenarios) {
+  for (const s of scenarios.filter((x) => !args.only || x.name.startsWith(args.only))) {
     const results: RunResult[] = [];
     for (let r = 0; r < s.runs; r++) results.push(await runChild(s.bundle, s.env, eventFile(s.logstore)));
     const mbps = median(results.map((x) => x.rawBytes / 1e6 / (x.wallMs / 1000)));
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     rows.push(row);
     console.log(JSON.stringify(row));
   }
+  if (args.only) return closeAll();
   const byName = (n: string) => rows.find((r) => r.scenario === n)!;
   const summary = {
     date: new Date().toISOString(),
@@ -155,8 +159,12 @@ async function main(): Promise<void> {
     mkdirSync(join(__dirname, 'results'), { recursive: true });
     writeFileSync(join(__dirname, 'results/latest.json'), JSON.stringify(summary, null, 2) + '\n');
   }
-  for (const s of Object.values(sinks)) await s.close();
-  await emulator.stop();
+  await closeAll();
+
+  async function closeAll(): Promise<void> {
+    for (const s of Object.values(sinks)) await s.close();
+    await emulator.stop();
+  }
 }
 
 main().catch((err: Error) => {

@@ -39,11 +39,13 @@ enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1 };
 #define HINTS 256
 #define STAMP_LEN 27 /* YYYY-MM-DDThh:mm:ss.uuuuuuZ */
 
-static u8 out[OUT_SIZE];
-static u8 key_scratch[KEY_SCRATCH_SIZE];
-static u8 group_area[GROUP_AREA_SIZE];
+/* Each region has SLACK spare bytes: copies may move 16 bytes at a time past their end. */
+#define SLACK 64
+static u8 out[OUT_SIZE + SLACK];
+static u8 key_scratch[KEY_SCRATCH_SIZE + SLACK];
+static u8 group_area[GROUP_AREA_SIZE + SLACK];
 static u32 extras_lens[MAX_EXTRAS];
-static u8 key_arena[KEY_ARENA_SIZE];
+static u8 key_arena[KEY_ARENA_SIZE + SLACK];
 static u32 key_raw_off[MAX_KEYS], key_raw_len[MAX_KEYS], key_out_off[MAX_KEYS];
 static i32 key_out_len[MAX_KEYS];
 static u32 key_table[KEY_SLOTS]; /* key index + 1, 0 = empty */
@@ -56,7 +58,7 @@ static u8 separator[64];
 static u32 separator_len;
 static u8 head[64]; /* "<PRI>1 " */
 static u32 head_len;
-static u8 lead[8]; /* " " or " " + BOM: between the header and a non-empty body */
+static u8 lead[16]; /* " " or " " + BOM: between the header and a non-empty body */
 static u32 lead_len;
 
 /* The current group (group_begin) */
@@ -65,6 +67,8 @@ static u32 g_pos, g_end, g_index;
 static u32 tail_len, extras_count, extras_len;
 static i32 id_key_len; /* -1: no record id (or excluded) */
 static u32 id_prefix_len;
+
+static u32 prefix_guess = 4; /* "NNN " */
 
 /* Results of the last step */
 static u32 out_len, records, message_bytes, fallback_index;
@@ -87,13 +91,25 @@ extern u8 __heap_base;
 /* The input region (a decompressed body) starts at the heap base and grows as needed. */
 EXPORT(input_reserve) u32 input_reserve(u32 size) {
   u32 base = ((u32)(uintptr_t)&__heap_base + 15u) & ~15u;
-  u64 need = (u64)base + size;
+  u64 need = (u64)base + size + SLACK;
   u64 have = (u64)__builtin_wasm_memory_size(0) << 16;
   if (need > have) {
     u64 pages = (need - have + 65535u) >> 16;
     if (__builtin_wasm_memory_grow(0, (u32)pages) == (uintptr_t)-1) return 0;
   }
   return base;
+}
+
+/*
+ * Copies n bytes in 16-byte steps: may read and write up to 15 bytes past the end, which the
+ * SLACK after every region (and the bytes still to be written) absorb.
+ */
+static inline void copy_wild(u8 *dst, const u8 *src, u32 n) {
+  if (n > 64) {
+    __builtin_memcpy(dst, src, n);
+    return;
+  }
+  for (u32 i = 0; i < n; i += 16) __builtin_memcpy(dst + i, src + i, 16);
 }
 
 static void copy_bytes(u8 *dst, const u8 *src, u32 n) {
@@ -253,6 +269,13 @@ static int scan_value(const u8 *s, u32 n, int check_quotes) {
   while (i < n) {
     if (!check_quotes) {
       /* Only UTF-8 validity: skip ASCII eight bytes at a time. */
+      while (i + 16 <= n) {
+        u64 v, w;
+        __builtin_memcpy(&v, s + i, 8);
+        __builtin_memcpy(&w, s + i + 8, 8);
+        if ((v | w) & 0x8080808080808080ull) break;
+        i += 16;
+      }
       while (i + 8 <= n) {
         u64 v;
         __builtin_memcpy(&v, s + i, 8);
@@ -306,7 +329,7 @@ static int scan_value(const u8 *s, u32 n, int check_quotes) {
 /* Writes `src` as a kv value at o (room checked by the caller for the quoted worst case). */
 static u32 write_value(u8 *o, const u8 *src, u32 n, int quoted) {
   if (!quoted) {
-    copy_bytes(o, src, n);
+    copy_wild(o, src, n);
     return n;
   }
   u8 *start = o;
@@ -347,22 +370,31 @@ static void write_day(i32 day) {
   cached_day = day;
 }
 
+static u64 cached_second = ~0ull;
+static u8 second_prefix[20]; /* YYYY-MM-DDThh:mm:ss. */
+
 static void write_stamp(u8 *o, u64 seconds, u32 nanos) {
-  i32 day = (i32)(seconds / 86400);
-  if (day != cached_day) write_day(day);
-  copy_bytes(o, day_prefix, 11);
+  if (seconds != cached_second) {
+    i32 day = (i32)(seconds / 86400);
+    if (day != cached_day) write_day(day);
+    u8 *q = second_prefix;
+    copy_bytes(q, day_prefix, 11);
+    q += 11;
+    u32 t = (u32)(seconds - (u64)day * 86400);
+    u32 h = t / 3600, m = t % 3600 / 60, s = t % 60;
+    q[0] = '0' + (u8)(h / 10);
+    q[1] = '0' + (u8)(h % 10);
+    q[2] = ':';
+    q[3] = '0' + (u8)(m / 10);
+    q[4] = '0' + (u8)(m % 10);
+    q[5] = ':';
+    q[6] = '0' + (u8)(s / 10);
+    q[7] = '0' + (u8)(s % 10);
+    q[8] = '.';
+    cached_second = seconds;
+  }
+  __builtin_memcpy(o, second_prefix, 20);
   o += 11;
-  u32 t = (u32)(seconds - (u64)day * 86400);
-  u32 h = t / 3600, m = t % 3600 / 60, s = t % 60;
-  o[0] = '0' + (u8)(h / 10);
-  o[1] = '0' + (u8)(h % 10);
-  o[2] = ':';
-  o[3] = '0' + (u8)(m / 10);
-  o[4] = '0' + (u8)(m % 10);
-  o[5] = ':';
-  o[6] = '0' + (u8)(s / 10);
-  o[7] = '0' + (u8)(s % 10);
-  o[8] = '.';
   u32 micros = (nanos > 999999999u ? 999999999u : nanos) / 1000;
   for (int i = 14; i >= 9; i--) {
     o[i] = '0' + (u8)(micros % 10);
@@ -411,11 +443,11 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
       u32 need = separator_len + (u32)kout + 1 + (quoted ? 2 * vl + 2 : vl);
       if (need > (u32)(limit - o)) return -1;
       if (!first) {
-        copy_bytes(o, separator, separator_len);
+        copy_wild(o, separator, separator_len);
         o += separator_len;
       }
       first = 0;
-      copy_bytes(o, key_arena + key_out_off[k], (u32)kout);
+      copy_wild(o, key_arena + key_out_off[k], (u32)kout);
       o += kout;
       *o++ = '=';
       o += write_value(o, in + vs, vl, quoted);
@@ -433,11 +465,11 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     u32 n = extras_lens[i];
     if (separator_len + n > (u32)(limit - o)) return -1;
     if (!first) {
-      copy_bytes(o, separator, separator_len);
+      copy_wild(o, separator, separator_len);
       o += separator_len;
     }
     first = 0;
-    copy_bytes(o, extra, n);
+    copy_wild(o, extra, n);
     o += n;
     extra += n;
   }
@@ -446,7 +478,7 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     u8 value[80];
     u32 vl = id_prefix_len;
     if (vl > 64) return -1;
-    copy_bytes(value, group_area + tail_len + extras_len + (u32)id_key_len, vl);
+    copy_wild(value, group_area + tail_len + extras_len + (u32)id_key_len, vl);
     u8 digits[12];
     u32 nd = 0, x = g_index;
     do {
@@ -459,15 +491,16 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
     if (separator_len + (u32)id_key_len + 1 + 2 * vl + 2 > (u32)(limit - o)) return -1;
     if (!first) {
-      copy_bytes(o, separator, separator_len);
+      copy_wild(o, separator, separator_len);
       o += separator_len;
     }
     first = 0;
-    copy_bytes(o, group_area + tail_len + extras_len, (u32)id_key_len);
+    copy_wild(o, group_area + tail_len + extras_len, (u32)id_key_len);
     o += id_key_len;
     *o++ = '=';
     o += write_value(o, value, vl, quoted);
   }
+  /* The header goes in front of the body: exact copies here, a wild one would overwrite the body. */
   copy_bytes(msg, head, head_len);
   write_stamp(msg + head_len, time, nanos);
   copy_bytes(msg + head_len + STAMP_LEN, group_area, tail_len);
@@ -476,7 +509,10 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   return (i32)(o - msg);
 }
 
-/* Frames the message at out[at + reserve] (octet-counting: moved to follow its prefix). Returns the frame's end. */
+/*
+ * Frames the message at out[at + reserve] (octet-counting: `reserve` is a guess of its prefix
+ * length, from the message before; a wrong guess costs a move). Returns the frame's end.
+ */
 static u32 frame(u32 at, u32 reserve, u32 len) {
   u8 *msg = out + at + reserve;
   if (framing == FRAME_OCTET) {
@@ -486,10 +522,12 @@ static u32 frame(u32 at, u32 reserve, u32 len) {
       digits[nd++] = '0' + (u8)(x % 10);
       x /= 10;
     } while (x);
-    u8 *o = out + at;
+    prefix_guess = nd + 1;
+    u8 *o = out + at + nd + 1;
+    if (o != msg) __builtin_memmove(o, msg, len); /* first: a longer prefix overlaps the message */
+    o = out + at;
     while (nd) *o++ = digits[--nd];
     *o++ = ' ';
-    if (o != msg) __builtin_memmove(o, msg, len);
     return (u32)(o - out) + len;
   }
   /* Newline framing: LF and CR inside the message become \n and \r, then one LF ends it. */
@@ -517,9 +555,8 @@ static u32 frame(u32 at, u32 reserve, u32 len) {
  * Every call starts with an empty `out`: the caller sends what the previous step wrote.
  */
 EXPORT(group_step) u32 group_step(u32 target) {
-  u32 reserve = framing == FRAME_OCTET ? 8 : 0;
-  /* Newline framing can double a message when escaping; octet-counting needs its prefix. */
-  u32 worst = framing == FRAME_OCTET ? max_message + reserve : 2 * max_message + 1;
+  /* Newline framing can double a message when escaping; octet-counting needs its prefix (<= 8). */
+  u32 worst = framing == FRAME_OCTET ? max_message + 8 : 2 * max_message + 1;
   out_len = 0;
   records = 0;
   message_bytes = 0;
@@ -536,6 +573,7 @@ EXPORT(group_step) u32 group_step(u32 target) {
     u32 len;
     if (!read_length(&p, g_end, &len) || len > g_end - p) return fallback_index = g_index, ST_GROUP_FALLBACK;
     if (out_len >= target || OUT_SIZE - out_len < worst) return ST_OUT_FULL;
+    u32 reserve = framing == FRAME_OCTET ? prefix_guess : 0;
     i32 n = format_log(p, p + len, out + out_len + reserve, max_message);
     if (n < 0) {
       fallback_index = g_index;
@@ -552,7 +590,10 @@ EXPORT(group_step) u32 group_step(u32 target) {
   return ST_GROUP_DONE;
 }
 
-/* LZ4 raw block decoding into dst (exactly raw_size bytes). Returns 0, or -1 if corrupt. */
+/*
+ * LZ4 raw block decoding into dst (exactly raw_size bytes). Returns 0, or -1 if corrupt.
+ * Both src and dst must be followed by SLACK spare bytes (wild copies).
+ */
 EXPORT(lz4_decode) i32 lz4_decode(u32 src_ptr, u32 src_len, u32 dst_ptr, u32 raw_size) {
   const u8 *src = (const u8 *)(uintptr_t)src_ptr;
   u8 *dst = (u8 *)(uintptr_t)dst_ptr;
@@ -569,7 +610,7 @@ EXPORT(lz4_decode) i32 lz4_decode(u32 src_ptr, u32 src_len, u32 dst_ptr, u32 raw
       } while (b == 255);
     }
     if (literals > src_len - s || literals > raw_size - d) return -1;
-    copy_bytes(dst + d, src + s, literals);
+    copy_wild(dst + d, src + s, literals);
     s += literals;
     d += literals;
     if (s >= src_len) break;
@@ -590,18 +631,11 @@ EXPORT(lz4_decode) i32 lz4_decode(u32 src_ptr, u32 src_len, u32 dst_ptr, u32 raw
     if (length > raw_size - d) return -1;
     u8 *o = dst + d;
     const u8 *from = o - offset;
-    if (offset >= 8) {
-      /* Eight bytes at a time; an overlap of 8+ bytes back still reads finished bytes. */
-      u32 n = length;
-      while (n >= 8) {
-        u64 v;
-        __builtin_memcpy(&v, from, 8);
-        __builtin_memcpy(o, &v, 8);
-        o += 8;
-        from += 8;
-        n -= 8;
-      }
-      while (n--) *o++ = *from++;
+    if (offset >= 16) {
+      /* 16 bytes at a time (a step reads only bytes written before it: offset >= 16). */
+      for (u32 i = 0; i < length; i += 16) __builtin_memcpy(o + i, from + i, 16);
+    } else if (offset >= 8) {
+      for (u32 i = 0; i < length; i += 8) __builtin_memcpy(o + i, from + i, 8);
     } else {
       for (u32 i = 0; i < length; i++) o[i] = from[i];
     }

@@ -45,6 +45,7 @@ export const enum StepStatus {
 export const KEY_SCRATCH_BYTES = 64 * 1024;
 export const GROUP_AREA_BYTES = 64 * 1024;
 export const MAX_EXTRAS = 256;
+const SLACK = 64;
 
 let compiled: object | undefined;
 
@@ -147,8 +148,9 @@ export class Kernel {
 
   /** LZ4-decodes src into the input region (offset returned), or undefined if the block is corrupt. */
   lz4(src: Buffer, rawSize: number): number | undefined {
-    const at = this.reserve(src.length + rawSize + 16);
-    const dst = at + src.length + ((16 - (src.length % 16)) % 16);
+    // The kernel copies 16 bytes at a time: SLACK spare bytes after the block (and the input region).
+    const at = this.reserve(src.length + SLACK + rawSize);
+    const dst = at + src.length + SLACK;
     this.memory().set(src, at);
     return this.x.lz4_decode(at, src.length, dst, rawSize) === 0 ? dst : undefined;
   }
