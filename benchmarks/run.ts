@@ -69,6 +69,7 @@ function runChild(bundle: string, env: Record<string, string>, eventFile: string
     child.on('exit', () => {
       const line = out.split('\n').find((l) => l.startsWith('@@'));
       if (!line) return reject(new Error(`no result: ${out}`));
+      if (process.env.BENCH_VERBOSE) console.log(line.slice(2));
       const r = JSON.parse(line.slice(2)) as { error?: string; result: { records: number; rawBytes?: number }; wallMs: number; cpuMs: number; maxRssMB: number };
       if (r.error) return reject(new Error(r.error));
       resolve({ records: r.result.records, rawBytes: r.result.rawBytes ?? 0, wallMs: r.wallMs, cpuMs: r.cpuMs, maxRssMB: r.maxRssMB });

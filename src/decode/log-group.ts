@@ -258,26 +258,11 @@ export function decodeGroupView(buf: Buffer, start: number, end: number): GroupV
 }
 
 /**
- * Topic, source and tags of a group, without its logs (the kernel reads those itself). Logs are
- * skipped with an inline length read; any other shape takes the general reader.
+ * Topic, source and tags of a group, without its logs (the kernel reads those). `from`: where the
+ * fields after the leading logs start, if the caller knows (the kernel finds it faster).
  */
-export function decodeGroupMeta(buf: Buffer, start: number, end: number): GroupView {
-  let p = start;
-  while (p < end && buf[p] === 0x0a) {
-    let len = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      if (++p >= end || shift > 28) return readGroupView(buf, start, end, false);
-      b = buf[p]!;
-      len += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    p += 1 + len;
-  }
-  if (p > end) return readGroupView(buf, start, end, false); // truncated: let the reader say so
-  const group = readGroupView(buf, p, end, false);
-  return group;
+export function decodeGroupMeta(buf: Buffer, start: number, end: number, from = start): GroupView {
+  return readGroupView(buf, from, end, false);
 }
 
 export function decodeGroupViews(buf: Buffer): GroupView[] {

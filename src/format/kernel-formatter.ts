@@ -82,7 +82,7 @@ export class KernelFormatter {
       const start = spans[2 * g]!;
       const end = spans[2 * g + 1]!;
       const prefix = idPrefix(g);
-      const { tail, extras } = this.fast.kernelGroupParts(decodeGroupMeta(body, start, end));
+      const { tail, extras } = this.fast.kernelGroupParts(decodeGroupMeta(body, start, end, k.skipLogs(at, start, end)));
       let view: GroupView | undefined;
       if (!k.beginGroup(at, start, end, tail, extras, this.idKey, prefix)) {
         view = decodeGroupView(body, start, end);

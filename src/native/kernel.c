@@ -205,6 +205,15 @@ static u32 hash_bytes(const u8 *s, u32 n) {
   return h;
 }
 
+static inline u64 load64(const u8 *p) {
+  u64 v;
+  __builtin_memcpy(&v, p, 8);
+  return v;
+}
+
+/* The low n bytes (n < 8) of a little-endian word. */
+static inline u64 low_bytes(u64 v, u32 n) { return n ? v & (~0ull >> (64 - 8 * n)) : 0; }
+
 static int same_bytes(const u8 *a, const u8 *b, u32 n) {
   while (n >= 8) {
     u64 x, y;
@@ -220,11 +229,19 @@ static int same_bytes(const u8 *a, const u8 *b, u32 n) {
   return 1;
 }
 
+/* Equality of n bytes; reads up to 16 bytes from both (SLACK covers it). */
+static inline int same_key(const u8 *a, const u8 *b, u32 n) {
+  if (n <= 8) return low_bytes(load64(a) ^ load64(b), n & 7) == 0 && (n < 8 || load64(a) == load64(b));
+  if (n <= 16) return load64(a) == load64(b) && low_bytes(load64(a + 8) ^ load64(b + 8), n & 7) == 0 && (n < 16 || load64(a + 8) == load64(b + 8));
+  return same_bytes(a, b, n);
+}
+
+
 /* The key index (>= 0) for raw key bytes, or -1 if the record must go to JS. */
 static i32 key_index(u32 slot, const u8 *raw, u32 len) {
   if (slot < HINTS && hints[slot]) {
     u32 k = hints[slot] - 1;
-    if (key_raw_len[k] == len && same_bytes(key_arena + key_raw_off[k], raw, len)) return (i32)k;
+    if (key_raw_len[k] == len && same_key(key_arena + key_raw_off[k], raw, len)) return (i32)k;
   }
   u32 h = hash_bytes(raw, len);
   u32 i = h & (KEY_SLOTS - 1);
@@ -324,6 +341,29 @@ static int scan_value(const u8 *s, u32 n, int check_quotes) {
       if (s[j] == first && same_bytes(s + j, separator, separator_len)) return 1;
   }
   return quote;
+}
+
+/*
+ * copy_wild that also tells whether any of the n bytes is non-ASCII (the bytes read past n are
+ * masked off): for the unquoted case, validating and copying in one pass.
+ */
+static inline u64 copy_wild_high(u8 *dst, const u8 *src, u32 n) {
+  u64 acc = 0;
+  u32 i = 0;
+  for (; i + 16 <= n; i += 16) {
+    u64 v = load64(src + i), w = load64(src + i + 8);
+    __builtin_memcpy(dst + i, &v, 8);
+    __builtin_memcpy(dst + i + 8, &w, 8);
+    acc |= v | w;
+  }
+  if (i < n) {
+    u32 r = n - i;
+    u64 v = load64(src + i), w = load64(src + i + 8);
+    __builtin_memcpy(dst + i, &v, 8);
+    __builtin_memcpy(dst + i + 8, &w, 8);
+    acc |= r >= 8 ? v | low_bytes(w, r - 8) : low_bytes(v, r);
+  }
+  return acc & 0x8080808080808080ull;
 }
 
 /* Writes `src` as a kv value at o (room checked by the caller for the quoted worst case). */
@@ -437,6 +477,21 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
       if (k < 0) return -1;
       i32 kout = key_out_len[k];
       if (kout < 0) continue; /* excluded */
+      if (quote_mode == QUOTE_NONE) {
+        if (separator_len + (u32)kout + 1 + vl > (u32)(limit - o)) return -1;
+        if (!first) {
+          copy_wild(o, separator, separator_len);
+          o += separator_len;
+        }
+        first = 0;
+        copy_wild(o, key_arena + key_out_off[k], (u32)kout);
+        o += kout;
+        *o++ = '=';
+        /* Copied and checked in one pass; only non-ASCII values get the full UTF-8 check. */
+        if (copy_wild_high(o, in + vs, vl) && scan_value(in + vs, vl, 0) < 0) return -1;
+        o += vl;
+        continue;
+      }
       int verdict = scan_value(in + vs, vl, check_quotes);
       if (verdict < 0) return -1;
       int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
@@ -554,6 +609,19 @@ static u32 frame(u32 at, u32 reserve, u32 len) {
  * bytes or cannot hold a largest message more, or a record needs JS (its index in the group: fallback_log()).
  * Every call starts with an empty `out`: the caller sends what the previous step wrote.
  */
+/* The offset of the first field of in[start, end) that is not a Log (where topic, source and tags
+ * usually start), or `start` if the logs are not in the usual form (JS then reads everything). */
+EXPORT(skip_logs) u32 skip_logs(u32 in_base, u32 start, u32 end) {
+  in = (const u8 *)(uintptr_t)in_base;
+  u32 p = start;
+  while (p < end && in[p] == 0x0a) {
+    u32 q = p + 1, len;
+    if (!read_length(&q, end, &len) || len > end - q) return start;
+    p = q + len;
+  }
+  return p;
+}
+
 EXPORT(group_step) u32 group_step(u32 target) {
   /* Newline framing can double a message when escaping; octet-counting needs its prefix (<= 8). */
   u32 worst = framing == FRAME_OCTET ? max_message + 8 : 2 * max_message + 1;

@@ -29,6 +29,7 @@ interface KernelExports {
   configure(quote: number, framing: number, maxMessage: number, separatorLength: number, headLength: number, leadLength: number): void;
   group_begin(inBase: number, start: number, end: number, tailLength: number, extras: number, idKeyLength: number, idPrefixLength: number): void;
   group_step(target: number): number;
+  skip_logs(inBase: number, start: number, end: number): number;
   lz4_decode(src: number, srcLength: number, dst: number, rawSize: number): number;
 }
 
@@ -122,6 +123,11 @@ export class Kernel {
     }
     this.x.group_begin(inputAt, start, end, tail.length, extras.length, idKey && idPrefixBytes ? idKey.length : -1, idPrefixBytes?.length ?? 0);
     return true;
+  }
+
+  /** Where the fields after a group's leading logs start (its topic, source and tags, usually). */
+  skipLogs(inputAt: number, start: number, end: number): number {
+    return this.x.skip_logs(inputAt, start, end);
   }
 
   /** Formats records until about `targetBytes` of frames are written (see StepStatus). */
