@@ -224,14 +224,9 @@ class RangeShipper {
     let body = batch.body;
     let at: number | undefined;
     if (batch.lz4) {
-      try {
-        ({ body, at } = this.kernel!.decodeLz4(batch.lz4.block, batch.lz4.rawSize));
-      } catch (err) {
-        throw new SlsError(
-          `SLS PullLogs returned an unusable answer: cannot decompress the body: ${(err as Error).message} [request id ${batch.requestId ?? 'none'}].`,
-          'BadResponse', 200, batch.requestId, true,
-        );
-      }
+      const decoded = this.kernel!.decodeLz4(batch.lz4.block, batch.lz4.rawSize);
+      if (decoded) ({ body, at } = decoded);
+      else body = (await this.pullAgain(batch, cursor)).body;
     }
     if (this.kernel && transport.sendFramed) {
       await this.kernel.sendBody(body, transport as FramedTransport, s, prefixOf, at);
@@ -253,6 +248,25 @@ class RangeShipper {
       s.groups++;
     }
     s.rawBytes += body.length;
+  }
+
+  /**
+   * A corrupt LZ4 block (found only now: decoding waits for the batch's turn): the same batch pulled
+   * again and decoded by the client, which retries what it cannot decode. Same cursor and count give
+   * the same groups, so the pull already running from its next cursor stays right.
+   */
+  private async pullAgain(batch: PullResult, cursor: string): Promise<PullResult> {
+    this.summary.slsRetries++;
+    this.summary.pulls++;
+    const again = await this.client.pullLogs(this.event.logstore, this.event.shardId, cursor, this.summary.endCursor, batch.count);
+    if (again.nextCursor !== batch.nextCursor) {
+      throw new SlsError(
+        `SLS PullLogs sent a corrupt LZ4 block [request id ${batch.requestId ?? 'none'}], and pulling it again gave a different batch ` +
+          `(next cursor ${again.nextCursor}, was ${batch.nextCursor}). Nothing is lost: the trigger retries the range.`,
+        'BadResponse', 200, again.requestId, true,
+      );
+    }
+    return again;
   }
 
   /** Keeps a batch (and the one prefetched behind it) within the byte budget. */

@@ -86,6 +86,17 @@ test('SLS throttling, 500, 502, a reset and a too-slow answer are all retried; t
   assert.equal(assertAllOnceOrMore(ids, TOTAL), 0, 'SLS faults cause no duplicates');
 });
 
+test('corrupt LZ4 bodies (found when the kernel decodes them, or by the client on a re-pull) are pulled again; the range arrives exactly once', async () => {
+  rsyslog.clear();
+  emulator.faults.push({ api: 'PullLogs', corruptBody: true }, { api: 'PullLogs', corruptBody: true }, { api: 'PullLogs', corruptBody: true });
+  const out = await invokeFunction(tcpEnv(), event());
+  assert.equal(out.error, null, out.error?.message);
+  assert.equal(emulator.faults.length, 0);
+  assert.equal(out.result!.slsRetries, 3, 'each corrupt answer cost one more pull');
+  await rsyslog.waitForCount('tcp', TOTAL);
+  assert.equal(assertAllOnceOrMore(idsOn('tcp'), TOTAL), 0, 'no duplicates');
+});
+
 test('errors that cannot heal fail at once with the SLS code and request id', async () => {
   const before = emulator.requests.length;
   emulator.faults.push({ api: 'PullLogs', status: 401, code: 'Unauthorized', message: 'AccessKeyId is disabled' });

@@ -6,8 +6,6 @@
  */
 import type { ForwarderConfig } from '../config';
 import { decodeGroupMeta, decodeGroupView, groupSpans, type GroupView } from '../decode/log-group';
-import { decompressLz4Block } from '../decode/lz4';
-import { DecodeError } from '../errors';
 import { Kernel, KEY_SCRATCH_BYTES, StepStatus } from '../native/kernel';
 import type { SyslogTransport } from '../transport/transport';
 import { FastFormatter } from './fast-formatter';
@@ -60,14 +58,10 @@ export class KernelFormatter {
     this.idKey = config.recordId ? this.fast.kernelRecordIdKey() : undefined;
   }
 
-  /** Decodes an LZ4 block into the kernel's memory: the body (a view, valid until the next decode) and where it is. */
-  decodeLz4(block: Buffer, rawSize: number): { body: Buffer; at: number } {
+  /** Decodes an LZ4 block into the kernel's memory: the body (a view, valid until the next decode) and where it is; undefined if the block is corrupt. */
+  decodeLz4(block: Buffer, rawSize: number): { body: Buffer; at: number } | undefined {
     const at = this.kernel.lz4(block, rawSize);
-    if (at === undefined) {
-      decompressLz4Block(block, rawSize); // says what is wrong with the block
-      throw new DecodeError('Corrupt LZ4 block from SLS. Retry the invocation; if it persists, report the request id.');
-    }
-    return { body: this.kernel.memory().subarray(at, at + rawSize), at };
+    return at === undefined ? undefined : { body: this.kernel.memory().subarray(at, at + rawSize), at };
   }
 
   /**

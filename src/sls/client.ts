@@ -53,6 +53,8 @@ export interface PullResult {
   wireBytes: number;
   nextCursor: string;
   groupCount: number;
+  /** The count asked for: pulling the same cursor with it again gives the same batch. */
+  count: number;
   requestId: string | undefined;
 }
 
@@ -121,7 +123,7 @@ export class SlsClient {
   }
 
   /** One PullLogs call: LogGroups from `cursor` (inclusive) towards `endCursor` (exclusive). */
-  async pullLogs(logstore: string, shard: number, cursor: string, endCursor: string, count: number, slot?: PullSlot): Promise<PullResult> {
+  async pullLogs(logstore: string, shard: number, cursor: string, endCursor: string, count: number, slot?: PullSlot, decodeAttempt = 0): Promise<PullResult> {
     const path = `/logstores/${encodeURIComponent(logstore)}/shards/${shard}`;
     const query = { type: 'log', cursor, end_cursor: endCursor, count: String(count) };
     const res = await this.call('PullLogs', path, query, 'application/x-protobuf', slot);
@@ -131,12 +133,24 @@ export class SlsClient {
     // A raw size LZ4 cannot reach (its best ratio is ~255:1) is decoded here, which reports it.
     const plausible = Number.isSafeInteger(rawSize) && rawSize > 0 && rawSize <= res.body.length * 256;
     const deferred = slot?.deferLz4 && plausible && (header(res.headers, 'x-log-compresstype') ?? '').toLowerCase() === 'lz4';
+    let body: Buffer = EMPTY;
+    if (!deferred) {
+      try {
+        body = this.decompress(res, slot);
+      } catch (err) {
+        // A body that does not decompress was damaged on the way: ask again (a few times).
+        if (decodeAttempt >= MAX_DECODE_RETRIES || Date.now() >= (this.options.deadlineMs ?? Infinity)) throw err;
+        this.options.onRetry?.(err, decodeAttempt);
+        return this.pullLogs(logstore, shard, cursor, endCursor, count, slot, decodeAttempt + 1);
+      }
+    }
     return {
-      body: deferred ? EMPTY : this.decompress(res, slot),
+      body,
       lz4: deferred ? { block: res.body, rawSize } : undefined,
       wireBytes: res.body.length,
       nextCursor,
       groupCount: Number(header(res.headers, 'x-log-count') ?? 0),
+      count,
       requestId: header(res.headers, 'x-log-requestid'),
     };
   }
@@ -321,6 +335,7 @@ export class SlsClient {
 }
 
 const EMPTY = Buffer.alloc(0);
+const MAX_DECODE_RETRIES = 2;
 
 /** Gathers a response body; with a known length and a slot, straight into the slot's reused buffer. */
 class BodyCollector {

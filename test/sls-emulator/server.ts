@@ -25,7 +25,9 @@ export interface EmulatorOptions {
 export type Fault =
   | { api?: string; status: number; code: string; message?: string }
   | { api?: string; reset: true }
-  | { api?: string; delayMs: number };
+  | { api?: string; delayMs: number }
+  /** The real answer with its body cut in half (a corrupt LZ4 block, as a broken proxy might deliver). */
+  | { api?: string; corruptBody: true };
 
 interface ConsumerGroup {
   timeoutSeconds: number;
@@ -188,6 +190,7 @@ export class SlsEmulator {
       res.writeHead(status, { 'x-log-requestid': requestId, 'content-length': String(Buffer.byteLength(payload)), ...headers });
       res.end(payload);
     };
+    let corrupt = false;
     try {
       const faultIndex = this.faults.findIndex((f) => f.api === undefined || f.api === api);
       if (faultIndex >= 0) {
@@ -198,6 +201,7 @@ export class SlsEmulator {
           return;
         }
         if ('delayMs' in fault!) await new Promise((r) => setTimeout(r, fault.delayMs));
+        else if ('corruptBody' in fault!) corrupt = true;
         else throw new ApiError(fault!.status, fault!.code, fault!.message ?? `injected ${fault!.code}`);
       }
       if (api === 'PullLogs' && this.pullDelayMs > 0) await new Promise((r) => setTimeout(r, this.pullDelayMs));
@@ -205,7 +209,7 @@ export class SlsEmulator {
       if (denied) throw new ApiError(denied.status, denied.code, denied.message);
       const project = this.projectOf(req.headers.host ?? '');
       const [status, headers, payload] = this.route(api, method, url, project, req.headers, body);
-      send(status, headers, payload);
+      send(status, headers, corrupt && typeof payload !== 'string' ? payload.subarray(0, payload.length >> 1) : payload);
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(500, 'InternalServerError', String(err));
       send(e.status, { 'content-type': 'application/json' }, JSON.stringify({ errorCode: e.code, errorMessage: e.message }));
