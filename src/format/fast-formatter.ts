@@ -26,7 +26,21 @@ interface KeyEntry {
   json: Buffer;
   /** The key's bytes in the PullLogs body (empty for names made here, like `__topic__`). */
   raw: Buffer;
+  /** A small number per distinct `out` name (the kernel spots repeated JSON names by it), -1 past MAX_OUT_IDS. */
+  outId: number;
 }
+
+/** What the WebAssembly kernel is told about a key. */
+export interface KernelKey {
+  /** The SLS field name (rules match on it). */
+  name: string;
+  /** The key as written in the message: `key` (kv, quoted if need be) or `"key":` (JSON). */
+  bytes: Buffer;
+  excluded: boolean;
+  outId: number;
+}
+
+const MAX_OUT_IDS = 1024;
 
 const EQUALS = 0x3d;
 const QUOTE = 0x22;
@@ -37,6 +51,7 @@ export class FastFormatter {
   private readonly keys = new Map<number, KeyEntry[]>();
   private keyCount = 0;
   private readonly named = new Map<string, KeyEntry>();
+  private readonly outIds = new Map<string, number>();
   private readonly separator: Buffer;
   private readonly appName: string;
   private readonly hasRules: boolean;
@@ -115,30 +130,40 @@ export class FastFormatter {
     return { head: this.priPrefix(priority(this.config.facility, this.config.severity)), lead: this.config.bom ? Buffer.concat([SPACE, BOM]) : SPACE };
   }
 
-  /** The key as written in the message, or undefined when the field is excluded. */
-  kernelKey(buf: Buffer, s: number, e: number): Buffer | undefined {
-    const entry = this.key(buf, s, e);
-    return entry.excluded ? undefined : entry.kv;
+  /** A key of the PullLogs body, as the kernel needs it. */
+  kernelKey(buf: Buffer, s: number, e: number): KernelKey {
+    return this.kernelForm(this.key(buf, s, e));
   }
 
-  /** `__record_id__` as written in the message, or undefined when excluded. */
-  kernelRecordIdKey(): Buffer | undefined {
-    const entry = this.entry('__record_id__');
-    return entry.excluded ? undefined : entry.kv;
+  /** `__record_id__`, as the kernel needs it. */
+  kernelRecordIdKey(): KernelKey {
+    return this.kernelForm(this.entry('__record_id__'));
   }
 
-  /** A group's header tail (` host app procid msgid -`) and its fields as `key=value`, each rendered once. */
-  kernelGroupParts(g: GroupView): { tail: Buffer; extras: Buffer[] } {
+  /**
+   * A group's header tail (` host app procid msgid -`) and its fields rendered once each
+   * (`key=value` or `"key":"value"`) with their name ids.
+   */
+  kernelGroupParts(g: GroupView): { tail: Buffer; extras: Buffer[]; extraIds: number[] } {
     this.prepareGroup(g);
     const extras: Buffer[] = [];
+    const extraIds: number[] = [];
     this.checked = true; // group fields may hold invalid UTF-8: render them with U+FFFD, as the per-record path would
     for (const [entry, s, e] of this.meta) {
       if (entry.excluded) continue;
       this.w.pos = 0;
-      this.kvField(entry, g.buf, s, e, true);
+      if (this.config.messageFormat === 'json') {
+        this.seen.length = 0;
+        this.jsonField(entry, g.buf, s, e);
+      } else this.kvField(entry, g.buf, s, e, true);
       extras.push(Buffer.from(this.w.buf.subarray(0, this.w.pos)));
+      extraIds.push(entry.outId);
     }
-    return { tail: this.headTail, extras };
+    return { tail: this.headTail, extras, extraIds };
+  }
+
+  private kernelForm(entry: KeyEntry): KernelKey {
+    return { name: entry.name, bytes: this.config.messageFormat === 'json' ? entry.json : entry.kv, excluded: entry.excluded, outId: entry.outId };
   }
 
   private body(group: GroupView, log: LogView, recordId: string | undefined): void {
@@ -344,7 +369,9 @@ export class FastFormatter {
     const excluded = (policy.include !== undefined && !policy.include.some((r) => r.test(name))) || policy.exclude.some((r) => r.test(name));
     const out = policy.rename.get(name) ?? name;
     const kvKey = this.config.kvQuote !== 'none' && kvNeedsQuotes(out, this.config.kvSeparator) ? `"${out.replace(/[\\"]/g, '\\$&')}"` : out;
-    entry = { name, out, excluded, kv: Buffer.from(kvKey, 'utf8'), json: Buffer.from(`${JSON.stringify(out)}:`, 'utf8'), raw: EMPTY };
+    let outId = this.outIds.get(out);
+    if (outId === undefined && this.outIds.size < MAX_OUT_IDS) this.outIds.set(out, (outId = this.outIds.size));
+    entry = { name, out, excluded, kv: Buffer.from(kvKey, 'utf8'), json: Buffer.from(`${JSON.stringify(out)}:`, 'utf8'), raw: EMPTY, outId: outId ?? -1 };
     this.named.set(name, entry);
     return entry;
   }

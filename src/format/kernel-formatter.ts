@@ -6,9 +6,9 @@
  */
 import type { ForwarderConfig } from '../config';
 import { decodeGroupMeta, decodeGroupView, groupSpans, type GroupView } from '../decode/log-group';
-import { Kernel, KEY_SCRATCH_BYTES, StepStatus } from '../native/kernel';
+import { Kernel, KEY_SCRATCH_BYTES, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
 import type { SyslogTransport } from '../transport/transport';
-import { FastFormatter } from './fast-formatter';
+import { FastFormatter, type KernelKey } from './fast-formatter';
 import type { SourceInfo } from './message';
 
 /** A transport that also takes messages already framed for it (stream transports). */
@@ -29,33 +29,57 @@ const STEP_BYTES = 240 * 1024;
 export class KernelFormatter {
   private readonly kernel: Kernel;
   private readonly fast: FastFormatter;
-  private readonly idKey: Buffer | undefined;
+  private readonly idKey: KernelKey | undefined;
+  /** With record ids on but `__record_id__` excluded (or untrackable), the kernel writes none. */
+  private readonly recordIdExcluded: boolean;
+  private readonly json: boolean;
   /** Records written by the kernel and by the JavaScript fallback (tests and tuning read these). */
   readonly stats = { kernel: 0, fallback: 0 };
 
-  /** RFC 5424 kv messages without rules or STRUCTURED-DATA, over TCP or TLS: the common case. */
+  /**
+   * RFC 5424 with a kv or JSON body and no STRUCTURED-DATA, over TCP or TLS; severity/facility
+   * rules too, when they read record fields (not `__topic__`, tags...) and fit the kernel's tables.
+   */
   static supports(config: ForwarderConfig): boolean {
+    const rules = [...config.severityRules, ...config.facilityRules];
+    const fields = new Set(rules.map((r) => r.field));
     return (
-      config.output === 'syslog' && config.protocol !== 'udp' && config.format === 'rfc5424' && config.messageFormat === 'kv' &&
-      config.severityRules.length === 0 && config.facilityRules.length === 0 && FastFormatter.supports(config)
+      config.output === 'syslog' && config.protocol !== 'udp' && config.format === 'rfc5424' && FastFormatter.supports(config) &&
+      rules.length <= MAX_RULES && fields.size <= MAX_RULE_SLOTS &&
+      rules.every((r) => !r.field.startsWith('__') && Buffer.byteLength(r.value) < 64)
     );
   }
 
   constructor(config: ForwarderConfig, source: SourceInfo) {
     this.fast = new FastFormatter(config, source);
+    const rules = [...config.severityRules.map((r) => ({ ...r, kind: 0 as const })), ...config.facilityRules.map((r) => ({ ...r, kind: 1 as const }))];
+    const slots = new Map<string, number>();
+    for (const r of rules) if (!slots.has(r.field)) slots.set(r.field, slots.size);
+    const json = config.messageFormat === 'json';
+    this.json = json;
     this.kernel = new Kernel((memory, at, length) => {
-      const kv = this.fast.kernelKey(memory, at, at + length);
-      if (!kv) return -1;
-      if (kv.length > KEY_SCRATCH_BYTES) return -2;
-      kv.copy(memory, at);
-      return kv.length;
+      const key = this.fast.kernelKey(memory, at, at + length);
+      // JSON needs the name's id to spot repeats; past the id table, such keys take the JS path.
+      const outId = json ? key.outId : 0;
+      if (key.bytes.length > 0xffff || key.bytes.length > KEY_SCRATCH_BYTES || outId < 0) return -2;
+      key.bytes.copy(memory, at);
+      const slot = slots.get(key.name);
+      return key.bytes.length | (key.excluded ? 1 << 16 : 0) | (outId << 17) | ((slot === undefined ? 0 : slot + 1) << 27);
     });
     const { head, lead } = this.fast.kernelHeadAndLead();
     this.kernel.configure({
-      quote: config.kvQuote, framing: config.framing, maxMessageBytes: config.maxMessageBytes,
-      separator: Buffer.from(config.kvSeparator, 'utf8'), head, lead,
+      body: json ? 'json' : 'kv', quote: config.kvQuote, framing: config.framing, maxMessageBytes: config.maxMessageBytes,
+      separator: Buffer.from(json ? ',' : config.kvSeparator, 'utf8'), head, lead,
     });
-    this.idKey = config.recordId ? this.fast.kernelRecordIdKey() : undefined;
+    if (rules.length > 0) {
+      this.kernel.configureRules(
+        rules.map((r) => ({ kind: r.kind, slot: slots.get(r.field)!, star: r.value === '*', dotted: r.field.includes('.'), level: r.level, value: r.value === '*' ? '' : r.value })),
+        config.severity, config.facility,
+      );
+    }
+    const idKey = config.recordId ? this.fast.kernelRecordIdKey() : undefined;
+    this.idKey = idKey && !idKey.excluded && (idKey.outId >= 0 || !json) ? { ...idKey, outId: json ? idKey.outId : 0 } : undefined;
+    this.recordIdExcluded = idKey?.excluded ?? false;
   }
 
   /** Decodes an LZ4 block into the kernel's memory: the body (a view, valid until the next decode) and where it is; undefined if the block is corrupt. */
@@ -76,9 +100,11 @@ export class KernelFormatter {
       const start = spans[2 * g]!;
       const end = spans[2 * g + 1]!;
       const prefix = idPrefix(g);
-      const { tail, extras } = this.fast.kernelGroupParts(decodeGroupMeta(body, start, end, k.skipLogs(at, start, end)));
+      const { tail, extras, extraIds } = this.parts(decodeGroupMeta(body, start, end, k.skipLogs(at, start, end)));
       let view: GroupView | undefined;
-      if (!k.beginGroup(at, start, end, tail, extras, this.idKey, prefix)) {
+      // Record ids on, but their key is not one the kernel can write: JavaScript does the group.
+      const idsInJs = prefix !== undefined && !this.idKey && !this.recordIdExcluded;
+      if (idsInJs || !k.beginGroup(at, start, end, tail, extras, extraIds, this.idKey, prefix)) {
         view = decodeGroupView(body, start, end);
         for (let i = 0; i < view.logs.length; i++) await this.sendOne(view, i, prefix, transport, counts);
         counts.groups++;
@@ -110,6 +136,12 @@ export class KernelFormatter {
       }
       counts.groups++;
     }
+  }
+
+  /** kernelGroupParts, with name ids only where they matter (JSON). */
+  private parts(g: GroupView): { tail: Buffer; extras: Buffer[]; extraIds: number[] } {
+    const parts = this.fast.kernelGroupParts(g);
+    return this.json ? parts : { ...parts, extraIds: parts.extraIds.map(() => 0) };
   }
 
   private async sendOne(view: GroupView, index: number, prefix: string | undefined, transport: SyslogTransport, counts: BatchCounts): Promise<void> {

@@ -2,8 +2,9 @@
  * The forwarder's hot path in WebAssembly (built by scripts/build-wasm.mjs with clang
  * --target=wasm32; the result is embedded in src/native/kernel-wasm.ts).
  *
- * It turns the log groups of a decompressed PullLogs body into framed RFC 5424 kv syslog
- * messages, byte for byte what src/format/fast-formatter.ts writes. It handles only the common
+ * It turns the log groups of a decompressed PullLogs body into framed RFC 5424 syslog messages
+ * with a kv or JSON body and, optionally, severity/facility picked by rules on record fields,
+ * byte for byte what src/format/fast-formatter.ts writes. It handles only the common
  * shape of the data and of the settings; anything else (a record with invalid UTF-8, an unusual
  * protobuf encoding, a message over the size limit, a key the JS side must judge) is handed back
  * to JavaScript, record by record, so correctness never depends on this file knowing every case.
@@ -20,8 +21,10 @@ typedef uint64_t u64;
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
 
-/* The JS side renders a key for the message (rename, quoting) into key_scratch.
- * Returns its length, -1 if the field is excluded, -2 if this record must go to JS. */
+/* The JS side renders a key for the message (rename, quoting) into key_scratch. Returns -2 if
+ * this record must go to JS, else: bits 0-15 the rendered length, bit 16 excluded, bits 17-26 an
+ * id of the name in the message (JSON: a repeated name goes to JS), bits 27-30 the key's rule
+ * slot + 1 (0: no rule reads it). */
 IMPORT(key) i32 js_key(u32 ptr, u32 len);
 
 enum { ST_GROUP_DONE = 0, ST_OUT_FULL = 1, ST_FALLBACK = 2, ST_GROUP_FALLBACK = 3 };
@@ -44,16 +47,18 @@ enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1 };
 static u8 out[OUT_SIZE + SLACK];
 static u8 key_scratch[KEY_SCRATCH_SIZE + SLACK];
 static u8 group_area[GROUP_AREA_SIZE + SLACK];
-static u32 extras_lens[MAX_EXTRAS];
+static u32 extras_lens[MAX_EXTRAS], extras_ids[MAX_EXTRAS];
 static u8 key_arena[KEY_ARENA_SIZE + SLACK];
 static u32 key_raw_off[MAX_KEYS], key_raw_len[MAX_KEYS], key_out_off[MAX_KEYS];
-static i32 key_out_len[MAX_KEYS];
+static i32 key_out_len[MAX_KEYS]; /* -1: excluded */
+static u32 key_out_id[MAX_KEYS], key_rule[MAX_KEYS];
 static u32 key_table[KEY_SLOTS]; /* key index + 1, 0 = empty */
 static u32 hints[HINTS];         /* key index + 1 of the previous record's key at each position */
 static u32 key_count, arena_used;
 
 /* Settings (configure) */
-static u32 quote_mode, framing, max_message;
+enum { BODY_KV = 0, BODY_JSON = 1 };
+static u32 body_format, quote_mode, framing, max_message;
 static u8 separator[64];
 static u32 separator_len;
 static u8 head[64]; /* "<PRI>1 " */
@@ -61,14 +66,29 @@ static u32 head_len;
 static u8 lead[16]; /* " " or " " + BOM: between the header and a non-empty body */
 static u32 lead_len;
 
+/* Severity/facility rules (configure_rules), in order; first match wins, as in levels.ts. */
+#define MAX_RULES 32
+#define MAX_RULE_SLOTS 15
+static u32 rule_count, default_severity, default_facility;
+static u8 rule_kind[MAX_RULES], rule_slot[MAX_RULES], rule_star[MAX_RULES], rule_dotted[MAX_RULES], rule_level[MAX_RULES], rule_vlen[MAX_RULES];
+static u8 rule_value[MAX_RULES][64];
+/* Per record: the first value of each rule slot. */
+static u32 slot_seen, slot_start[MAX_RULE_SLOTS], slot_len[MAX_RULE_SLOTS];
+
+/* JSON: names already in this record (by id), stamped with the record's number. */
+#define MAX_OUT_IDS 1024
+static u32 seen_stamp[MAX_OUT_IDS], record_stamp;
+
 /* The current group (group_begin) */
 static const u8 *in;
 static u32 g_pos, g_end, g_index;
 static u32 tail_len, extras_count, extras_len;
 static i32 id_key_len; /* -1: no record id (or excluded) */
+static u32 id_key_id;
 static u32 id_prefix_len;
 
 static u32 prefix_guess = 4; /* "NNN " */
+static u32 frame(u32 at, u32 offset, u32 len);
 
 /* Results of the last step */
 static u32 out_len, records, message_bytes, fallback_index;
@@ -81,6 +101,7 @@ EXPORT(out_ptr) u32 out_ptr(void) { return (u32)(uintptr_t)out; }
 EXPORT(key_scratch_ptr) u32 key_scratch_ptr(void) { return (u32)(uintptr_t)key_scratch; }
 EXPORT(group_area_ptr) u32 group_area_ptr(void) { return (u32)(uintptr_t)group_area; }
 EXPORT(extras_lens_ptr) u32 extras_lens_ptr(void) { return (u32)(uintptr_t)extras_lens; }
+EXPORT(extras_ids_ptr) u32 extras_ids_ptr(void) { return (u32)(uintptr_t)extras_ids; }
 EXPORT(out_length) u32 out_length(void) { return out_len; }
 EXPORT(step_records) u32 step_records(void) { return records; }
 EXPORT(step_message_bytes) u32 step_message_bytes(void) { return message_bytes; }
@@ -136,8 +157,9 @@ static void reset_keys(void) {
 }
 
 EXPORT(configure)
-void configure(u32 quote, u32 frame, u32 max_msg, u32 sep_len, u32 head_length, u32 lead_length) {
+void configure(u32 format, u32 quote, u32 frame, u32 max_msg, u32 sep_len, u32 head_length, u32 lead_length) {
   /* The JS side wrote separator, head and lead into key_scratch, one after another. */
+  body_format = format;
   quote_mode = quote;
   framing = frame;
   max_message = max_msg < MAX_MESSAGE ? max_msg : MAX_MESSAGE;
@@ -147,13 +169,34 @@ void configure(u32 quote, u32 frame, u32 max_msg, u32 sep_len, u32 head_length, 
   copy_bytes(separator, key_scratch, sep_len);
   copy_bytes(head, key_scratch + sep_len, head_length);
   copy_bytes(lead, key_scratch + sep_len + head_length, lead_length);
+  rule_count = 0;
   reset_keys();
+}
+
+/* Rules written by JS into key_scratch, 6 bytes + value each: kind (0 severity, 1 facility), slot,
+ * star, dotted (the field name has a dot: when absent, JS must look inside JSON), level, value length. */
+EXPORT(configure_rules) void configure_rules(u32 n, u32 severity, u32 facility) {
+  const u8 *p = key_scratch;
+  rule_count = n < MAX_RULES ? n : MAX_RULES;
+  default_severity = severity;
+  default_facility = facility;
+  for (u32 i = 0; i < rule_count; i++) {
+    rule_kind[i] = p[0];
+    rule_slot[i] = p[1];
+    rule_star[i] = p[2];
+    rule_dotted[i] = p[3];
+    rule_level[i] = p[4];
+    rule_vlen[i] = p[5] < 64 ? p[5] : 64;
+    copy_bytes(rule_value[i], p + 6, rule_vlen[i]);
+    p += 6 + p[5];
+  }
 }
 
 /* A group's parts are in group_area: tail, the extras (pre-rendered `key=value`), the record id's
  * key and prefix. `in_base` is the input region; the group is in[start, end). */
 EXPORT(group_begin)
-void group_begin(u32 in_base, u32 start, u32 end, u32 tail, u32 n_extras, i32 id_key, u32 id_prefix) {
+void group_begin(u32 in_base, u32 start, u32 end, u32 tail, u32 n_extras, i32 id_key, u32 id_prefix, u32 id_key_name) {
+  id_key_id = id_key_name;
   in = (const u8 *)(uintptr_t)in_base;
   g_pos = start;
   g_end = end;
@@ -255,9 +298,10 @@ static i32 key_index(u32 slot, const u8 *raw, u32 len) {
   }
   if (len > KEY_SCRATCH_SIZE) return -1;
   copy_bytes(key_scratch, raw, len);
-  i32 n = js_key((u32)(uintptr_t)key_scratch, len);
-  if (n == -2) return -1;
-  u32 out_bytes = n > 0 ? (u32)n : 0;
+  i32 packed = js_key((u32)(uintptr_t)key_scratch, len);
+  if (packed < 0) return -1;
+  u32 out_bytes = (u32)packed & 0xffff;
+  i32 n = (packed >> 16) & 1 ? -1 : (i32)out_bytes;
   if (key_count >= MAX_KEYS || arena_used + len + out_bytes > KEY_ARENA_SIZE) {
     /* Hostile data with endless distinct keys must not grow memory: start over. */
     reset_keys();
@@ -271,6 +315,8 @@ static i32 key_index(u32 slot, const u8 *raw, u32 len) {
   arena_used += len;
   key_out_off[k] = arena_used;
   key_out_len[k] = n;
+  key_out_id[k] = ((u32)packed >> 17) & 0x3ff;
+  key_rule[k] = ((u32)packed >> 27) & 0xf;
   copy_bytes(key_arena + arena_used, key_scratch, out_bytes);
   arena_used += out_bytes;
   key_table[i] = k + 1;
@@ -444,22 +490,183 @@ static void write_stamp(u8 *o, u64 seconds, u32 nanos) {
 }
 
 
+/* SWAR: does the 8-byte word hold a byte < 0x20, '"' or '\' (JSON must escape those) or >= 0x80? */
+static inline u64 json_special(u64 v) {
+  const u64 ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  u64 q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+  return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b) | v) & high;
+}
+
+/* Whether a JSON string value needs more than a plain copy (escapes, or non-ASCII to validate). */
+static int json_needs_work(const u8 *s, u32 n) {
+  u32 i = 0;
+  for (; i + 8 <= n; i += 8)
+    if (json_special(load64(s + i))) return 1;
+  if (i < n) {
+    /* The bytes past the end become 'A' (harmless) before the check. */
+    u64 mask = ~0ull >> (64 - 8 * (n - i));
+    if (json_special((load64(s + i) & mask) | (0x4141414141414141ull & ~mask))) return 1;
+  }
+  return 0;
+}
+
+static const u8 HEX[] = "0123456789abcdef";
+
+/* A JSON string's content with JSON.stringify's escapes for ASCII (bytes known to be valid UTF-8). */
+static u32 write_json_escaped(u8 *o, const u8 *src, u32 n) {
+  u8 *start = o;
+  for (u32 i = 0; i < n; i++) {
+    u8 b = src[i];
+    if (b >= 0x20 && b != '"' && b != '\\') {
+      *o++ = b;
+      continue;
+    }
+    *o++ = '\\';
+    switch (b) {
+      case '"': *o++ = '"'; break;
+      case '\\': *o++ = '\\'; break;
+      case '\b': *o++ = 'b'; break;
+      case '\f': *o++ = 'f'; break;
+      case '\n': *o++ = 'n'; break;
+      case '\r': *o++ = 'r'; break;
+      case '\t': *o++ = 't'; break;
+      default:
+        o[0] = 'u';
+        o[1] = '0';
+        o[2] = '0';
+        o[3] = HEX[b >> 4];
+        o[4] = HEX[b & 15];
+        o += 5;
+    }
+  }
+  return (u32)(o - start);
+}
+
 /*
- * Formats one Log (in[start, end)) as an unframed message at `msg` (room: `room` bytes).
- * Returns its length, or -1 if this record must go to JS.
+ * Appends one field to the body at *op: `[sep]key=value` (kv) or `[,]"key":"value"` (JSON; the
+ * key as JS rendered it includes `"key":`). Returns 0 if the record must go to JS.
+ */
+static inline __attribute__((always_inline)) int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 klen, const u8 *v, u32 vl) {
+  u8 *o = *op;
+  if (body_format == BODY_JSON) {
+    int work = json_needs_work(v, vl);
+    if (work && scan_value(v, vl, 0) < 0) return 0;
+    if (1 + klen + 2 + (work ? 6 * vl : vl) > (u32)(limit - o)) return 0;
+    if (!*first) *o++ = ',';
+    *first = 0;
+    copy_wild(o, key, klen);
+    o += klen;
+    *o++ = '"';
+    if (work) o += write_json_escaped(o, v, vl);
+    else {
+      copy_wild(o, v, vl);
+      o += vl;
+    }
+    *o++ = '"';
+    *op = o;
+    return 1;
+  }
+  if (quote_mode == QUOTE_NONE) {
+    if (separator_len + klen + 1 + vl > (u32)(limit - o)) return 0;
+    if (!*first) {
+      copy_wild(o, separator, separator_len);
+      o += separator_len;
+    }
+    *first = 0;
+    copy_wild(o, key, klen);
+    o += klen;
+    *o++ = '=';
+    /* Copied and checked in one pass; only non-ASCII values get the full UTF-8 check. */
+    if (copy_wild_high(o, v, vl) && scan_value(v, vl, 0) < 0) return 0;
+    *op = o + vl;
+    return 1;
+  }
+  int verdict = scan_value(v, vl, quote_mode == QUOTE_AUTO);
+  if (verdict < 0) return 0;
+  int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
+  if (separator_len + klen + 1 + (quoted ? 2 * vl + 2 : vl) > (u32)(limit - o)) return 0;
+  if (!*first) {
+    copy_wild(o, separator, separator_len);
+    o += separator_len;
+  }
+  *first = 0;
+  copy_wild(o, key, klen);
+  o += klen;
+  *o++ = '=';
+  *op = o + write_value(o, v, vl, quoted);
+  return 1;
+}
+
+/* JSON: a name already used in this record goes to JS (it renames repeats `key_2`...). */
+static inline int name_repeats(u32 id) {
+  if (body_format != BODY_JSON) return 0;
+  if (seen_stamp[id] == record_stamp) return 1;
+  seen_stamp[id] = record_stamp;
+  return 0;
+}
+
+/* The level picked by the rules of `kind` (levels.ts: first match wins), or -1 if JS must decide. */
+static i32 level_for(u32 kind, u32 fallback) {
+  for (u32 r = 0; r < rule_count; r++) {
+    if (rule_kind[r] != kind) continue;
+    u32 slot = rule_slot[r];
+    if (!(slot_seen & (1u << slot))) {
+      if (rule_dotted[r]) return -1; /* maybe a path into a JSON field */
+      continue;
+    }
+    const u8 *v = in + slot_start[slot];
+    u32 n = slot_len[slot];
+    if (n == 0) continue;
+    if (rule_star[r]) return rule_level[r];
+    for (u32 i = 0; i < n; i++)
+      if (v[i] >= 0x80) return -1; /* Unicode lower-casing: JS */
+    if (n != rule_vlen[r]) continue;
+    u32 i = 0;
+    for (; i < n; i++) {
+      u8 c = v[i];
+      if (c >= 'A' && c <= 'Z') c += 32;
+      if (c != rule_value[r][i]) break;
+    }
+    if (i == n) return rule_level[r];
+  }
+  return (i32)fallback;
+}
+
+/* `<PRI>1 ` for a priority 0-191; returns its length. */
+static u32 write_pri(u8 *o, u32 pri) {
+  u8 *start = o;
+  *o++ = '<';
+  if (pri >= 100) *o++ = '0' + (u8)(pri / 100);
+  if (pri >= 10) *o++ = '0' + (u8)(pri / 10 % 10);
+  *o++ = '0' + (u8)(pri % 10);
+  *o++ = '>';
+  *o++ = '1';
+  *o++ = ' ';
+  return (u32)(o - start);
+}
+
+/*
+ * Formats one Log (in[start, end)) as an unframed message at `msg` (room: `room` bytes). Returns
+ * its length | (its start - msg) << 24 (with rules a short PRI starts a few bytes in), or -1 if
+ * this record must go to JS.
  */
 static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   u64 time = 0;
   u32 nanos = 0;
-  u32 header = head_len + STAMP_LEN + tail_len;
-  if (header + lead_len > room) return -1;
+  /* With rules the PRI is known only after the body: room for the longest, `<191>1 `. */
+  u32 head_room = rule_count ? 7 : head_len;
+  u32 header = head_room + STAMP_LEN + tail_len;
+  if (header + lead_len + 2 > room) return -1;
   u8 *body = msg + header + lead_len;
   u8 *o = body;
   u8 *limit = msg + room;
   int first = 1;
   u32 slot = 0;
   u32 p = start;
-  int check_quotes = quote_mode == QUOTE_AUTO;
+  record_stamp++;
+  slot_seen = 0;
+  if (body_format == BODY_JSON) *o++ = '{';
+  limit -= body_format == BODY_JSON; /* keep room for the closing brace */
   while (p < end) {
     u8 tag = in[p++];
     if (tag == 0x12) {
@@ -475,37 +682,17 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
       p = pair_end;
       i32 k = key_index(slot++, in + ks, kl);
       if (k < 0) return -1;
+      u32 rule = key_rule[k];
+      if (rule && !(slot_seen & (1u << (rule - 1)))) {
+        /* A rule reads the first value of its field (excluded or not). */
+        slot_seen |= 1u << (rule - 1);
+        slot_start[rule - 1] = vs;
+        slot_len[rule - 1] = vl;
+      }
       i32 kout = key_out_len[k];
       if (kout < 0) continue; /* excluded */
-      if (quote_mode == QUOTE_NONE) {
-        if (separator_len + (u32)kout + 1 + vl > (u32)(limit - o)) return -1;
-        if (!first) {
-          copy_wild(o, separator, separator_len);
-          o += separator_len;
-        }
-        first = 0;
-        copy_wild(o, key_arena + key_out_off[k], (u32)kout);
-        o += kout;
-        *o++ = '=';
-        /* Copied and checked in one pass; only non-ASCII values get the full UTF-8 check. */
-        if (copy_wild_high(o, in + vs, vl) && scan_value(in + vs, vl, 0) < 0) return -1;
-        o += vl;
-        continue;
-      }
-      int verdict = scan_value(in + vs, vl, check_quotes);
-      if (verdict < 0) return -1;
-      int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
-      u32 need = separator_len + (u32)kout + 1 + (quoted ? 2 * vl + 2 : vl);
-      if (need > (u32)(limit - o)) return -1;
-      if (!first) {
-        copy_wild(o, separator, separator_len);
-        o += separator_len;
-      }
-      first = 0;
-      copy_wild(o, key_arena + key_out_off[k], (u32)kout);
-      o += kout;
-      *o++ = '=';
-      o += write_value(o, in + vs, vl, quoted);
+      if (name_repeats(key_out_id[k])) return -1;
+      if (!put_field(&o, limit, &first, key_arena + key_out_off[k], (u32)kout, in + vs, vl)) return -1;
     } else if (tag == 0x08) {
       if (!read_varint(&p, end, &time)) return -1;
     } else if (tag == 0x25) {
@@ -518,6 +705,7 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   const u8 *extra = group_area + tail_len;
   for (u32 i = 0; i < extras_count; i++) {
     u32 n = extras_lens[i];
+    if (name_repeats(extras_ids[i])) return -1;
     if (separator_len + n > (u32)(limit - o)) return -1;
     if (!first) {
       copy_wild(o, separator, separator_len);
@@ -529,7 +717,7 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     extra += n;
   }
   if (id_key_len >= 0) {
-    /* __record_id__ = prefix + index, quoted like any value. */
+    /* __record_id__ = prefix + index, written like any value. */
     u8 value[80];
     u32 vl = id_prefix_len;
     if (vl > 64) return -1;
@@ -541,35 +729,37 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
       x /= 10;
     } while (x);
     while (nd) value[vl++] = digits[--nd];
-    int verdict = scan_value(value, vl, check_quotes);
-    if (verdict < 0) return -1;
-    int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
-    if (separator_len + (u32)id_key_len + 1 + 2 * vl + 2 > (u32)(limit - o)) return -1;
-    if (!first) {
-      copy_wild(o, separator, separator_len);
-      o += separator_len;
-    }
-    first = 0;
-    copy_wild(o, group_area + tail_len + extras_len, (u32)id_key_len);
-    o += id_key_len;
-    *o++ = '=';
-    o += write_value(o, value, vl, quoted);
+    if (name_repeats(id_key_id)) return -1;
+    if (!put_field(&o, limit, &first, group_area + tail_len + extras_len, (u32)id_key_len, value, vl)) return -1;
   }
+  if (body_format == BODY_JSON) *o++ = '}';
   /* The header goes in front of the body: exact copies here, a wild one would overwrite the body. */
-  copy_bytes(msg, head, head_len);
-  write_stamp(msg + head_len, time, nanos);
-  copy_bytes(msg + head_len + STAMP_LEN, group_area, tail_len);
-  if (o == body) return (i32)header; /* empty body: no trailing space or BOM */
+  u32 delta = 0, pri_len = head_len;
+  if (rule_count) {
+    i32 severity = level_for(0, default_severity), facility = level_for(1, default_facility);
+    if (severity < 0 || facility < 0) return -1;
+    u8 pri[8];
+    pri_len = write_pri(pri, (u32)facility * 8 + (u32)severity);
+    delta = 7 - pri_len; /* a shorter PRI: the message starts later */
+    copy_bytes(msg + delta, pri, pri_len);
+  } else copy_bytes(msg, head, head_len);
+  u8 *m = msg + delta;
+  write_stamp(m + pri_len, time, nanos);
+  copy_bytes(m + pri_len + STAMP_LEN, group_area, tail_len);
+  if (o == body) return (i32)((header - delta) | delta << 24); /* empty body: no trailing space or BOM */
   copy_bytes(msg + header, lead, lead_len);
-  return (i32)(o - msg);
+  return (i32)(((u32)(o - msg) - delta) | delta << 24);
 }
 
+static u32 last_prefix = 4;
+
 /*
- * Frames the message at out[at + reserve] (octet-counting: `reserve` is a guess of its prefix
- * length, from the message before; a wrong guess costs a move). Returns the frame's end.
+ * Frames the message at out[at + offset] so that the frame starts at out[at]: octet-counting puts
+ * `LEN ` before it (no move when `offset` was guessed right), newline framing escapes CR/LF and
+ * ends it with LF. Returns the frame's end.
  */
-static u32 frame(u32 at, u32 reserve, u32 len) {
-  u8 *msg = out + at + reserve;
+static u32 frame(u32 at, u32 offset, u32 len) {
+  u8 *msg = out + at + offset;
   if (framing == FRAME_OCTET) {
     u8 digits[12];
     u32 nd = 0, x = len;
@@ -577,13 +767,17 @@ static u32 frame(u32 at, u32 reserve, u32 len) {
       digits[nd++] = '0' + (u8)(x % 10);
       x /= 10;
     } while (x);
-    prefix_guess = nd + 1;
+    last_prefix = nd + 1;
     u8 *o = out + at + nd + 1;
     if (o != msg) __builtin_memmove(o, msg, len); /* first: a longer prefix overlaps the message */
     o = out + at;
     while (nd) *o++ = digits[--nd];
     *o++ = ' ';
     return (u32)(o - out) + len;
+  }
+  if (offset) {
+    __builtin_memmove(out + at, msg, len);
+    msg = out + at;
   }
   /* Newline framing: LF and CR inside the message become \n and \r, then one LF ends it. */
   u32 specials = 0;
@@ -599,7 +793,7 @@ static u32 frame(u32 at, u32 reserve, u32 len) {
       } else *--dst = b;
     }
   }
-  u32 e = at + reserve + len + specials;
+  u32 e = at + len + specials;
   out[e] = '\n';
   return e + 1;
 }
@@ -641,17 +835,20 @@ EXPORT(group_step) u32 group_step(u32 target) {
     u32 len;
     if (!read_length(&p, g_end, &len) || len > g_end - p) return fallback_index = g_index, ST_GROUP_FALLBACK;
     if (out_len >= target || OUT_SIZE - out_len < worst) return ST_OUT_FULL;
+    /* Octet-counting: leave room for the prefix the last message needed, less its PRI offset. */
     u32 reserve = framing == FRAME_OCTET ? prefix_guess : 0;
-    i32 n = format_log(p, p + len, out + out_len + reserve, max_message);
-    if (n < 0) {
+    i32 r = format_log(p, p + len, out + out_len + reserve, max_message);
+    if (r < 0) {
       fallback_index = g_index;
       g_pos = p + len;
       g_index++;
       return ST_FALLBACK;
     }
-    out_len = frame(out_len, reserve, (u32)n);
+    u32 n = (u32)r & 0xffffff, delta = (u32)r >> 24;
+    out_len = frame(out_len, reserve + delta, n);
+    prefix_guess = last_prefix > delta ? last_prefix - delta : 0;
     records++;
-    message_bytes += (u32)n;
+    message_bytes += n;
     g_pos = p + len;
     g_index++;
   }

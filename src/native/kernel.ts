@@ -21,13 +21,15 @@ interface KernelExports {
   key_scratch_ptr(): number;
   group_area_ptr(): number;
   extras_lens_ptr(): number;
+  extras_ids_ptr(): number;
   out_length(): number;
   step_records(): number;
   step_message_bytes(): number;
   fallback_log(): number;
   input_reserve(size: number): number;
-  configure(quote: number, framing: number, maxMessage: number, separatorLength: number, headLength: number, leadLength: number): void;
-  group_begin(inBase: number, start: number, end: number, tailLength: number, extras: number, idKeyLength: number, idPrefixLength: number): void;
+  configure(body: number, quote: number, framing: number, maxMessage: number, separatorLength: number, headLength: number, leadLength: number): void;
+  configure_rules(count: number, severity: number, facility: number): void;
+  group_begin(inBase: number, start: number, end: number, tailLength: number, extras: number, idKeyLength: number, idPrefixLength: number, idKeyId: number): void;
   group_step(target: number): number;
   skip_logs(inBase: number, start: number, end: number): number;
   lz4_decode(src: number, srcLength: number, dst: number, rawSize: number): number;
@@ -46,6 +48,19 @@ export const enum StepStatus {
 export const KEY_SCRATCH_BYTES = 64 * 1024;
 export const GROUP_AREA_BYTES = 64 * 1024;
 export const MAX_EXTRAS = 256;
+export const MAX_RULES = 32;
+export const MAX_RULE_SLOTS = 15;
+
+export interface KernelRule {
+  kind: 0 | 1;
+  slot: number;
+  star: boolean;
+  /** The field name has a dot: when the field is absent, JavaScript must look inside JSON. */
+  dotted: boolean;
+  level: number;
+  /** Lower-cased value to match. */
+  value: string;
+}
 const SLACK = 64;
 
 let compiled: object | undefined;
@@ -75,15 +90,30 @@ export class Kernel {
     return this.view;
   }
 
-  configure(options: { quote: 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline'; maxMessageBytes: number; separator: Buffer; head: Buffer; lead: Buffer }): void {
+  configure(options: {
+    body: 'kv' | 'json'; quote: 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline'; maxMessageBytes: number;
+    separator: Buffer; head: Buffer; lead: Buffer;
+  }): void {
     const scratch = this.x.key_scratch_ptr();
     const parts = Buffer.concat([options.separator, options.head, options.lead]);
-    if (options.separator.length > 64 || options.head.length > 64 || options.lead.length > 8) throw new Error('kernel: separator or header prefix too long');
+    if (options.separator.length > 64 || options.head.length > 64 || options.lead.length > 16) throw new Error('kernel: separator or header prefix too long');
     this.memory().set(parts, scratch);
     this.x.configure(
-      { none: 0, auto: 1, always: 2 }[options.quote], options.framing === 'newline' ? 1 : 0, options.maxMessageBytes,
-      options.separator.length, options.head.length, options.lead.length,
+      options.body === 'json' ? 1 : 0, { none: 0, auto: 1, always: 2 }[options.quote], options.framing === 'newline' ? 1 : 0,
+      options.maxMessageBytes, options.separator.length, options.head.length, options.lead.length,
     );
+  }
+
+  /** Severity (kind 0) and facility (kind 1) rules, in order; `slot` numbers the distinct fields they read. */
+  configureRules(rules: KernelRule[], severity: number, facility: number): void {
+    if (rules.length > MAX_RULES) throw new Error('kernel: too many rules');
+    const parts = rules.map((r) => {
+      const value = Buffer.from(r.value, 'utf8');
+      if (value.length > 63 || r.slot >= MAX_RULE_SLOTS) throw new Error('kernel: rule value or field count too large');
+      return Buffer.concat([Buffer.from([r.kind, r.slot, r.star ? 1 : 0, r.dotted ? 1 : 0, r.level, value.length]), value]);
+    });
+    this.memory().set(Buffer.concat(parts), this.x.key_scratch_ptr());
+    this.x.configure_rules(rules.length, severity, facility);
   }
 
   /** Copies `bytes` into the input region (growing memory if needed); returns its offset. */
@@ -101,27 +131,36 @@ export class Kernel {
     return at;
   }
 
-  /** Starts a group: `parts` = tail, then extras, then the record id key and prefix. Returns false if they do not fit. */
-  beginGroup(inputAt: number, start: number, end: number, tail: Buffer, extras: Buffer[], idKey: Buffer | undefined, idPrefix: string | undefined): boolean {
-    if (extras.length > MAX_EXTRAS) return false;
+  /**
+   * Starts a group: the header tail, the group's fields rendered (with their name ids), the record
+   * id's key (with its name id) and prefix. Returns false if they do not fit.
+   */
+  beginGroup(
+    inputAt: number, start: number, end: number, tail: Buffer, extras: Buffer[], extraIds: number[],
+    idKey: { bytes: Buffer; outId: number } | undefined, idPrefix: string | undefined,
+  ): boolean {
+    if (extras.length > MAX_EXTRAS || extraIds.some((id) => id < 0)) return false;
     const mem = this.memory();
     let p = this.x.group_area_ptr();
     const limit = p + GROUP_AREA_BYTES;
     const idPrefixBytes = idKey && idPrefix !== undefined ? Buffer.from(idPrefix, 'utf8') : undefined;
-    let total = tail.length + (idKey?.length ?? 0) + (idPrefixBytes?.length ?? 0);
+    let total = tail.length + (idKey?.bytes.length ?? 0) + (idPrefixBytes?.length ?? 0);
     for (const e of extras) total += e.length;
     if (p + total > limit) return false;
     p += tail.copy(mem, p);
     const lens = this.x.extras_lens_ptr();
+    const ids = this.x.extras_ids_ptr();
     extras.forEach((e, i) => {
       mem.writeUInt32LE(e.length, lens + 4 * i);
+      mem.writeUInt32LE(extraIds[i]!, ids + 4 * i);
       p += e.copy(mem, p);
     });
     if (idKey && idPrefixBytes) {
-      p += idKey.copy(mem, p);
+      p += idKey.bytes.copy(mem, p);
       idPrefixBytes.copy(mem, p);
     }
-    this.x.group_begin(inputAt, start, end, tail.length, extras.length, idKey && idPrefixBytes ? idKey.length : -1, idPrefixBytes?.length ?? 0);
+    const withId = idKey !== undefined && idPrefixBytes !== undefined;
+    this.x.group_begin(inputAt, start, end, tail.length, extras.length, withId ? idKey.bytes.length : -1, idPrefixBytes?.length ?? 0, withId ? idKey.outId : 0);
     return true;
   }
 
