@@ -187,14 +187,14 @@ test('a corrupt group fails with the same DecodeError on the kernel path, after 
   assert.match(t.wire().toString(), /a=b$/);
 });
 
-test('the kernel takes RFC 5424 kv and JSON over TCP/TLS, with rules on record fields; everything else stays in JavaScript', () => {
+test('the kernel takes RFC 5424 kv and JSON over TCP/TLS/UDP, with rules on record fields; everything else stays in JavaScript', () => {
   const ok = (env: Env) => KernelFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', ...env }));
   assert.equal(ok({}), true);
   assert.equal(ok({ SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: 'on' }), true);
   assert.equal(ok({ SYSLOG_MESSAGE_FORMAT: 'json' }), true);
   assert.equal(ok({ SYSLOG_SEVERITY_PRESET: 'waf' }), true);
   assert.equal(ok({ SYSLOG_SEVERITY_FIELD: '__topic__', SYSLOG_SEVERITY_MAP: 'x:err' }), false);
-  assert.equal(ok({ SYSLOG_PROTOCOL: 'udp' }), false);
+  assert.equal(ok({ SYSLOG_PROTOCOL: 'udp' }), true);
   assert.equal(ok({ SYSLOG_MESSAGE_FORMAT: 'cef' }), false);
   assert.equal(ok({ SYSLOG_FORMAT: 'rfc3164' }), false);
   assert.equal(ok({ SYSLOG_STRUCTURED_DATA: 'on' }), false);

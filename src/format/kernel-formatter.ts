@@ -25,6 +25,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Frames per kernel call: about one socket write (stream transports batch 256 KiB). */
 const STEP_BYTES = 240 * 1024;
+/** UDP: fewer frames per call, so the datagrams of one call stay near the transport's in-flight bound. */
+const UDP_STEP_BYTES = 32 * 1024;
 
 export class KernelFormatter {
   private readonly kernel: Kernel;
@@ -33,18 +35,19 @@ export class KernelFormatter {
   /** With record ids on but `__record_id__` excluded (or untrackable), the kernel writes none. */
   private readonly recordIdExcluded: boolean;
   private readonly json: boolean;
+  private readonly stepBytes: number;
   /** Records written by the kernel and by the JavaScript fallback (tests and tuning read these). */
   readonly stats = { kernel: 0, fallback: 0 };
 
   /**
-   * RFC 5424 with a kv or JSON body and no STRUCTURED-DATA, over TCP or TLS; severity/facility
+   * RFC 5424 with a kv or JSON body and no STRUCTURED-DATA, over TCP, TLS or UDP; severity/facility
    * rules too, when they read record fields (not `__topic__`, tags...) and fit the kernel's tables.
    */
   static supports(config: ForwarderConfig): boolean {
     const rules = [...config.severityRules, ...config.facilityRules];
     const fields = new Set(rules.map((r) => r.field));
     return (
-      config.output === 'syslog' && config.protocol !== 'udp' && config.format === 'rfc5424' && FastFormatter.supports(config) &&
+      config.output === 'syslog' && config.format === 'rfc5424' && FastFormatter.supports(config) &&
       rules.length <= MAX_RULES && fields.size <= MAX_RULE_SLOTS &&
       rules.every((r) => !r.field.startsWith('__') && Buffer.byteLength(r.value) < 64)
     );
@@ -56,7 +59,9 @@ export class KernelFormatter {
     const slots = new Map<string, number>();
     for (const r of rules) if (!slots.has(r.field)) slots.set(r.field, slots.size);
     const json = config.messageFormat === 'json';
+    const udp = config.protocol === 'udp';
     this.json = json;
+    this.stepBytes = udp ? UDP_STEP_BYTES : STEP_BYTES;
     this.kernel = new Kernel((memory, at, length) => {
       const key = this.fast.kernelKey(memory, at, at + length);
       // JSON needs the name's id to spot repeats; past the id table, such keys take the JS path.
@@ -68,7 +73,8 @@ export class KernelFormatter {
     });
     const { head, lead } = this.fast.kernelHeadAndLead();
     this.kernel.configure({
-      body: json ? 'json' : 'kv', quote: config.kvQuote, framing: config.framing, maxMessageBytes: config.maxMessageBytes,
+      // UDP takes octet-counted frames and sends each message as its own datagram.
+      body: json ? 'json' : 'kv', quote: config.kvQuote, framing: udp ? 'octet-counting' : config.framing, maxMessageBytes: config.maxMessageBytes,
       separator: Buffer.from(json ? ',' : config.kvSeparator, 'utf8'), head, lead,
     });
     if (rules.length > 0) {
@@ -111,7 +117,7 @@ export class KernelFormatter {
         continue;
       }
       for (;;) {
-        const status = k.step(STEP_BYTES);
+        const status = k.step(this.stepBytes);
         const frames = k.output();
         if (frames.length > 0) {
           const wait = transport.sendFramed(frames);

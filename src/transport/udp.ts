@@ -10,6 +10,9 @@ import type { SyslogError } from '../errors';
 import type { SyslogTransport } from './transport';
 
 const MAX_IN_FLIGHT = 64;
+/** sendFramed's chunks: one kernel step for UDP (32 KiB of frames) fits, with room for a long message. */
+const CHUNK_BYTES = 64 * 1024;
+const CHUNK_POOL = 4;
 
 export class UdpTransport implements SyslogTransport {
   readonly target: string;
@@ -17,6 +20,7 @@ export class UdpTransport implements SyslogTransport {
   private failure: SyslogError | undefined;
   private waiters: Array<() => void> = [];
   private closed = false;
+  private readonly chunks: Buffer[] = [];
 
   private constructor(private readonly socket: dgram.Socket, host: string, port: number) {
     this.target = `udp://${host}:${port}`;
@@ -54,6 +58,32 @@ export class UdpTransport implements SyslogTransport {
       if (err) this.failure ??= syslogErrorFrom(err, this.target, 'send');
       this.wake();
     });
+    return this.inFlight >= MAX_IN_FLIGHT ? this.waitBelow(MAX_IN_FLIGHT) : undefined;
+  }
+
+  /**
+   * Messages framed with octet-counting by the kernel (`LEN SP MSG`...): copied once into a pooled
+   * chunk, then one datagram per message, each a view of the chunk (no copy per message).
+   */
+  sendFramed(frames: Uint8Array): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    const chunk = frames.length <= CHUNK_BYTES ? (this.chunks.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES)) : Buffer.allocUnsafe(frames.length);
+    chunk.set(frames);
+    let pending = 0;
+    const sent = (err: Error | null) => {
+      this.inFlight--;
+      if (err) this.failure ??= syslogErrorFrom(err, this.target, 'send');
+      if (--pending === 0 && chunk.length === CHUNK_BYTES && this.chunks.length < CHUNK_POOL) this.chunks.push(chunk);
+      this.wake();
+    };
+    for (let p = 0; p < frames.length; ) {
+      let length = 0;
+      for (let b = chunk[p++]!; b !== 0x20; b = chunk[p++]!) length = length * 10 + (b - 0x30);
+      pending++;
+      this.inFlight++;
+      this.socket.send(chunk.subarray(p, p + length), sent);
+      p += length;
+    }
     return this.inFlight >= MAX_IN_FLIGHT ? this.waitBelow(MAX_IN_FLIGHT) : undefined;
   }
 
