@@ -52,8 +52,6 @@ export interface ShipOptions {
   deadlineMs?: number;
   /** Called after each batch is flushed, with the cursor everything before which was sent (consumer checkpoints). */
   onProgress?: (reachedCursor: string) => Promise<void> | void;
-  /** `js` skips the WebAssembly kernel (tests compare both paths). */
-  engine?: 'kernel' | 'js';
 }
 
 export class ShipError extends Error {
@@ -120,7 +118,7 @@ class RangeShipper {
       onRetry: () => this.summary.slsRetries++,
     });
     this.formatter = createFormatter(config, { project: event.project, logstore: event.logstore });
-    this.kernel = KernelFormatter.supports(config) && options.engine !== 'js' ? new KernelFormatter(config, { project: event.project, logstore: event.logstore }) : undefined;
+    this.kernel = KernelFormatter.supports(config) ? new KernelFormatter(config, { project: event.project, logstore: event.logstore }) : undefined;
     this.count = config.pullCount;
   }
 

@@ -97,6 +97,9 @@ const variants: Env[] = [
   },
   { SYSLOG_FACILITY_FIELD: 'final_action', SYSLOG_FACILITY_MAP: 'block:kern,*:local7', SYSLOG_SEVERITY: 'emerg' }, // PRI 0: `<0>`
   { SYSLOG_SEVERITY_PRESET: 'actiontrail' }, // dotted fields: records without them go to JavaScript
+  { SYSLOG_FORMAT: 'rfc3164', SYSLOG_TIMEZONE: 'Asia/Shanghai', SYSLOG_APP_NAME: 'waf' },
+  { SYSLOG_FORMAT: 'rfc3164', SYSLOG_SEVERITY_PRESET: 'waf', SYSLOG_MESSAGE_FORMAT: 'json', SYSLOG_FRAMING: 'newline', SYSLOG_TIMEZONE: 'America/New_York' },
+  { SYSLOG_FORMAT: 'rfc3164', SYSLOG_INCLUDE_FIELDS: 'nothing-matches', SYSLOG_FACILITY_FIELD: 'final_action', SYSLOG_FACILITY_MAP: 'block:kern,*:local7', SYSLOG_SEVERITY: 'emerg' },
 ];
 
 /** Collects what a stream transport would put on the wire. */
@@ -187,7 +190,7 @@ test('a corrupt group fails with the same DecodeError on the kernel path, after 
   assert.match(t.wire().toString(), /a=b$/);
 });
 
-test('the kernel takes RFC 5424 kv and JSON over TCP/TLS/UDP, with rules on record fields; everything else stays in JavaScript', () => {
+test('the kernel takes RFC 5424/3164 kv and JSON over TCP/TLS/UDP, with rules on record fields; everything else stays in JavaScript', () => {
   const ok = (env: Env) => KernelFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', ...env }));
   assert.equal(ok({}), true);
   assert.equal(ok({ SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: 'on' }), true);
@@ -196,6 +199,6 @@ test('the kernel takes RFC 5424 kv and JSON over TCP/TLS/UDP, with rules on reco
   assert.equal(ok({ SYSLOG_SEVERITY_FIELD: '__topic__', SYSLOG_SEVERITY_MAP: 'x:err' }), false);
   assert.equal(ok({ SYSLOG_PROTOCOL: 'udp' }), true);
   assert.equal(ok({ SYSLOG_MESSAGE_FORMAT: 'cef' }), false);
-  assert.equal(ok({ SYSLOG_FORMAT: 'rfc3164' }), false);
+  assert.equal(ok({ SYSLOG_FORMAT: 'rfc3164' }), true);
   assert.equal(ok({ SYSLOG_STRUCTURED_DATA: 'on' }), false);
 });

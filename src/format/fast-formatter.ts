@@ -127,7 +127,14 @@ export class FastFormatter {
 
   /** `<PRI>1 ` and what follows the header before a non-empty body (space, BOM). */
   kernelHeadAndLead(): { head: Buffer; lead: Buffer } {
-    return { head: this.priPrefix(priority(this.config.facility, this.config.severity)), lead: this.config.bom ? Buffer.concat([SPACE, BOM]) : SPACE };
+    const pri = priority(this.config.facility, this.config.severity);
+    if (this.config.format === 'rfc3164') return { head: Buffer.from(`<${pri}>`, 'latin1'), lead: EMPTY };
+    return { head: this.priPrefix(pri), lead: this.config.bom ? Buffer.concat([SPACE, BOM]) : SPACE };
+  }
+
+  /** RFC 3164's `Mmm dd hh:mm:ss` in the configured time zone. */
+  kernelStamp3164(seconds: number): string {
+    return this.stamp3164(seconds);
   }
 
   /** A key of the PullLogs body, as the kernel needs it. */
@@ -159,7 +166,8 @@ export class FastFormatter {
       extras.push(Buffer.from(this.w.buf.subarray(0, this.w.pos)));
       extraIds.push(entry.outId);
     }
-    return { tail: this.headTail, extras, extraIds };
+    const tail = this.config.format === 'rfc3164' ? Buffer.from(` ${this.host} ${this.appName}: `, 'latin1') : this.headTail;
+    return { tail, extras, extraIds };
   }
 
   private kernelForm(entry: KeyEntry): KernelKey {

@@ -40,14 +40,14 @@ export class KernelFormatter {
   readonly stats = { kernel: 0, fallback: 0 };
 
   /**
-   * RFC 5424 with a kv or JSON body and no STRUCTURED-DATA, over TCP, TLS or UDP; severity/facility
+   * RFC 5424 or 3164 with a kv or JSON body and no STRUCTURED-DATA, over TCP, TLS or UDP; severity/facility
    * rules too, when they read record fields (not `__topic__`, tags...) and fit the kernel's tables.
    */
   static supports(config: ForwarderConfig): boolean {
     const rules = [...config.severityRules, ...config.facilityRules];
     const fields = new Set(rules.map((r) => r.field));
     return (
-      config.output === 'syslog' && config.format === 'rfc5424' && FastFormatter.supports(config) &&
+      config.output === 'syslog' && FastFormatter.supports(config) &&
       rules.length <= MAX_RULES && fields.size <= MAX_RULE_SLOTS &&
       rules.every((r) => !r.field.startsWith('__') && Buffer.byteLength(r.value) < 64)
     );
@@ -70,11 +70,11 @@ export class KernelFormatter {
       key.bytes.copy(memory, at);
       const slot = slots.get(key.name);
       return key.bytes.length | (key.excluded ? 1 << 16 : 0) | (outId << 17) | ((slot === undefined ? 0 : slot + 1) << 27);
-    });
+    }, (seconds) => this.fast.kernelStamp3164(seconds));
     const { head, lead } = this.fast.kernelHeadAndLead();
     this.kernel.configure({
       // UDP takes octet-counted frames and sends each message as its own datagram.
-      body: json ? 'json' : 'kv', quote: config.kvQuote, framing: udp ? 'octet-counting' : config.framing, maxMessageBytes: config.maxMessageBytes,
+      header: config.format, body: json ? 'json' : 'kv', quote: config.kvQuote, framing: udp ? 'octet-counting' : config.framing, maxMessageBytes: config.maxMessageBytes,
       separator: Buffer.from(json ? ',' : config.kvSeparator, 'utf8'), head, lead,
     });
     if (rules.length > 0) {

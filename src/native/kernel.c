@@ -2,7 +2,7 @@
  * The forwarder's hot path in WebAssembly (built by scripts/build-wasm.mjs with clang
  * --target=wasm32; the result is embedded in src/native/kernel-wasm.ts).
  *
- * It turns the log groups of a decompressed PullLogs body into framed RFC 5424 syslog messages
+ * It turns the log groups of a decompressed PullLogs body into framed RFC 5424 or 3164 syslog messages
  * with a kv or JSON body and, optionally, severity/facility picked by rules on record fields,
  * byte for byte what src/format/fast-formatter.ts writes. It handles only the common
  * shape of the data and of the settings; anything else (a record with invalid UTF-8, an unusual
@@ -26,6 +26,9 @@ typedef uint64_t u64;
  * id of the name in the message (JSON: a repeated name goes to JS), bits 27-30 the key's rule
  * slot + 1 (0: no rule reads it). */
 IMPORT(key) i32 js_key(u32 ptr, u32 len);
+/* RFC 3164: the JS side writes the 15-byte `Mmm dd hh:mm:ss` of `seconds` (in the configured time
+ * zone) into key_scratch. Called once per distinct second. */
+IMPORT(stamp3164) void js_stamp3164(double seconds);
 
 enum { ST_GROUP_DONE = 0, ST_OUT_FULL = 1, ST_FALLBACK = 2, ST_GROUP_FALLBACK = 3 };
 enum { QUOTE_NONE = 0, QUOTE_AUTO = 1, QUOTE_ALWAYS = 2 };
@@ -40,7 +43,8 @@ enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1 };
 #define MAX_KEYS 4096
 #define KEY_SLOTS 8192
 #define HINTS 256
-#define STAMP_LEN 27 /* YYYY-MM-DDThh:mm:ss.uuuuuuZ */
+#define STAMP_LEN_5424 27 /* YYYY-MM-DDThh:mm:ss.uuuuuuZ */
+#define STAMP_LEN_3164 15 /* Mmm dd hh:mm:ss */
 
 /* Each region has SLACK spare bytes: copies may move 16 bytes at a time past their end. */
 #define SLACK 64
@@ -59,6 +63,8 @@ static u32 key_count, arena_used;
 /* Settings (configure) */
 enum { BODY_KV = 0, BODY_JSON = 1 };
 static u32 body_format, quote_mode, framing, max_message;
+static u32 rfc3164, stamp_len = STAMP_LEN_5424;
+static u64 cached_second = ~0ull;
 static u8 separator[64];
 static u32 separator_len;
 static u8 head[64]; /* "<PRI>1 " */
@@ -157,8 +163,11 @@ static void reset_keys(void) {
 }
 
 EXPORT(configure)
-void configure(u32 format, u32 quote, u32 frame, u32 max_msg, u32 sep_len, u32 head_length, u32 lead_length) {
+void configure(u32 header_3164, u32 format, u32 quote, u32 frame, u32 max_msg, u32 sep_len, u32 head_length, u32 lead_length) {
   /* The JS side wrote separator, head and lead into key_scratch, one after another. */
+  rfc3164 = header_3164;
+  stamp_len = header_3164 ? STAMP_LEN_3164 : STAMP_LEN_5424;
+  cached_second = ~0ull;
   body_format = format;
   quote_mode = quote;
   framing = frame;
@@ -456,10 +465,18 @@ static void write_day(i32 day) {
   cached_day = day;
 }
 
-static u64 cached_second = ~0ull;
-static u8 second_prefix[20]; /* YYYY-MM-DDThh:mm:ss. */
+static u8 second_prefix[20]; /* YYYY-MM-DDThh:mm:ss. (RFC 3164: the whole 15-byte stamp) */
 
 static void write_stamp(u8 *o, u64 seconds, u32 nanos) {
+  if (rfc3164) {
+    if (seconds != cached_second) {
+      js_stamp3164((double)seconds);
+      copy_bytes(second_prefix, key_scratch, STAMP_LEN_3164);
+      cached_second = seconds;
+    }
+    copy_bytes(o, second_prefix, STAMP_LEN_3164);
+    return;
+  }
   if (seconds != cached_second) {
     i32 day = (i32)(seconds / 86400);
     if (day != cached_day) write_day(day);
@@ -632,7 +649,7 @@ static i32 level_for(u32 kind, u32 fallback) {
   return (i32)fallback;
 }
 
-/* `<PRI>1 ` for a priority 0-191; returns its length. */
+/* `<PRI>1 ` (RFC 5424) or `<PRI>` (RFC 3164) for a priority 0-191; returns its length. */
 static u32 write_pri(u8 *o, u32 pri) {
   u8 *start = o;
   *o++ = '<';
@@ -640,8 +657,10 @@ static u32 write_pri(u8 *o, u32 pri) {
   if (pri >= 10) *o++ = '0' + (u8)(pri / 10 % 10);
   *o++ = '0' + (u8)(pri % 10);
   *o++ = '>';
-  *o++ = '1';
-  *o++ = ' ';
+  if (!rfc3164) {
+    *o++ = '1';
+    *o++ = ' ';
+  }
   return (u32)(o - start);
 }
 
@@ -653,9 +672,10 @@ static u32 write_pri(u8 *o, u32 pri) {
 static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   u64 time = 0;
   u32 nanos = 0;
-  /* With rules the PRI is known only after the body: room for the longest, `<191>1 `. */
-  u32 head_room = rule_count ? 7 : head_len;
-  u32 header = head_room + STAMP_LEN + tail_len;
+  /* With rules the PRI is known only after the body: room for the longest, `<191>1 ` / `<191>`. */
+  u32 max_pri = rfc3164 ? 5 : 7;
+  u32 head_room = rule_count ? max_pri : head_len;
+  u32 header = head_room + stamp_len + tail_len;
   if (header + lead_len + 2 > room) return -1;
   u8 *body = msg + header + lead_len;
   u8 *o = body;
@@ -740,12 +760,12 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     if (severity < 0 || facility < 0) return -1;
     u8 pri[8];
     pri_len = write_pri(pri, (u32)facility * 8 + (u32)severity);
-    delta = 7 - pri_len; /* a shorter PRI: the message starts later */
+    delta = max_pri - pri_len; /* a shorter PRI: the message starts later */
     copy_bytes(msg + delta, pri, pri_len);
   } else copy_bytes(msg, head, head_len);
   u8 *m = msg + delta;
   write_stamp(m + pri_len, time, nanos);
-  copy_bytes(m + pri_len + STAMP_LEN, group_area, tail_len);
+  copy_bytes(m + pri_len + stamp_len, group_area, tail_len);
   if (o == body) return (i32)((header - delta) | delta << 24); /* empty body: no trailing space or BOM */
   copy_bytes(msg + header, lead, lead_len);
   return (i32)(((u32)(o - msg) - delta) | delta << 24);

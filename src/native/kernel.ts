@@ -27,7 +27,7 @@ interface KernelExports {
   step_message_bytes(): number;
   fallback_log(): number;
   input_reserve(size: number): number;
-  configure(body: number, quote: number, framing: number, maxMessage: number, separatorLength: number, headLength: number, leadLength: number): void;
+  configure(header3164: number, body: number, quote: number, framing: number, maxMessage: number, separatorLength: number, headLength: number, leadLength: number): void;
   configure_rules(count: number, severity: number, facility: number): void;
   group_begin(inBase: number, start: number, end: number, tailLength: number, extras: number, idKeyLength: number, idPrefixLength: number, idKeyId: number): void;
   group_step(target: number): number;
@@ -76,9 +76,14 @@ export class Kernel {
   private view: Buffer;
   private readonly outAt: number;
 
-  constructor(onKey: KeyCallback) {
+  constructor(onKey: KeyCallback, onStamp3164: (seconds: number) => string = () => '') {
     compiled ??= new wasm.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
-    const instance = new wasm.Instance(compiled, { env: { key: (at: number, length: number) => onKey(this.memory(), at, length) } });
+    const instance = new wasm.Instance(compiled, {
+      env: {
+        key: (at: number, length: number) => onKey(this.memory(), at, length),
+        stamp3164: (seconds: number) => void this.memory().write(onStamp3164(seconds), this.x.key_scratch_ptr(), 'latin1'),
+      },
+    });
     this.x = instance.exports as unknown as KernelExports;
     this.view = Buffer.from(this.x.memory.buffer);
     this.outAt = this.x.out_ptr();
@@ -91,7 +96,7 @@ export class Kernel {
   }
 
   configure(options: {
-    body: 'kv' | 'json'; quote: 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline'; maxMessageBytes: number;
+    header: 'rfc5424' | 'rfc3164'; body: 'kv' | 'json'; quote: 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline'; maxMessageBytes: number;
     separator: Buffer; head: Buffer; lead: Buffer;
   }): void {
     const scratch = this.x.key_scratch_ptr();
@@ -99,7 +104,7 @@ export class Kernel {
     if (options.separator.length > 64 || options.head.length > 64 || options.lead.length > 16) throw new Error('kernel: separator or header prefix too long');
     this.memory().set(parts, scratch);
     this.x.configure(
-      options.body === 'json' ? 1 : 0, { none: 0, auto: 1, always: 2 }[options.quote], options.framing === 'newline' ? 1 : 0,
+      options.header === 'rfc3164' ? 1 : 0, options.body === 'json' ? 1 : 0, { none: 0, auto: 1, always: 2 }[options.quote], options.framing === 'newline' ? 1 : 0,
       options.maxMessageBytes, options.separator.length, options.head.length, options.lead.length,
     );
   }
