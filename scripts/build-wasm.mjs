@@ -1,10 +1,10 @@
-// Compiles src/native/kernel.c to WebAssembly and embeds it in src/native/kernel-wasm.ts (base64),
+// Compiles src/native/*.c (kernel.c: records; lz4.c: LZ4; bytes.h: shared helpers) to one WebAssembly module and embeds it in src/native/kernel-wasm.ts (base64),
 // so the bundle and the tests need no loader or file beside them. Needs clang and lld (Debian:
 // `apt-get install clang lld`; scripts/ensure-debian-packages.sh installs them). The output is
 // committed; test/kernel-build.test.ts rebuilds it and checks it is identical to the source.
 // Usage: node scripts/build-wasm.mjs [--out <file.ts>]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,7 +15,8 @@ const target = outIndex > 0 ? process.argv[outIndex + 1] : 'src/native/kernel-wa
 const work = mkdtempSync(join(tmpdir(), 'kernel-wasm-'));
 try {
   const wasm = join(work, 'kernel.wasm');
-  execFileSync('clang', [...CLANG_ARGS, '-o', wasm, 'src/native/kernel.c'], { stdio: 'inherit' });
+  const sources = readdirSync('src/native').filter((f) => f.endsWith('.c')).sort().map((f) => `src/native/${f}`);
+  execFileSync('clang', [...CLANG_ARGS, '-o', wasm, ...sources], { stdio: 'inherit' });
   const bytes = readFileSync(wasm);
   const lines = bytes.toString('base64').match(/.{1,120}/g) ?? [];
   writeFileSync(

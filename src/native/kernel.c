@@ -2,24 +2,17 @@
  * The forwarder's hot path in WebAssembly (built by scripts/build-wasm.mjs with clang
  * --target=wasm32; the result is embedded in src/native/kernel-wasm.ts).
  *
- * It turns the log groups of a decompressed PullLogs body into framed RFC 5424 or 3164 syslog messages
- * with a kv or JSON body and, optionally, severity/facility picked by rules on record fields,
- * byte for byte what src/format/fast-formatter.ts writes. It handles only the common
+ * It turns the log groups of a decompressed PullLogs body into framed RFC 5424 or 3164 syslog
+ * messages with a kv or JSON body and, optionally, severity/facility picked by rules on record
+ * fields, byte for byte what src/format/fast-formatter.ts writes. It handles only the common
  * shape of the data and of the settings; anything else (a record with invalid UTF-8, an unusual
  * protobuf encoding, a message over the size limit, a key the JS side must judge) is handed back
  * to JavaScript, record by record, so correctness never depends on this file knowing every case.
  *
- * No libc: memory is static arrays plus one input region that grows with memory.grow.
+ * No libc: memory is static arrays plus one input region that grows with memory.grow. LZ4 is in
+ * lz4.c, the byte helpers in bytes.h.
  */
-#include <stdint.h>
-
-typedef uint8_t u8;
-typedef uint32_t u32;
-typedef int32_t i32;
-typedef uint64_t u64;
-
-#define EXPORT(name) __attribute__((export_name(#name)))
-#define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
+#include "bytes.h"
 
 /* The JS side renders a key for the message (rename, quoting) into key_scratch. Returns -2 if
  * this record must go to JS, else: bits 0-15 the rendered length, bit 16 excluded, bits 17-26 an
@@ -46,8 +39,7 @@ enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1 };
 #define STAMP_LEN_5424 27 /* YYYY-MM-DDThh:mm:ss.uuuuuuZ */
 #define STAMP_LEN_3164 15 /* Mmm dd hh:mm:ss */
 
-/* Each region has SLACK spare bytes: copies may move 16 bytes at a time past their end. */
-#define SLACK 64
+/* Each region has SLACK spare bytes (bytes.h): copies may move 16 bytes at a time past their end. */
 static u8 out[OUT_SIZE + SLACK];
 static u8 key_scratch[KEY_SCRATCH_SIZE + SLACK];
 static u8 group_area[GROUP_AREA_SIZE + SLACK];
@@ -125,34 +117,6 @@ EXPORT(input_reserve) u32 input_reserve(u32 size) {
     if (__builtin_wasm_memory_grow(0, (u32)pages) == (uintptr_t)-1) return 0;
   }
   return base;
-}
-
-/*
- * Copies n bytes in 16-byte steps: may read and write up to 15 bytes past the end, which the
- * SLACK after every region (and the bytes still to be written) absorb.
- */
-static inline void copy_wild(u8 *dst, const u8 *src, u32 n) {
-  if (n > 64) {
-    __builtin_memcpy(dst, src, n);
-    return;
-  }
-  for (u32 i = 0; i < n; i += 16) __builtin_memcpy(dst + i, src + i, 16);
-}
-
-static void copy_bytes(u8 *dst, const u8 *src, u32 n) {
-  if (n >= 32) {
-    __builtin_memcpy(dst, src, n);
-    return;
-  }
-  while (n >= 8) {
-    u64 v;
-    __builtin_memcpy(&v, src, 8);
-    __builtin_memcpy(dst, &v, 8);
-    dst += 8;
-    src += 8;
-    n -= 8;
-  }
-  while (n--) *dst++ = *src++;
 }
 
 static void reset_keys(void) {
@@ -256,38 +220,6 @@ static u32 hash_bytes(const u8 *s, u32 n) {
   for (u32 i = 0; i < n; i++) h = (h ^ s[i]) * 0x01000193u;
   return h;
 }
-
-static inline u64 load64(const u8 *p) {
-  u64 v;
-  __builtin_memcpy(&v, p, 8);
-  return v;
-}
-
-/* The low n bytes (n < 8) of a little-endian word. */
-static inline u64 low_bytes(u64 v, u32 n) { return n ? v & (~0ull >> (64 - 8 * n)) : 0; }
-
-static int same_bytes(const u8 *a, const u8 *b, u32 n) {
-  while (n >= 8) {
-    u64 x, y;
-    __builtin_memcpy(&x, a, 8);
-    __builtin_memcpy(&y, b, 8);
-    if (x != y) return 0;
-    a += 8;
-    b += 8;
-    n -= 8;
-  }
-  while (n--)
-    if (*a++ != *b++) return 0;
-  return 1;
-}
-
-/* Equality of n bytes; reads up to 16 bytes from both (SLACK covers it). */
-static inline int same_key(const u8 *a, const u8 *b, u32 n) {
-  if (n <= 8) return low_bytes(load64(a) ^ load64(b), n & 7) == 0 && (n < 8 || load64(a) == load64(b));
-  if (n <= 16) return load64(a) == load64(b) && low_bytes(load64(a + 8) ^ load64(b + 8), n & 7) == 0 && (n < 16 || load64(a + 8) == load64(b + 8));
-  return same_bytes(a, b, n);
-}
-
 
 /* The key index (>= 0) for raw key bytes, or -1 if the record must go to JS. */
 static i32 key_index(u32 slot, const u8 *raw, u32 len) {
@@ -396,29 +328,6 @@ static int scan_value(const u8 *s, u32 n, int check_quotes) {
       if (s[j] == first && same_bytes(s + j, separator, separator_len)) return 1;
   }
   return quote;
-}
-
-/*
- * copy_wild that also tells whether any of the n bytes is non-ASCII (the bytes read past n are
- * masked off): for the unquoted case, validating and copying in one pass.
- */
-static inline u64 copy_wild_high(u8 *dst, const u8 *src, u32 n) {
-  u64 acc = 0;
-  u32 i = 0;
-  for (; i + 16 <= n; i += 16) {
-    u64 v = load64(src + i), w = load64(src + i + 8);
-    __builtin_memcpy(dst + i, &v, 8);
-    __builtin_memcpy(dst + i + 8, &w, 8);
-    acc |= v | w;
-  }
-  if (i < n) {
-    u32 r = n - i;
-    u64 v = load64(src + i), w = load64(src + i + 8);
-    __builtin_memcpy(dst + i, &v, 8);
-    __builtin_memcpy(dst + i + 8, &w, 8);
-    acc |= r >= 8 ? v | low_bytes(w, r - 8) : low_bytes(v, r);
-  }
-  return acc & 0x8080808080808080ull;
 }
 
 /* Writes `src` as a kv value at o (room checked by the caller for the quoted worst case). */
@@ -873,58 +782,4 @@ EXPORT(group_step) u32 group_step(u32 target) {
     g_index++;
   }
   return ST_GROUP_DONE;
-}
-
-/*
- * LZ4 raw block decoding into dst (exactly raw_size bytes). Returns 0, or -1 if corrupt.
- * Both src and dst must be followed by SLACK spare bytes (wild copies).
- */
-EXPORT(lz4_decode) i32 lz4_decode(u32 src_ptr, u32 src_len, u32 dst_ptr, u32 raw_size) {
-  const u8 *src = (const u8 *)(uintptr_t)src_ptr;
-  u8 *dst = (u8 *)(uintptr_t)dst_ptr;
-  u32 s = 0, d = 0;
-  while (s < src_len) {
-    u8 token = src[s++];
-    u32 literals = token >> 4;
-    if (literals == 15) {
-      u8 b;
-      do {
-        if (s >= src_len) return -1;
-        b = src[s++];
-        literals += b;
-      } while (b == 255);
-    }
-    if (literals > src_len - s || literals > raw_size - d) return -1;
-    copy_wild(dst + d, src + s, literals);
-    s += literals;
-    d += literals;
-    if (s >= src_len) break;
-    if (src_len - s < 2) return -1;
-    u32 offset = (u32)src[s] | ((u32)src[s + 1] << 8);
-    s += 2;
-    if (offset == 0 || offset > d) return -1;
-    u32 length = token & 15;
-    if (length == 15) {
-      u8 b;
-      do {
-        if (s >= src_len) return -1;
-        b = src[s++];
-        length += b;
-      } while (b == 255);
-    }
-    length += 4;
-    if (length > raw_size - d) return -1;
-    u8 *o = dst + d;
-    const u8 *from = o - offset;
-    if (offset >= 16) {
-      /* 16 bytes at a time (a step reads only bytes written before it: offset >= 16). */
-      for (u32 i = 0; i < length; i += 16) __builtin_memcpy(o + i, from + i, 16);
-    } else if (offset >= 8) {
-      for (u32 i = 0; i < length; i += 8) __builtin_memcpy(o + i, from + i, 8);
-    } else {
-      for (u32 i = 0; i < length; i++) o[i] = from[i];
-    }
-    d += length;
-  }
-  return d == raw_size ? 0 : -1;
 }

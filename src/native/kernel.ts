@@ -1,5 +1,5 @@
 /**
- * The WebAssembly kernel (src/native/kernel.c): LZ4 block decoding and the per-record
+ * The WebAssembly kernel (src/native/*.c): LZ4 block decoding and the per-record
  * protobuf → kv syslog path, ~3x faster than the same work in JavaScript. This wrapper owns one
  * instance: its memory, the key callback and typed access to the exports.
  */
