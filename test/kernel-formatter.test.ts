@@ -66,7 +66,10 @@ const unusual = Buffer.concat([
 const manyKeys = encodeLogGroup({ source: 's', logs: Array.from({ length: 50 }, (_, i) => ({ time: i, contents: Array.from({ length: 100 }, (_, k) => [`k${i}_${k}`, `v${k}`] as [string, string]) })) });
 const hugeTag = encodeLogGroup({ source: 's', tags: [['big', 'y'.repeat(70 * 1024)]], logs: [{ time: 1, contents: [['a', 'b']] }] });
 const bigKey = encodeLogGroup({ logs: [{ time: 1, contents: [['K'.repeat(70 * 1024), 'b'], ['a', 'b']] }] });
-const body = encodeLogGroupList([group, encodeLogGroup({ logs: [{ time: 5, contents: [['x', 'y']] }] }), unusual, manyKeys, hugeTag, bigKey]);
+// Times the calendar arithmetic must get right: epoch, leap days, century rules, ends of month and year, uint32's end.
+const times = [0, 59, 951782400, 951868800, 1709164800, 1709251199, 1735689599, 1735689600, 4107542400, 4107456000, 4294967295, 1e9 - 1];
+const calendar = encodeLogGroup({ source: 'cal', logs: times.map((time, i) => ({ time, timeNs: [0, 999, 999_999_999, 1_500_000_000][i % 4], contents: [['t', String(time)]] })) });
+const body = encodeLogGroupList([group, encodeLogGroup({ logs: [{ time: 5, contents: [['x', 'y']] }] }), unusual, manyKeys, hugeTag, bigKey, calendar]);
 
 const variants: Env[] = [
   {},

@@ -347,6 +347,28 @@ static u32 write_value(u8 *o, const u8 *src, u32 n, int quoted) {
   return (u32)(o - start);
 }
 
+static u32 decimal_length(u32 x) {
+  u32 n = 1;
+  for (u32 p = 10; n < 10 && x >= p; p *= 10) n++;
+  return n;
+}
+
+/* x in decimal at o; returns the number of digits. */
+static u32 write_decimal(u8 *o, u32 x) {
+  u32 n = decimal_length(x);
+  for (u32 i = n; i > 0; i--) {
+    o[i - 1] = '0' + (u8)(x % 10);
+    x /= 10;
+  }
+  return n;
+}
+
+static inline u8 *two_digits(u8 *p, u32 n) {
+  p[0] = '0' + (u8)(n / 10);
+  p[1] = '0' + (u8)(n % 10);
+  return p + 2;
+}
+
 static void write_day(i32 day) {
   /* Civil date from days since 1970-01-01 (H. Hinnant's algorithm). */
   i32 z = day + 719468;
@@ -359,18 +381,12 @@ static void write_day(i32 day) {
   u32 d = doy - (153 * mp + 2) / 5 + 1;
   u32 m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) y++;
-  u8 *p = day_prefix;
-  p[0] = '0' + (u8)(y / 1000 % 10);
-  p[1] = '0' + (u8)(y / 100 % 10);
-  p[2] = '0' + (u8)(y / 10 % 10);
-  p[3] = '0' + (u8)(y % 10);
-  p[4] = '-';
-  p[5] = '0' + (u8)(m / 10);
-  p[6] = '0' + (u8)(m % 10);
-  p[7] = '-';
-  p[8] = '0' + (u8)(d / 10);
-  p[9] = '0' + (u8)(d % 10);
-  p[10] = 'T';
+  u8 *p = two_digits(two_digits(day_prefix, (u32)y / 100), (u32)y % 100);
+  *p++ = '-';
+  p = two_digits(p, m);
+  *p++ = '-';
+  p = two_digits(p, d);
+  *p = 'T';
   cached_day = day;
 }
 
@@ -393,16 +409,12 @@ static void write_stamp(u8 *o, u64 seconds, u32 nanos) {
     copy_bytes(q, day_prefix, 11);
     q += 11;
     u32 t = (u32)(seconds - (u64)day * 86400);
-    u32 h = t / 3600, m = t % 3600 / 60, s = t % 60;
-    q[0] = '0' + (u8)(h / 10);
-    q[1] = '0' + (u8)(h % 10);
-    q[2] = ':';
-    q[3] = '0' + (u8)(m / 10);
-    q[4] = '0' + (u8)(m % 10);
-    q[5] = ':';
-    q[6] = '0' + (u8)(s / 10);
-    q[7] = '0' + (u8)(s % 10);
-    q[8] = '.';
+    q = two_digits(q, t / 3600);
+    *q++ = ':';
+    q = two_digits(q, t % 3600 / 60);
+    *q++ = ':';
+    q = two_digits(q, t % 60);
+    *q = '.';
     cached_second = seconds;
   }
   __builtin_memcpy(o, second_prefix, 20);
@@ -651,13 +663,7 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     u32 vl = id_prefix_len;
     if (vl > 64) return -1;
     copy_wild(value, group_area + tail_len + extras_len + (u32)id_key_len, vl);
-    u8 digits[12];
-    u32 nd = 0, x = g_index;
-    do {
-      digits[nd++] = '0' + (u8)(x % 10);
-      x /= 10;
-    } while (x);
-    while (nd) value[vl++] = digits[--nd];
+    vl += write_decimal(value + vl, g_index);
     if (name_repeats(id_key_id)) return -1;
     if (!put_field(&o, limit, &first, group_area + tail_len + extras_len, (u32)id_key_len, value, vl)) return -1;
   }
@@ -690,19 +696,13 @@ static u32 last_prefix = 4;
 static u32 frame(u32 at, u32 offset, u32 len) {
   u8 *msg = out + at + offset;
   if (framing == FRAME_OCTET) {
-    u8 digits[12];
-    u32 nd = 0, x = len;
-    do {
-      digits[nd++] = '0' + (u8)(x % 10);
-      x /= 10;
-    } while (x);
+    u32 nd = decimal_length(len);
     last_prefix = nd + 1;
     u8 *o = out + at + nd + 1;
     if (o != msg) __builtin_memmove(o, msg, len); /* first: a longer prefix overlaps the message */
-    o = out + at;
-    while (nd) *o++ = digits[--nd];
-    *o++ = ' ';
-    return (u32)(o - out) + len;
+    write_decimal(out + at, len);
+    out[at + nd] = ' ';
+    return at + nd + 1 + len;
   }
   if (offset) {
     __builtin_memmove(out + at, msg, len);

@@ -5,6 +5,17 @@
  */
 #include "bytes.h"
 
+/* A length of 15 goes on in bytes of 255 and one last byte below it; 0 if that runs off the end. */
+static inline int extend_length(const u8 *src, u32 src_len, u32 *s, u32 *length) {
+  u8 b;
+  do {
+    if (*s >= src_len) return 0;
+    b = src[(*s)++];
+    *length += b;
+  } while (b == 255);
+  return 1;
+}
+
 /*
  * LZ4 raw block decoding into dst (exactly raw_size bytes). Returns 0, or -1 if corrupt.
  * Both src and dst must be followed by SLACK spare bytes (wild copies).
@@ -16,14 +27,7 @@ EXPORT(lz4_decode) i32 lz4_decode(u32 src_ptr, u32 src_len, u32 dst_ptr, u32 raw
   while (s < src_len) {
     u8 token = src[s++];
     u32 literals = token >> 4;
-    if (literals == 15) {
-      u8 b;
-      do {
-        if (s >= src_len) return -1;
-        b = src[s++];
-        literals += b;
-      } while (b == 255);
-    }
+    if (literals == 15 && !extend_length(src, src_len, &s, &literals)) return -1;
     if (literals > src_len - s || literals > raw_size - d) return -1;
     copy_wild(dst + d, src + s, literals);
     s += literals;
@@ -34,14 +38,7 @@ EXPORT(lz4_decode) i32 lz4_decode(u32 src_ptr, u32 src_len, u32 dst_ptr, u32 raw
     s += 2;
     if (offset == 0 || offset > d) return -1;
     u32 length = token & 15;
-    if (length == 15) {
-      u8 b;
-      do {
-        if (s >= src_len) return -1;
-        b = src[s++];
-        length += b;
-      } while (b == 255);
-    }
+    if (length == 15 && !extend_length(src, src_len, &s, &length)) return -1;
     length += 4;
     if (length > raw_size - d) return -1;
     u8 *o = dst + d;
