@@ -90,8 +90,9 @@ export function deadlineReserveMs(timeoutMs: number): number {
 class RangeShipper {
   readonly summary: ShipSummary;
   private readonly client: SlsClient;
-  private readonly formatter: RecordFormatter;
-  /** The WebAssembly path, when the settings and the transport allow it. */
+  /** The JavaScript path (made on first use: with the kernel it is rarely needed). */
+  private jsFormatter: RecordFormatter | undefined;
+  /** The WebAssembly path, when the settings allow it. */
   private readonly kernel: KernelFormatter | undefined;
   private readonly stopPullingAt: number;
   /** Log groups asked per pull; halved when a batch exceeds the byte budget. */
@@ -117,7 +118,6 @@ class RangeShipper {
       deadlineMs: this.stopPullingAt,
       onRetry: () => this.summary.slsRetries++,
     });
-    this.formatter = createFormatter(config, { project: event.project, logstore: event.logstore });
     this.kernel = KernelFormatter.supports(config) ? new KernelFormatter(config, { project: event.project, logstore: event.logstore }) : undefined;
     this.count = config.pullCount;
   }
@@ -265,6 +265,10 @@ class RangeShipper {
       );
     }
     return again;
+  }
+
+  private get formatter(): RecordFormatter {
+    return (this.jsFormatter ??= createFormatter(this.config, { project: this.event.project, logstore: this.event.logstore }));
   }
 
   /** Keeps a batch (and the one prefetched behind it) within the byte budget. */

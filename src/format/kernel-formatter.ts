@@ -6,12 +6,13 @@
  */
 import type { ForwarderConfig } from '../config';
 import { decodeGroupMeta, decodeGroupView, groupSpans, type GroupView } from '../decode/log-group';
-import { Kernel, KEY_SCRATCH_BYTES, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
+import type { LevelRule } from './levels';
+import { Kernel, KEY_SCRATCH_BYTES, KEY_TO_JS, keyAnswer, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
 import type { SyslogTransport } from '../transport/transport';
 import { FastFormatter, type KernelKey } from './fast-formatter';
 import type { SourceInfo } from './message';
 
-/** A transport that also takes messages already framed for it (stream transports). */
+/** A transport that also takes messages already framed for it (stream and UDP transports). */
 export type FramedTransport = SyslogTransport & Required<Pick<SyslogTransport, 'sendFramed'>>;
 
 export interface BatchCounts {
@@ -20,6 +21,8 @@ export interface BatchCounts {
   truncated: number;
   groups: number;
 }
+
+type KernelRuleOf = LevelRule & { kind: 0 | 1 };
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -55,33 +58,39 @@ export class KernelFormatter {
 
   constructor(config: ForwarderConfig, source: SourceInfo) {
     this.fast = new FastFormatter(config, source);
-    const rules = [...config.severityRules.map((r) => ({ ...r, kind: 0 as const })), ...config.facilityRules.map((r) => ({ ...r, kind: 1 as const }))];
-    const slots = new Map<string, number>();
-    for (const r of rules) if (!slots.has(r.field)) slots.set(r.field, slots.size);
     const json = config.messageFormat === 'json';
     const udp = config.protocol === 'udp';
     this.json = json;
     this.stepBytes = udp ? UDP_STEP_BYTES : STEP_BYTES;
-    this.kernel = new Kernel((memory, at, length) => {
-      const key = this.fast.kernelKey(memory, at, at + length);
-      // JSON needs the name's id to spot repeats; past the id table, such keys take the JS path.
-      const outId = json ? key.outId : 0;
-      if (key.bytes.length > 0xffff || key.bytes.length > KEY_SCRATCH_BYTES || outId < 0) return -2;
-      key.bytes.copy(memory, at);
-      const slot = slots.get(key.name);
-      return key.bytes.length | (key.excluded ? 1 << 16 : 0) | (outId << 17) | ((slot === undefined ? 0 : slot + 1) << 27);
-    }, (seconds) => this.fast.kernelStamp3164(seconds));
+    const rules: KernelRuleOf[] = [
+      ...config.severityRules.map((r) => ({ ...r, kind: 0 as const })),
+      ...config.facilityRules.map((r) => ({ ...r, kind: 1 as const })),
+    ];
+    const slots = new Map<string, number>(); // each distinct field a rule reads
+    for (const r of rules) if (!slots.has(r.field)) slots.set(r.field, slots.size);
+    this.kernel = new Kernel(
+      (memory, at, length) => {
+        const key = this.fast.kernelKey(memory, at, at + length);
+        // JSON needs the name's id to spot repeats; past the id table, such keys take the JS path.
+        const nameId = json ? key.outId : 0;
+        if (key.bytes.length > KEY_SCRATCH_BYTES || nameId < 0) return KEY_TO_JS;
+        key.bytes.copy(memory, at);
+        return keyAnswer(key.bytes.length, key.excluded, nameId, slots.get(key.name));
+      },
+      (seconds) => this.fast.kernelStamp3164(seconds),
+    );
     const { head, lead } = this.fast.kernelHeadAndLead();
     this.kernel.configure({
+      header: config.format, body: json ? 'json' : 'kv', quote: config.kvQuote, maxMessageBytes: config.maxMessageBytes,
       // UDP takes octet-counted frames and sends each message as its own datagram.
-      header: config.format, body: json ? 'json' : 'kv', quote: config.kvQuote, framing: udp ? 'octet-counting' : config.framing, maxMessageBytes: config.maxMessageBytes,
+      framing: udp ? 'octet-counting' : config.framing,
       separator: Buffer.from(json ? ',' : config.kvSeparator, 'utf8'), head, lead,
     });
     if (rules.length > 0) {
-      this.kernel.configureRules(
-        rules.map((r) => ({ kind: r.kind, slot: slots.get(r.field)!, star: r.value === '*', dotted: r.field.includes('.'), level: r.level, value: r.value === '*' ? '' : r.value })),
-        config.severity, config.facility,
-      );
+      const kernelRules = rules.map((r) => ({
+        kind: r.kind, slot: slots.get(r.field)!, star: r.value === '*', dotted: r.field.includes('.'), level: r.level, value: r.value === '*' ? '' : r.value,
+      }));
+      this.kernel.configureRules(kernelRules, config.severity, config.facility);
     }
     const idKey = config.recordId ? this.fast.kernelRecordIdKey() : undefined;
     this.idKey = idKey && !idKey.excluded && (idKey.outId >= 0 || !json) ? { ...idKey, outId: json ? idKey.outId : 0 } : undefined;
@@ -130,7 +139,8 @@ export class KernelFormatter {
         }
         if (status === StepStatus.GroupDone) break;
         if (status === StepStatus.OutFull) continue;
-        // Decoding the group in JS also raises the proper DecodeError if it is corrupt.
+        // Decoding the group in JS also raises the proper DecodeError if it is corrupt (the records
+        // before the damage are sent by then: the invocation fails and the range is retried).
         view ??= decodeGroupView(body, start, end);
         const from = k.fallbackLog();
         if (status === StepStatus.Fallback) {

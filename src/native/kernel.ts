@@ -65,9 +65,17 @@ const SLACK = 64;
 
 let compiled: object | undefined;
 
+/** The key callback's answer when the record must go through JavaScript. */
+export const KEY_TO_JS = -2;
+
+/** The key callback's answer (kernel.c, js_key): rendered length, excluded, name id, rule slot. */
+export function keyAnswer(length: number, excluded: boolean, nameId: number, ruleSlot: number | undefined): number {
+  if (length > 0xffff || nameId > 0x3ff) return KEY_TO_JS;
+  return length | (excluded ? 1 << 16 : 0) | (nameId << 17) | ((ruleSlot === undefined ? 0 : ruleSlot + 1) << 27);
+}
+
 /**
- * Renders a key for the message into `memory` at `at` and returns its length; -1: the field is
- * excluded; -2: the record must go through JavaScript.
+ * Renders a key for the message into `memory` at `at` and returns keyAnswer(...), or KEY_TO_JS.
  */
 export type KeyCallback = (memory: Buffer, at: number, length: number) => number;
 
