@@ -118,6 +118,9 @@ async function main(): Promise<void> {
     { name: 'tcp wide 10x', bundle, env: envFor('tcp'), logstore: 'wide-10x', runs: RUNS },
     { name: 'tcp waf 10x json', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'json' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp waf 10x waf-preset', bundle, env: { ...envFor('tcp'), SYSLOG_SEVERITY_PRESET: 'waf', SYSLOG_FACILITY: 'local0' }, logstore: 'waf-10x', runs: RUNS },
+    // Formats that stay in JavaScript: STRUCTURED-DATA and CEF.
+    { name: 'tcp waf 10x structured-data', bundle, env: { ...envFor('tcp'), SYSLOG_STRUCTURED_DATA: 'on' }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'tcp waf 10x cef', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'cef' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp waf 1x', bundle, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },
     { name: 'tcp waf 100x', bundle, env: envFor('tcp'), logstore: 'waf-100x', runs: 1 },
     { name: 'naive tcp waf 1x', bundle: naive, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },

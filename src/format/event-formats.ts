@@ -24,13 +24,39 @@ const LEEF_SEVERITY = [10, 9, 8, 7, 5, 3, 2, 1];
 /** Well-known SLS fields with a standard CEF/LEEF key. */
 const CEF_KEYS: Record<string, string> = { __record_id__: 'externalId', __source__: 'dvc' };
 
+// Most values need no escaping: one test, and the replace chain only when it matches.
 function cefHeader(text: string): string {
-  return text.replace(/[\\|]/g, '\\$&').replace(/\r?\n|\r/g, ' ');
+  return /[\\|\r\n]/.test(text) ? text.replace(/[\\|]/g, '\\$&').replace(/\r?\n|\r/g, ' ') : text;
 }
 
 function cefValue(text: string): string {
-  return text.replace(/[\\=]/g, '\\$&').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+  return /[\\=\r\n]/.test(text) ? text.replace(/[\\=]/g, '\\$&').replace(/\r/g, '\\r').replace(/\n/g, '\\n') : text;
 }
+
+/**
+ * The names a record's keys get in the message (sanitized, repeats numbered), remembered for the
+ * next record: the records of a logstore mostly share their keys, in the same order.
+ */
+export class KeyNames {
+  private keys: string[] = [];
+  private names: string[] = [];
+
+  constructor(private readonly build: (fields: Field[]) => string[]) {}
+
+  of(fields: Field[]): string[] {
+    let same = fields.length === this.keys.length;
+    for (let i = 0; same && i < fields.length; i++) same = fields[i]![0] === this.keys[i];
+    if (!same) {
+      this.keys = fields.map(([k]) => k);
+      this.names = this.build(fields);
+    }
+    return this.names;
+  }
+}
+
+export const cefKeyNames = () => new KeyNames((fields) => uniqueKeys(fields, (k) => CEF_KEYS[k] ?? (k.replace(/[^A-Za-z0-9]/g, '_') || '_'), ['rt']).map(([k]) => k));
+export const leefKeyNames = () =>
+  new KeyNames((fields) => uniqueKeys(fields, (k) => k.replace(/[^A-Za-z0-9_]/g, '_') || '_', ['devTime', 'devTimeFormat', 'sev']).map(([k]) => k));
 
 /** CEF extension keys are alphanumeric; other characters become `_`, and duplicates get a suffix. */
 function uniqueKeys(fields: Field[], sanitize: (k: string) => string, reserved: string[]): Field[] {
@@ -49,30 +75,35 @@ function eventId(h: EventHeaderSettings, lookup: FieldLookup, fallback: string):
   return [id, name];
 }
 
-export function cefBody(fields: Field[], lookup: FieldLookup, h: EventHeaderSettings, severity: number, timeMs: number, fallbackId: string): string {
+export function cefBody(
+  fields: Field[], lookup: FieldLookup, h: EventHeaderSettings, severity: number, timeMs: number, fallbackId: string, names = cefKeyNames(),
+): string {
   const [id, name] = eventId(h, lookup, fallbackId);
-  const ext = uniqueKeys(fields, (k) => CEF_KEYS[k] ?? (k.replace(/[^A-Za-z0-9]/g, '_') || '_'), ['rt']);
+  const keys = names.of(fields);
   let out =
     `CEF:0|${cefHeader(h.vendor)}|${cefHeader(h.product)}|${cefHeader(h.version)}|${cefHeader(id)}|${cefHeader(name)}|${CEF_SEVERITY[severity]}|` +
     `rt=${timeMs}`;
-  for (const [k, v] of ext) out += ` ${k}=${cefValue(v)}`;
+  for (let i = 0; i < fields.length; i++) out += ` ${keys[i]}=${cefValue(fields[i]![1])}`;
   return out;
 }
 
 function leefValue(text: string, delimiter: string): string {
+  if (!/[\\\r\n]/.test(text) && !text.includes(delimiter)) return text;
   let out = text.replace(/\\/g, '\\\\').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
   if (delimiter === '\t') out = out.replace(/\t/g, '\\t');
   else out = out.split(delimiter).join(`\\${delimiter}`);
   return out;
 }
 
-export function leefBody(fields: Field[], lookup: FieldLookup, h: EventHeaderSettings, severity: number, timeMs: number, fallbackId: string): string {
+export function leefBody(
+  fields: Field[], lookup: FieldLookup, h: EventHeaderSettings, severity: number, timeMs: number, fallbackId: string, names = leefKeyNames(),
+): string {
   const [id] = eventId(h, lookup, fallbackId);
   const d = h.leefDelimiter;
   const delimiterField = d === '\t' ? 'x09' : d;
-  const attrs = uniqueKeys(fields, (k) => k.replace(/[^A-Za-z0-9_]/g, '_') || '_', ['devTime', 'devTimeFormat', 'sev']);
+  const keys = names.of(fields);
   let out = `LEEF:2.0|${cefHeader(h.vendor)}|${cefHeader(h.product)}|${cefHeader(h.version)}|${cefHeader(id)}|${delimiterField}|`;
   out += `devTime=${timeMs}${d}devTimeFormat=epoch_ms${d}sev=${LEEF_SEVERITY[severity]}`;
-  for (const [k, v] of attrs) out += `${d}${k}=${leefValue(v, d)}`;
+  for (let i = 0; i < fields.length; i++) out += `${d}${keys[i]}=${leefValue(fields[i]![1], d)}`;
   return out;
 }

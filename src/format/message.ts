@@ -6,12 +6,12 @@
 import type { ForwarderConfig } from '../config';
 import type { Field, LogGroup, LogRecord } from '../decode/log-group';
 import { jsonBody, kvBody } from './body';
-import { cefBody, leefBody } from './event-formats';
+import { cefBody, cefKeyNames, leefBody, leefKeyNames } from './event-formats';
 import { recordFields, selectFields } from './fields';
 import { headerToken, priority, rfc3164Tag, rfc3164Timestamp, rfc5424Timestamp } from './header';
 import { levelFor } from './levels';
 import { FieldLookup } from './lookup';
-import { structuredData } from './structured-data';
+import { sdKeyNames, structuredData } from './structured-data';
 
 export interface FormattedMessage {
   bytes: Buffer;
@@ -56,6 +56,8 @@ export function truncateMessage(prefix: Buffer, body: Buffer, maxBytes: number):
 export class MessageFormatter {
   private readonly appName: string;
   private readonly needsLookup: boolean;
+  /** Message names of the last record's keys, per place they appear (reused while the keys repeat). */
+  private readonly names = { cef: cefKeyNames(), leef: leefKeyNames(), sd: sdKeyNames() };
 
   constructor(private readonly config: ForwarderConfig, private readonly source: SourceInfo) {
     const app = config.appName ?? source.logstore;
@@ -81,7 +83,7 @@ export class MessageFormatter {
       prefix = `${pri}${rfc3164Timestamp(log.time, c.timeZone)} ${host} ${this.appName}: `;
     } else {
       const head = `${pri}1 ${rfc5424Timestamp(log.time, log.timeNs)} ${host} ${this.appName} ${c.procId} ${c.msgId} `;
-      let sd = c.structuredDataId ? structuredData(c.structuredDataId, fields) : '-';
+      let sd = c.structuredDataId ? structuredData(c.structuredDataId, fields, this.names.sd) : '-';
       if (Buffer.byteLength(head) + Buffer.byteLength(sd) + 200 > c.maxMessageBytes) {
         // The fields do not fit as STRUCTURED-DATA (which cannot be cut): carry them in the body instead.
         sd = '-';
@@ -102,9 +104,9 @@ export class MessageFormatter {
       case 'json':
         return jsonBody(fields);
       case 'cef':
-        return cefBody(fields, lookup!, c.event, severity, timeMs, this.source.logstore);
+        return cefBody(fields, lookup!, c.event, severity, timeMs, this.source.logstore, this.names.cef);
       case 'leef':
-        return leefBody(fields, lookup!, c.event, severity, timeMs, this.source.logstore);
+        return leefBody(fields, lookup!, c.event, severity, timeMs, this.source.logstore, this.names.leef);
       case 'none':
         return '';
       default:

@@ -4,6 +4,7 @@
  * collisions get a numeric suffix); PARAM-VALUEs escape `"`, `\` and `]` with a backslash.
  */
 import type { Field } from '../decode/log-group';
+import { KeyNames } from './event-formats';
 
 export function sdParamName(key: string): string {
   const cleaned = key.replace(/[^\x21-\x7e]|[=\]"]/g, '_').slice(0, 32);
@@ -11,13 +12,13 @@ export function sdParamName(key: string): string {
 }
 
 export function sdParamValue(value: string): string {
-  return value.replace(/[\\"\]]/g, '\\$&');
+  return /[\\"\]]/.test(value) ? value.replace(/[\\"\]]/g, '\\$&') : value;
 }
 
-export function structuredData(sdId: string, fields: Field[]): string {
+/** PARAM-NAMEs for a record's keys: sanitized, collisions numbered. */
+function paramNames(fields: Field[]): string[] {
   const used = new Set<string>();
-  let out = `[${sdId}`;
-  for (const [key, value] of fields) {
+  return fields.map(([key]) => {
     const base = sdParamName(key);
     let name = base;
     for (let n = 2; used.has(name); n++) {
@@ -25,7 +26,15 @@ export function structuredData(sdId: string, fields: Field[]): string {
       name = base.slice(0, 32 - suffix.length) + suffix;
     }
     used.add(name);
-    out += ` ${name}="${sdParamValue(value)}"`;
-  }
+    return name;
+  });
+}
+
+export const sdKeyNames = () => new KeyNames(paramNames);
+
+export function structuredData(sdId: string, fields: Field[], names = sdKeyNames()): string {
+  const keys = names.of(fields);
+  let out = `[${sdId}`;
+  for (let i = 0; i < fields.length; i++) out += ` ${keys[i]}="${sdParamValue(fields[i]![1])}"`;
   return `${out}]`;
 }
