@@ -43,6 +43,12 @@ const variants: Env[] = [
   { SYSLOG_SEVERITY_PRESET: 'actiontrail', SYSLOG_SEVERITY_FIELD: 'final_action', SYSLOG_SEVERITY_MAP: 'block:crit', SYSLOG_FACILITY_FIELD: 'ok', SYSLOG_FACILITY_MAP: '*:local2' },
   { SYSLOG_MESSAGE_FORMAT: 'json', SYSLOG_INCLUDE_FIELDS: 'nothing-matches' },
   { SYSLOG_INCLUDE_FIELDS: 'nothing-matches' },
+  { SYSLOG_MESSAGE_FORMAT: 'cef' },
+  { SYSLOG_MESSAGE_FORMAT: 'cef', SYSLOG_EVENT_ID_FIELD: 'final_action', SYSLOG_EVENT_NAME_FIELD: 'event.eventRW', SYSLOG_SEVERITY_PRESET: 'waf', SYSLOG_EVENT_VENDOR: 'A|B\\C' },
+  { SYSLOG_MESSAGE_FORMAT: 'cef', SYSLOG_FIELD_MAP: 'ip:src,a:dup,__source__:dvc', SYSLOG_EXCLUDE_FIELDS: 'e', SYSLOG_FORMAT: 'rfc3164' },
+  { SYSLOG_MESSAGE_FORMAT: 'leef' },
+  { SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_LEEF_DELIMITER: '^', SYSLOG_EVENT_ID_FIELD: 'event.errorCode', SYSLOG_BOM: 'on' },
+  { SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_LEEF_DELIMITER: ',', SYSLOG_INCLUDE_FIELDS: 'nothing-matches' },
 ];
 const limits = ['480', '600', '700', '1000', '2000'];
 
@@ -72,8 +78,11 @@ test('fast and reference formatters give identical bytes for every setting, reco
   assert.ok(compared > 500);
 });
 
-test('the fast path is used for kv and JSON without STRUCTURED-DATA, and only then', () => {
+test('the fast path is used for kv, JSON, CEF and LEEF without STRUCTURED-DATA, and only then', () => {
   assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h' })), true);
-  assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'cef' })), false);
+  assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'cef' })), true);
+  assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'leef' })), true);
+  // LEEF delimiters whose escaping is not one pass (`\`, `r`, `n`, non-ASCII) keep the reference path.
+  for (const d of ['r', 'n', '\\', '¦']) assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_LEEF_DELIMITER: d })), false, d);
   assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_STRUCTURED_DATA: 'on' })), false);
 });

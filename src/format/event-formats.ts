@@ -1,8 +1,11 @@
 /**
  * SIEM event formats: ArcSight CEF (rev. 25 escaping rules) and IBM QRadar LEEF 2.0.
- * The header's event id and name come from record fields named in the settings.
+ * The header's event id and name come from record fields named in the settings. The string
+ * functions here are the reference; FastFormatter writes the same bytes with the exported header,
+ * name and escape helpers.
  */
 import type { Field } from '../decode/log-group';
+import { escapeTable, type EscapeTable } from './bytes';
 import type { FieldLookup } from './lookup';
 
 export interface EventHeaderSettings {
@@ -33,60 +36,6 @@ function cefValue(text: string): string {
   return /[\\=\r\n]/.test(text) ? text.replace(/[\\=]/g, '\\$&').replace(/\r/g, '\\r').replace(/\n/g, '\\n') : text;
 }
 
-/**
- * The names a record's keys get in the message (sanitized, repeats numbered), remembered for the
- * next record: the records of a logstore mostly share their keys, in the same order.
- */
-export class KeyNames {
-  private keys: string[] = [];
-  private names: string[] = [];
-
-  constructor(private readonly build: (fields: Field[]) => string[]) {}
-
-  of(fields: Field[]): string[] {
-    let same = fields.length === this.keys.length;
-    for (let i = 0; same && i < fields.length; i++) same = fields[i]![0] === this.keys[i];
-    if (!same) {
-      this.keys = fields.map(([k]) => k);
-      this.names = this.build(fields);
-    }
-    return this.names;
-  }
-}
-
-export const cefKeyNames = () => new KeyNames((fields) => uniqueKeys(fields, (k) => CEF_KEYS[k] ?? (k.replace(/[^A-Za-z0-9]/g, '_') || '_'), ['rt']).map(([k]) => k));
-export const leefKeyNames = () =>
-  new KeyNames((fields) => uniqueKeys(fields, (k) => k.replace(/[^A-Za-z0-9_]/g, '_') || '_', ['devTime', 'devTimeFormat', 'sev']).map(([k]) => k));
-
-/** CEF extension keys are alphanumeric; other characters become `_`, and duplicates get a suffix. */
-function uniqueKeys(fields: Field[], sanitize: (k: string) => string, reserved: string[]): Field[] {
-  const used = new Set(reserved);
-  return fields.map(([k, v]) => {
-    let key = sanitize(k);
-    for (let n = 2; used.has(key); n++) key = `${sanitize(k)}${n}`;
-    used.add(key);
-    return [key, v];
-  });
-}
-
-function eventId(h: EventHeaderSettings, lookup: FieldLookup, fallback: string): [string, string] {
-  const id = (h.idField && lookup.get(h.idField)) || fallback;
-  const name = (h.nameField && lookup.get(h.nameField)) || id;
-  return [id, name];
-}
-
-export function cefBody(
-  fields: Field[], lookup: FieldLookup, h: EventHeaderSettings, severity: number, timeMs: number, fallbackId: string, names = cefKeyNames(),
-): string {
-  const [id, name] = eventId(h, lookup, fallbackId);
-  const keys = names.of(fields);
-  let out =
-    `CEF:0|${cefHeader(h.vendor)}|${cefHeader(h.product)}|${cefHeader(h.version)}|${cefHeader(id)}|${cefHeader(name)}|${CEF_SEVERITY[severity]}|` +
-    `rt=${timeMs}`;
-  for (let i = 0; i < fields.length; i++) out += ` ${keys[i]}=${cefValue(fields[i]![1])}`;
-  return out;
-}
-
 function leefValue(text: string, delimiter: string): string {
   if (!/[\\\r\n]/.test(text) && !text.includes(delimiter)) return text;
   let out = text.replace(/\\/g, '\\\\').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
@@ -95,15 +44,102 @@ function leefValue(text: string, delimiter: string): string {
   return out;
 }
 
-export function leefBody(
-  fields: Field[], lookup: FieldLookup, h: EventHeaderSettings, severity: number, timeMs: number, fallbackId: string, names = leefKeyNames(),
-): string {
+/** cefValue as a byte escape table (for the byte-level formatter). */
+export const CEF_VALUE_ESCAPES: EscapeTable = escapeTable({ 0x5c: '\\\\', 0x3d: '\\=', 0x0d: '\\r', 0x0a: '\\n' });
+
+/**
+ * leefValue as a byte escape table, for delimiters where one pass equals its replace chain: ASCII,
+ * and not `\`, `r` or `n` (which the earlier replaces produce). Undefined otherwise.
+ */
+export function leefValueEscapes(delimiter: string): EscapeTable | undefined {
+  const d = delimiter.charCodeAt(0);
+  if (delimiter.length !== 1 || d >= 0x80 || delimiter === '\\' || delimiter === 'r' || delimiter === 'n') return undefined;
+  return escapeTable({ 0x5c: '\\\\', 0x0d: '\\r', 0x0a: '\\n', [d]: d === 0x09 ? '\\t' : `\\${delimiter}` });
+}
+
+/** Sanitized names, a numeric suffix on repeats (and on the header's own names). */
+function uniqueNames(keys: string[], sanitize: (k: string) => string, reserved: string[]): string[] {
+  const used = new Set(reserved);
+  return keys.map((k) => {
+    let key = sanitize(k);
+    for (let n = 2; used.has(key); n++) key = `${sanitize(k)}${n}`;
+    used.add(key);
+    return key;
+  });
+}
+
+/** CEF extension keys: alphanumeric (others become `_`), well-known SLS names mapped, repeats numbered. */
+export function cefNames(keys: string[]): string[] {
+  return uniqueNames(keys, (k) => CEF_KEYS[k] ?? (k.replace(/[^A-Za-z0-9]/g, '_') || '_'), ['rt']);
+}
+
+/** LEEF attribute names: alphanumeric and `_` (others become `_`), repeats numbered. */
+export function leefNames(keys: string[]): string[] {
+  return uniqueNames(keys, (k) => k.replace(/[^A-Za-z0-9_]/g, '_') || '_', ['devTime', 'devTimeFormat', 'sev']);
+}
+
+/**
+ * The names a record's keys get in the message, remembered for the next record: the records of
+ * a logstore mostly share their keys, in the same order.
+ */
+export class KeyNames {
+  private keys: string[] = [];
+  private names: string[] = [];
+
+  constructor(private readonly build: (keys: string[]) => string[]) {}
+
+  of(fields: Field[]): string[] {
+    let same = fields.length === this.keys.length;
+    for (let i = 0; same && i < fields.length; i++) same = fields[i]![0] === this.keys[i];
+    if (!same) {
+      this.keys = fields.map(([k]) => k);
+      this.names = this.build(this.keys);
+    }
+    return this.names;
+  }
+}
+
+export const cefKeyNames = () => new KeyNames(cefNames);
+export const leefKeyNames = () => new KeyNames(leefNames);
+
+function eventId(h: EventHeaderSettings, lookup: FieldLookup | undefined, fallback: string): [string, string] {
+  const id = (h.idField && lookup?.get(h.idField)) || fallback;
+  const name = (h.nameField && lookup?.get(h.nameField)) || id;
+  return [id, name];
+}
+
+/** `CEF:0|vendor|product|version|id|name|severity|rt=<ms>`: everything before the extensions. */
+export function cefHead(h: EventHeaderSettings, lookup: FieldLookup | undefined, severity: number, timeMs: number, fallbackId: string): string {
+  const [id, name] = eventId(h, lookup, fallbackId);
+  return `CEF:0|${cefHeader(h.vendor)}|${cefHeader(h.product)}|${cefHeader(h.version)}|${cefHeader(id)}|${cefHeader(name)}|${CEF_SEVERITY[severity]}|rt=${timeMs}`;
+}
+
+/** `LEEF:2.0|vendor|product|version|id|delimiter|devTime=..<d>devTimeFormat=epoch_ms<d>sev=N`. */
+export function leefHead(h: EventHeaderSettings, lookup: FieldLookup | undefined, severity: number, timeMs: number, fallbackId: string): string {
   const [id] = eventId(h, lookup, fallbackId);
   const d = h.leefDelimiter;
   const delimiterField = d === '\t' ? 'x09' : d;
+  return (
+    `LEEF:2.0|${cefHeader(h.vendor)}|${cefHeader(h.product)}|${cefHeader(h.version)}|${cefHeader(id)}|${delimiterField}|` +
+    `devTime=${timeMs}${d}devTimeFormat=epoch_ms${d}sev=${LEEF_SEVERITY[severity]}`
+  );
+}
+
+export function cefBody(
+  fields: Field[], lookup: FieldLookup, h: EventHeaderSettings, severity: number, timeMs: number, fallbackId: string, names = cefKeyNames(),
+): string {
   const keys = names.of(fields);
-  let out = `LEEF:2.0|${cefHeader(h.vendor)}|${cefHeader(h.product)}|${cefHeader(h.version)}|${cefHeader(id)}|${delimiterField}|`;
-  out += `devTime=${timeMs}${d}devTimeFormat=epoch_ms${d}sev=${LEEF_SEVERITY[severity]}`;
+  let out = cefHead(h, lookup, severity, timeMs, fallbackId);
+  for (let i = 0; i < fields.length; i++) out += ` ${keys[i]}=${cefValue(fields[i]![1])}`;
+  return out;
+}
+
+export function leefBody(
+  fields: Field[], lookup: FieldLookup, h: EventHeaderSettings, severity: number, timeMs: number, fallbackId: string, names = leefKeyNames(),
+): string {
+  const d = h.leefDelimiter;
+  const keys = names.of(fields);
+  let out = leefHead(h, lookup, severity, timeMs, fallbackId);
   for (let i = 0; i < fields.length; i++) out += `${d}${keys[i]}=${leefValue(fields[i]![1], d)}`;
   return out;
 }

@@ -9,6 +9,7 @@
 import type { ForwarderConfig } from '../config';
 import type { GroupView, LogView } from '../decode/log-group';
 import { kvNeedsQuotes } from './body';
+import { CEF_VALUE_ESCAPES, cefHead, cefNames, leefHead, leefNames, leefValueEscapes } from './event-formats';
 import { ByteWriter, copyText, copyUnchecked, isValidUtf8, JSON_ESCAPES, KV_QUOTED_ESCAPES, type EscapeTable } from './bytes';
 import { headerToken, priority, rfc3164Tag, rfc3164Timestamp } from './header';
 import { levelFor } from './levels';
@@ -69,13 +70,23 @@ export class FastFormatter {
   private readonly pris: Buffer[] = [];
   /** The entries of the previous record's keys by position: records of a group usually share their key order. */
   private readonly previous: KeyEntry[] = [];
+  /** CEF/LEEF: this record's shipped fields, and the previous record's with their names in the message. */
+  private readonly eventEscapes: EscapeTable | undefined;
+  private readonly order: KeyEntry[] = [];
+  private readonly orderSrc: Buffer[] = [];
+  private readonly orderSpan: number[] = [];
+  private plan: KeyEntry[] = [];
+  private planNames: Buffer[] = [];
 
   static supports(config: ForwarderConfig): boolean {
-    return config.structuredDataId === undefined && (config.messageFormat === 'kv' || config.messageFormat === 'json');
+    if (config.structuredDataId !== undefined) return false;
+    const f = config.messageFormat;
+    return f === 'kv' || f === 'json' || f === 'cef' || (f === 'leef' && leefValueEscapes(config.event.leefDelimiter) !== undefined);
   }
 
-  constructor(private readonly config: ForwarderConfig, source: SourceInfo) {
-    this.separator = Buffer.from(config.kvSeparator, 'utf8');
+  constructor(private readonly config: ForwarderConfig, private readonly source: SourceInfo) {
+    this.separator = Buffer.from(config.messageFormat === 'leef' ? config.event.leefDelimiter : config.messageFormat === 'cef' ? ' ' : config.kvSeparator, 'utf8');
+    this.eventEscapes = config.messageFormat === 'leef' ? leefValueEscapes(config.event.leefDelimiter) : CEF_VALUE_ESCAPES;
     const app = config.appName ?? source.logstore;
     this.appName = config.format === 'rfc5424' ? headerToken(app, 48) : rfc3164Tag(app);
     this.hasRules = config.severityRules.length > 0 || config.facilityRules.length > 0;
@@ -108,11 +119,11 @@ export class FastFormatter {
     // First copy the values unchecked and validate the whole body once; only a record with
     // invalid UTF-8 is written again value by value, with U+FFFD replacements.
     this.checked = false;
-    this.body(group, log, recordId);
+    this.body(group, log, recordId, severity);
     if (!isValidUtf8(w.buf, bodyStart, w.pos)) {
       w.pos = bodyStart;
       this.checked = true;
-      this.body(group, log, recordId);
+      this.body(group, log, recordId, severity);
     }
     if (spaceAt >= 0 && w.pos === bodyStart) w.pos = spaceAt; // empty body: no trailing space or BOM
     if (w.pos <= c.maxMessageBytes) return { bytes: w.buf.subarray(0, w.pos), truncated: false };
@@ -174,9 +185,65 @@ export class FastFormatter {
     return { name: entry.name, bytes: this.config.messageFormat === 'json' ? entry.json : entry.kv, excluded: entry.excluded, outId: entry.outId };
   }
 
-  private body(group: GroupView, log: LogView, recordId: string | undefined): void {
-    if (this.config.messageFormat === 'json') this.json(group, log, recordId);
+  private body(group: GroupView, log: LogView, recordId: string | undefined, severity: number): void {
+    const f = this.config.messageFormat;
+    if (f === 'json') this.json(group, log, recordId);
+    else if (f === 'cef' || f === 'leef') this.event(group, log, recordId, severity);
     else this.kv(group, log, recordId);
+  }
+
+  /** CEF or LEEF: the header (event id/name looked up as event-formats.ts does), then `name=value` per shipped field. */
+  private event(g: GroupView, log: LogView, recordId: string | undefined, severity: number): void {
+    const c = this.config;
+    const order = this.order;
+    const src = this.orderSrc;
+    const span = this.orderSpan;
+    let n = 0;
+    const f = log.fields;
+    for (let i = 0; i < f.length; i += 4) {
+      const entry = this.keyAt(i >> 2, g.buf, f[i]!, f[i + 1]!);
+      if (entry.excluded) continue;
+      order[n] = entry;
+      src[n] = g.buf;
+      span[2 * n] = f[i + 2]!;
+      span[2 * n + 1] = f[i + 3]!;
+      n++;
+    }
+    for (const [entry, s, e] of this.meta) {
+      if (entry.excluded) continue;
+      order[n] = entry;
+      src[n] = g.buf;
+      span[2 * n] = s;
+      span[2 * n + 1] = e;
+      n++;
+    }
+    if (recordId !== undefined && !this.entry('__record_id__').excluded) {
+      const id = Buffer.from(recordId, 'utf8');
+      order[n] = this.entry('__record_id__');
+      src[n] = id;
+      span[2 * n] = 0;
+      span[2 * n + 1] = id.length;
+      n++;
+    }
+    // Names depend on the whole list of shipped keys (repeats are numbered): reuse while it repeats.
+    let same = n === this.plan.length;
+    for (let i = 0; same && i < n; i++) same = order[i] === this.plan[i];
+    if (!same) {
+      this.plan = order.slice(0, n);
+      const outs = this.plan.map((e) => e.out);
+      this.planNames = (c.messageFormat === 'cef' ? cefNames(outs) : leefNames(outs)).map((name) => Buffer.from(name, 'latin1'));
+    }
+    const lookup = c.event.idField || c.event.nameField ? new FieldLookup((key) => this.valueOf(g, log, recordId, key)) : undefined;
+    const timeMs = log.time * 1000 + Math.floor(log.timeNs / 1e6);
+    const head = c.messageFormat === 'cef' ? cefHead : leefHead;
+    this.w.text(head(c.event, lookup, severity, timeMs, this.source.logstore));
+    const names = this.planNames;
+    for (let i = 0; i < n; i++) {
+      this.w.bytes(this.separator);
+      this.w.bytes(names[i]!);
+      this.w.byte(EQUALS);
+      this.copy(src[i]!, span[2 * i]!, span[2 * i + 1]!, this.eventEscapes);
+    }
   }
 
   private copy(src: Buffer, s: number, e: number, esc: EscapeTable | undefined): void {

@@ -50,7 +50,7 @@ export class KernelFormatter {
     const rules = [...config.severityRules, ...config.facilityRules];
     const fields = new Set(rules.map((r) => r.field));
     return (
-      config.output === 'syslog' && FastFormatter.supports(config) &&
+      config.output === 'syslog' && (config.messageFormat === 'kv' || config.messageFormat === 'json') && FastFormatter.supports(config) &&
       rules.length <= MAX_RULES && fields.size <= MAX_RULE_SLOTS &&
       rules.every((r) => !r.field.startsWith('__') && Buffer.byteLength(r.value) < 64)
     );

@@ -16,9 +16,9 @@ export function sdParamValue(value: string): string {
 }
 
 /** PARAM-NAMEs for a record's keys: sanitized, collisions numbered. */
-function paramNames(fields: Field[]): string[] {
+function paramNames(keys: string[]): string[] {
   const used = new Set<string>();
-  return fields.map(([key]) => {
+  return keys.map((key) => {
     const base = sdParamName(key);
     let name = base;
     for (let n = 2; used.has(name); n++) {
