@@ -17,6 +17,7 @@ import { createFormatter, type RecordFormatter } from './format';
 import { KernelFormatter, type FramedTransport } from './format/kernel-formatter';
 import { SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from './sls/client';
 import { decodeCursor } from './sls/cursor';
+import { Kernel } from './native/kernel';
 import type { Lease, SiemConnection } from './transport/connection';
 
 export interface ShipSummary {
@@ -94,6 +95,7 @@ class RangeShipper {
   private jsFormatter: RecordFormatter | undefined;
   /** The WebAssembly path, when the settings allow it. */
   private readonly kernel: KernelFormatter | undefined;
+  private readonly lz4: Pick<Kernel, 'decodeLz4'>;
   private readonly stopPullingAt: number;
   /** Log groups asked per pull; halved when a batch exceeds the byte budget. */
   private count: number;
@@ -119,6 +121,8 @@ class RangeShipper {
       onRetry: () => this.summary.slsRetries++,
     });
     this.kernel = KernelFormatter.supports(config) ? new KernelFormatter(config, { project: event.project, logstore: event.logstore }) : undefined;
+    // LZ4 is decoded in WebAssembly either way: into the formatting kernel's memory, or an LZ4-only one.
+    this.lz4 = this.kernel ?? new Kernel();
     this.count = config.pullCount;
   }
 
@@ -149,8 +153,8 @@ class RangeShipper {
       let lease: Lease | undefined;
       try {
         // Fresh slots per attempt: a pull abandoned by a failed attempt may still write into its own.
-        const deferLz4 = this.kernel !== undefined; // decoded by the kernel, into its own memory
-        const slots: [PullSlot, PullSlot] = [{ deferLz4 }, { deferLz4 }];
+        // LZ4 bodies stay compressed until their turn, then go straight into WebAssembly memory.
+        const slots: [PullSlot, PullSlot] = [{ deferLz4: true }, { deferLz4: true }];
         const first = this.pull(begin, end, slots[0]); // overlaps the (re)connection
         lease = await this.connection.lease();
         if (attempt === 0) this.summary.connection = lease.reused ? 'reused' : 'new';
@@ -222,7 +226,7 @@ class RangeShipper {
     let body = batch.body;
     let at: number | undefined;
     if (batch.lz4) {
-      const decoded = this.kernel!.decodeLz4(batch.lz4.block, batch.lz4.rawSize);
+      const decoded = this.lz4.decodeLz4(batch.lz4.block, batch.lz4.rawSize);
       if (decoded) ({ body, at } = decoded);
       else body = (await this.pullAgain(batch, cursor)).body;
     }

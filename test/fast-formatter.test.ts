@@ -49,6 +49,10 @@ const variants: Env[] = [
   { SYSLOG_MESSAGE_FORMAT: 'leef' },
   { SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_LEEF_DELIMITER: '^', SYSLOG_EVENT_ID_FIELD: 'event.errorCode', SYSLOG_BOM: 'on' },
   { SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_LEEF_DELIMITER: ',', SYSLOG_INCLUDE_FIELDS: 'nothing-matches' },
+  { SYSLOG_STRUCTURED_DATA: 'on' },
+  { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_MESSAGE_FORMAT: 'none' }, // over the limit: SD dropped, fields as JSON in the body
+  { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_SD_ID: 'waf@32473', SYSLOG_MESSAGE_FORMAT: 'cef', SYSLOG_FIELD_MAP: 'a:dup', SYSLOG_BOM: 'on' },
+  { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_INCLUDE_FIELDS: 'nothing-matches', SYSLOG_MESSAGE_FORMAT: 'json' },
 ];
 const limits = ['480', '600', '700', '1000', '2000'];
 
@@ -78,11 +82,11 @@ test('fast and reference formatters give identical bytes for every setting, reco
   assert.ok(compared > 500);
 });
 
-test('the fast path is used for kv, JSON, CEF and LEEF without STRUCTURED-DATA, and only then', () => {
+test('the fast path takes every body format and STRUCTURED-DATA, except LEEF delimiters it cannot escape in one pass', () => {
   assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h' })), true);
   assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'cef' })), true);
   assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'leef' })), true);
   // LEEF delimiters whose escaping is not one pass (`\`, `r`, `n`, non-ASCII) keep the reference path.
   for (const d of ['r', 'n', '\\', '¦']) assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_LEEF_DELIMITER: d })), false, d);
-  assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_STRUCTURED_DATA: 'on' })), false);
+  assert.equal(FastFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_STRUCTURED_DATA: 'on' })), true);
 });

@@ -10,6 +10,7 @@ import type { ForwarderConfig } from '../config';
 import type { GroupView, LogView } from '../decode/log-group';
 import { kvNeedsQuotes } from './body';
 import { CEF_VALUE_ESCAPES, cefHead, cefNames, leefHead, leefNames, leefValueEscapes } from './event-formats';
+import { paramNames, SD_VALUE_ESCAPES } from './structured-data';
 import { ByteWriter, copyText, copyUnchecked, isValidUtf8, JSON_ESCAPES, KV_QUOTED_ESCAPES, type EscapeTable } from './bytes';
 import { headerToken, priority, rfc3164Tag, rfc3164Timestamp } from './header';
 import { levelFor } from './levels';
@@ -43,6 +44,22 @@ export interface KernelKey {
 
 const MAX_OUT_IDS = 1024;
 
+/** Names of a record's shipped keys in the message (they depend on the whole list), reused while the list repeats. */
+class NamePlan {
+  private entries: KeyEntry[] = [];
+  private names: Buffer[] = [];
+
+  of(order: KeyEntry[], n: number, build: (keys: string[]) => string[]): Buffer[] {
+    let same = n === this.entries.length;
+    for (let i = 0; same && i < n; i++) same = order[i] === this.entries[i];
+    if (!same) {
+      this.entries = order.slice(0, n);
+      this.names = build(this.entries.map((e) => e.out)).map((name) => Buffer.from(name, 'utf8'));
+    }
+    return this.names;
+  }
+}
+
 const EQUALS = 0x3d;
 const QUOTE = 0x22;
 const MAX_CACHED_KEYS = 50_000;
@@ -75,18 +92,24 @@ export class FastFormatter {
   private readonly order: KeyEntry[] = [];
   private readonly orderSrc: Buffer[] = [];
   private readonly orderSpan: number[] = [];
-  private plan: KeyEntry[] = [];
-  private planNames: Buffer[] = [];
+  private readonly eventNames = new NamePlan();
+  private readonly sdNames = new NamePlan();
+  private readonly sdOpen: Buffer;
+  /** ` host app procid msgid ` (then `-` or the STRUCTURED-DATA). */
+  private headBase = Buffer.alloc(0);
+  /** Where the body starts, and the space before it (dropped with an empty body); set by rest(). */
+  private bodyStart = 0;
+  private spaceAt = -1;
 
   static supports(config: ForwarderConfig): boolean {
-    if (config.structuredDataId !== undefined) return false;
     const f = config.messageFormat;
-    return f === 'kv' || f === 'json' || f === 'cef' || (f === 'leef' && leefValueEscapes(config.event.leefDelimiter) !== undefined);
+    return f === 'kv' || f === 'json' || f === 'cef' || f === 'none' || (f === 'leef' && leefValueEscapes(config.event.leefDelimiter) !== undefined);
   }
 
   constructor(private readonly config: ForwarderConfig, private readonly source: SourceInfo) {
     this.separator = Buffer.from(config.messageFormat === 'leef' ? config.event.leefDelimiter : config.messageFormat === 'cef' ? ' ' : config.kvSeparator, 'utf8');
     this.eventEscapes = config.messageFormat === 'leef' ? leefValueEscapes(config.event.leefDelimiter) : CEF_VALUE_ESCAPES;
+    this.sdOpen = Buffer.from(`[${config.structuredDataId ?? ''}`, 'latin1');
     const app = config.appName ?? source.logstore;
     this.appName = config.format === 'rfc5424' ? headerToken(app, 48) : rfc3164Tag(app);
     this.hasRules = config.severityRules.length > 0 || config.facilityRules.length > 0;
@@ -104,28 +127,25 @@ export class FastFormatter {
       facility = levelFor(lookup, c.facilityRules, facility);
     }
     w.pos = 0;
-    let spaceAt = -1;
     if (c.format === 'rfc5424') {
       w.bytes(this.priPrefix(priority(facility, severity)));
       this.writeStamp5424(log.time, log.timeNs);
-      w.bytes(this.headTail);
-      spaceAt = w.pos;
-      w.byte(0x20);
-      if (c.bom) w.bytes(BOM);
+      w.bytes(this.headBase);
     } else {
       w.ascii(`<${priority(facility, severity)}>${this.stamp3164(log.time)} ${this.host} ${this.appName}: `);
     }
-    const bodyStart = w.pos;
-    // First copy the values unchecked and validate the whole body once; only a record with
-    // invalid UTF-8 is written again value by value, with U+FFFD replacements.
+    const restStart = w.pos;
+    // First copy the values unchecked and validate the rest once; only a record with invalid
+    // UTF-8 is written again value by value, with U+FFFD replacements.
     this.checked = false;
-    this.body(group, log, recordId, severity);
-    if (!isValidUtf8(w.buf, bodyStart, w.pos)) {
-      w.pos = bodyStart;
+    this.rest(group, log, recordId, severity);
+    if (!isValidUtf8(w.buf, restStart, w.pos)) {
+      w.pos = restStart;
       this.checked = true;
-      this.body(group, log, recordId, severity);
+      this.rest(group, log, recordId, severity);
     }
-    if (spaceAt >= 0 && w.pos === bodyStart) w.pos = spaceAt; // empty body: no trailing space or BOM
+    const bodyStart = this.bodyStart;
+    if (this.spaceAt >= 0 && w.pos === bodyStart) w.pos = this.spaceAt; // empty body: no trailing space or BOM
     if (w.pos <= c.maxMessageBytes) return { bytes: w.buf.subarray(0, w.pos), truncated: false };
     const prefixEnd = Math.min(bodyStart, w.pos);
     const mark = truncationMark(w.pos);
@@ -185,16 +205,73 @@ export class FastFormatter {
     return { name: entry.name, bytes: this.config.messageFormat === 'json' ? entry.json : entry.kv, excluded: entry.excluded, outId: entry.outId };
   }
 
-  private body(group: GroupView, log: LogView, recordId: string | undefined, severity: number): void {
-    const f = this.config.messageFormat;
-    if (f === 'json') this.json(group, log, recordId);
-    else if (f === 'cef' || f === 'leef') this.event(group, log, recordId, severity);
-    else this.kv(group, log, recordId);
+  /**
+   * After the header: RFC 5424's STRUCTURED-DATA (or `-`) and the space (and BOM) before the body,
+   * then the body. STRUCTURED-DATA that leaves under 200 bytes of the size limit is replaced by `-`
+   * (it cannot be cut); with no body format the fields then go in the body as JSON (message.ts).
+   */
+  private rest(g: GroupView, log: LogView, recordId: string | undefined, severity: number): void {
+    const c = this.config;
+    const w = this.w;
+    let fieldsAsJson = false;
+    this.spaceAt = -1;
+    if (c.format === 'rfc5424') {
+      const sdStart = w.pos;
+      if (c.structuredDataId !== undefined) {
+        this.structuredData(g, log, recordId);
+        if (w.pos + 200 > c.maxMessageBytes) {
+          w.pos = sdStart;
+          w.byte(0x2d);
+          fieldsAsJson = c.messageFormat === 'none';
+        }
+      } else w.byte(0x2d);
+      this.spaceAt = w.pos;
+      w.byte(0x20);
+      if (c.bom) w.bytes(BOM);
+    }
+    this.bodyStart = w.pos;
+    const f = c.messageFormat;
+    if (f === 'json' || fieldsAsJson) this.json(g, log, recordId);
+    else if (f === 'cef' || f === 'leef') this.event(g, log, recordId, severity);
+    else if (f === 'kv') this.kv(g, log, recordId);
+  }
+
+  /** `[id name="value" ...]` with the shipped fields (structured-data.ts's rules). */
+  private structuredData(g: GroupView, log: LogView, recordId: string | undefined): void {
+    const n = this.collect(g, log, recordId);
+    const names = this.sdNames.of(this.order, n, paramNames);
+    const w = this.w;
+    w.bytes(this.sdOpen);
+    for (let i = 0; i < n; i++) {
+      w.byte(0x20);
+      w.bytes(names[i]!);
+      w.byte(EQUALS);
+      w.byte(QUOTE);
+      this.copy(this.orderSrc[i]!, this.orderSpan[2 * i]!, this.orderSpan[2 * i + 1]!, SD_VALUE_ESCAPES);
+      w.byte(QUOTE);
+    }
+    w.byte(0x5d);
   }
 
   /** CEF or LEEF: the header (event id/name looked up as event-formats.ts does), then `name=value` per shipped field. */
   private event(g: GroupView, log: LogView, recordId: string | undefined, severity: number): void {
     const c = this.config;
+    const n = this.collect(g, log, recordId);
+    const names = this.eventNames.of(this.order, n, c.messageFormat === 'cef' ? cefNames : leefNames);
+    const lookup = c.event.idField || c.event.nameField ? new FieldLookup((key) => this.valueOf(g, log, recordId, key)) : undefined;
+    const timeMs = log.time * 1000 + Math.floor(log.timeNs / 1e6);
+    const head = c.messageFormat === 'cef' ? cefHead : leefHead;
+    this.w.text(head(c.event, lookup, severity, timeMs, this.source.logstore));
+    for (let i = 0; i < n; i++) {
+      this.w.bytes(this.separator);
+      this.w.bytes(names[i]!);
+      this.w.byte(EQUALS);
+      this.copy(this.orderSrc[i]!, this.orderSpan[2 * i]!, this.orderSpan[2 * i + 1]!, this.eventEscapes);
+    }
+  }
+
+  /** The record's shipped fields in message order (contents, group fields, record id) into order/orderSrc/orderSpan; returns how many. */
+  private collect(g: GroupView, log: LogView, recordId: string | undefined): number {
     const order = this.order;
     const src = this.orderSrc;
     const span = this.orderSpan;
@@ -217,33 +294,16 @@ export class FastFormatter {
       span[2 * n + 1] = e;
       n++;
     }
-    if (recordId !== undefined && !this.entry('__record_id__').excluded) {
-      const id = Buffer.from(recordId, 'utf8');
-      order[n] = this.entry('__record_id__');
+    const idEntry = recordId === undefined ? undefined : this.entry('__record_id__');
+    if (idEntry && !idEntry.excluded) {
+      const id = Buffer.from(recordId!, 'utf8');
+      order[n] = idEntry;
       src[n] = id;
       span[2 * n] = 0;
       span[2 * n + 1] = id.length;
       n++;
     }
-    // Names depend on the whole list of shipped keys (repeats are numbered): reuse while it repeats.
-    let same = n === this.plan.length;
-    for (let i = 0; same && i < n; i++) same = order[i] === this.plan[i];
-    if (!same) {
-      this.plan = order.slice(0, n);
-      const outs = this.plan.map((e) => e.out);
-      this.planNames = (c.messageFormat === 'cef' ? cefNames(outs) : leefNames(outs)).map((name) => Buffer.from(name, 'latin1'));
-    }
-    const lookup = c.event.idField || c.event.nameField ? new FieldLookup((key) => this.valueOf(g, log, recordId, key)) : undefined;
-    const timeMs = log.time * 1000 + Math.floor(log.timeNs / 1e6);
-    const head = c.messageFormat === 'cef' ? cefHead : leefHead;
-    this.w.text(head(c.event, lookup, severity, timeMs, this.source.logstore));
-    const names = this.planNames;
-    for (let i = 0; i < n; i++) {
-      this.w.bytes(this.separator);
-      this.w.bytes(names[i]!);
-      this.w.byte(EQUALS);
-      this.copy(src[i]!, span[2 * i]!, span[2 * i + 1]!, this.eventEscapes);
-    }
+    return n;
   }
 
   private copy(src: Buffer, s: number, e: number, esc: EscapeTable | undefined): void {
@@ -262,7 +322,8 @@ export class FastFormatter {
     this.meta = meta;
     const source = g.source ? g.buf.toString('utf8', g.source[0], g.source[1]) : '';
     this.host = headerToken(this.config.hostname ?? source, 255);
-    this.headTail = Buffer.from(` ${this.host} ${this.appName} ${this.config.procId} ${this.config.msgId} -`, 'latin1');
+    this.headBase = Buffer.from(` ${this.host} ${this.appName} ${this.config.procId} ${this.config.msgId} `, 'latin1');
+    this.headTail = Buffer.concat([this.headBase, DASH]);
   }
 
   /** `<PRI>1 `, made once per PRI value. */
@@ -461,6 +522,7 @@ export class FastFormatter {
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const DASH = Buffer.from('-');
 const SPACE = Buffer.from(' ');
 
 function twoDigits(b: Buffer, p: number, n: number): number {

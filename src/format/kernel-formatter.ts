@@ -50,7 +50,8 @@ export class KernelFormatter {
     const rules = [...config.severityRules, ...config.facilityRules];
     const fields = new Set(rules.map((r) => r.field));
     return (
-      config.output === 'syslog' && (config.messageFormat === 'kv' || config.messageFormat === 'json') && FastFormatter.supports(config) &&
+      config.output === 'syslog' && (config.messageFormat === 'kv' || config.messageFormat === 'json') && config.structuredDataId === undefined &&
+      FastFormatter.supports(config) &&
       rules.length <= MAX_RULES && fields.size <= MAX_RULE_SLOTS &&
       rules.every((r) => !r.field.startsWith('__') && Buffer.byteLength(r.value) < 64)
     );
@@ -97,10 +98,9 @@ export class KernelFormatter {
     this.recordIdExcluded = idKey?.excluded ?? false;
   }
 
-  /** Decodes an LZ4 block into the kernel's memory: the body (a view, valid until the next decode) and where it is; undefined if the block is corrupt. */
+  /** Decodes an LZ4 block into this kernel's memory, where sendBody reads it without a copy. */
   decodeLz4(block: Buffer, rawSize: number): { body: Buffer; at: number } | undefined {
-    const at = this.kernel.lz4(block, rawSize);
-    return at === undefined ? undefined : { body: this.kernel.memory().subarray(at, at + rawSize), at };
+    return this.kernel.decodeLz4(block, rawSize);
   }
 
   /**

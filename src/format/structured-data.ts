@@ -4,6 +4,7 @@
  * collisions get a numeric suffix); PARAM-VALUEs escape `"`, `\` and `]` with a backslash.
  */
 import type { Field } from '../decode/log-group';
+import { escapeTable, type EscapeTable } from './bytes';
 import { KeyNames } from './event-formats';
 
 export function sdParamName(key: string): string {
@@ -16,7 +17,7 @@ export function sdParamValue(value: string): string {
 }
 
 /** PARAM-NAMEs for a record's keys: sanitized, collisions numbered. */
-function paramNames(keys: string[]): string[] {
+export function paramNames(keys: string[]): string[] {
   const used = new Set<string>();
   return keys.map((key) => {
     const base = sdParamName(key);
@@ -31,6 +32,9 @@ function paramNames(keys: string[]): string[] {
 }
 
 export const sdKeyNames = () => new KeyNames(paramNames);
+
+/** sdParamValue as a byte escape table (for the byte-level formatter). */
+export const SD_VALUE_ESCAPES: EscapeTable = escapeTable({ 0x5c: '\\\\', 0x22: '\\"', 0x5d: '\\]' });
 
 export function structuredData(sdId: string, fields: Field[], names = sdKeyNames()): string {
   const keys = names.of(fields);

@@ -84,7 +84,8 @@ export class Kernel {
   private view: Buffer;
   private readonly outAt: number;
 
-  constructor(onKey: KeyCallback, onStamp3164: (seconds: number) => string = () => '') {
+  /** Without callbacks: a kernel used for LZ4 only. */
+  constructor(onKey: KeyCallback = () => KEY_TO_JS, onStamp3164: (seconds: number) => string = () => '') {
     compiled ??= new wasm.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
     const instance = new wasm.Instance(compiled, {
       env: {
@@ -202,6 +203,12 @@ export class Kernel {
 
   fallbackLog(): number {
     return this.x.fallback_log();
+  }
+
+  /** LZ4-decodes a block into the kernel's memory: the body (a view, valid until the next decode or load) and where it is; undefined if corrupt. */
+  decodeLz4(block: Buffer, rawSize: number): { body: Buffer; at: number } | undefined {
+    const at = this.lz4(block, rawSize);
+    return at === undefined ? undefined : { body: this.memory().subarray(at, at + rawSize), at };
   }
 
   /** LZ4-decodes src into the input region (offset returned), or undefined if the block is corrupt. */
