@@ -10,9 +10,11 @@
  * to JavaScript, record by record, so correctness never depends on this file knowing every case.
  *
  * No libc: memory is static arrays plus one input region that grows with memory.grow. LZ4 is in
- * lz4.c, the byte helpers in bytes.h.
+ * lz4.c, byte copies in bytes.h, value checks and escapes in values.h, digits in digits.h.
  */
 #include "bytes.h"
+#include "digits.h"
+#include "values.h"
 
 /* The JS side renders a key for the message (rename, quoting) into key_scratch. Returns -2 if
  * this record must go to JS, else: bits 0-15 the rendered length, bit 16 excluded, bits 17-26 an
@@ -265,110 +267,6 @@ static i32 key_index(u32 slot, const u8 *raw, u32 len) {
   return (i32)k;
 }
 
-/* Value scan: 0 = valid UTF-8, no quoting needed; 1 = valid, needs quotes (auto); -1 = invalid UTF-8. */
-static int scan_value(const u8 *s, u32 n, int check_quotes) {
-  u32 i = 0;
-  int quote = 0;
-  if (check_quotes && n == 0) return 1;
-  while (i < n) {
-    if (!check_quotes) {
-      /* Only UTF-8 validity: skip ASCII eight bytes at a time. */
-      while (i + 16 <= n) {
-        u64 v, w;
-        __builtin_memcpy(&v, s + i, 8);
-        __builtin_memcpy(&w, s + i + 8, 8);
-        if ((v | w) & 0x8080808080808080ull) break;
-        i += 16;
-      }
-      while (i + 8 <= n) {
-        u64 v;
-        __builtin_memcpy(&v, s + i, 8);
-        if (v & 0x8080808080808080ull) break;
-        i += 8;
-      }
-      if (i >= n) break;
-    }
-    u8 b = s[i];
-    if (b < 0x80) {
-      if (check_quotes && (b == 0x20 || (b >= 0x09 && b <= 0x0d) || b == '=' || b == '"' || b == '\\')) quote = 1;
-      i++;
-      continue;
-    }
-    u32 extra;
-    u8 lo = 0x80, hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) extra = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      extra = 2;
-      if (b == 0xe0) lo = 0xa0;
-      else if (b == 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      extra = 3;
-      if (b == 0xf0) lo = 0x90;
-      else if (b == 0xf4) hi = 0x8f;
-    } else return -1;
-    if (i + extra >= n) return -1;
-    u8 c1 = s[i + 1];
-    if (c1 < lo || c1 > hi) return -1;
-    for (u32 k = 2; k <= extra; k++)
-      if ((s[i + k] & 0xc0) != 0x80) return -1;
-    if (check_quotes) {
-      /* Unicode whitespace, as JavaScript's \s sees it. */
-      u8 c2 = extra >= 2 ? s[i + 2] : 0;
-      if ((b == 0xc2 && c1 == 0xa0) || (b == 0xe1 && c1 == 0x9a && c2 == 0x80) ||
-          (b == 0xe2 && c1 == 0x80 && ((c2 >= 0x80 && c2 <= 0x8a) || c2 == 0xa8 || c2 == 0xa9 || c2 == 0xaf)) ||
-          (b == 0xe2 && c1 == 0x81 && c2 == 0x9f) || (b == 0xe3 && c1 == 0x80 && c2 == 0x80) ||
-          (b == 0xef && c1 == 0xbb && c2 == 0xbf))
-        quote = 1;
-    }
-    i += extra + 1;
-  }
-  if (check_quotes && !quote && separator_len && n >= separator_len) {
-    u8 first = separator[0];
-    for (u32 j = 0; j + separator_len <= n; j++)
-      if (s[j] == first && same_bytes(s + j, separator, separator_len)) return 1;
-  }
-  return quote;
-}
-
-/* Writes `src` as a kv value at o (room checked by the caller for the quoted worst case). */
-static u32 write_value(u8 *o, const u8 *src, u32 n, int quoted) {
-  if (!quoted) {
-    copy_wild(o, src, n);
-    return n;
-  }
-  u8 *start = o;
-  *o++ = '"';
-  for (u32 i = 0; i < n; i++) {
-    u8 b = src[i];
-    if (b == '"' || b == '\\') *o++ = '\\';
-    *o++ = b;
-  }
-  *o++ = '"';
-  return (u32)(o - start);
-}
-
-static u32 decimal_length(u32 x) {
-  u32 n = 1;
-  for (u32 p = 10; n < 10 && x >= p; p *= 10) n++;
-  return n;
-}
-
-/* x in decimal at o; returns the number of digits. */
-static u32 write_decimal(u8 *o, u32 x) {
-  u32 n = decimal_length(x);
-  for (u32 i = n; i > 0; i--) {
-    o[i - 1] = '0' + (u8)(x % 10);
-    x /= 10;
-  }
-  return n;
-}
-
-static inline u8 *two_digits(u8 *p, u32 n) {
-  p[0] = '0' + (u8)(n / 10);
-  p[1] = '0' + (u8)(n % 10);
-  return p + 2;
-}
-
 static void write_day(i32 day) {
   /* Civil date from days since 1970-01-01 (H. Hinnant's algorithm). */
   i32 z = day + 719468;
@@ -428,58 +326,6 @@ static void write_stamp(u8 *o, u64 seconds, u32 nanos) {
 }
 
 
-/* SWAR: does the 8-byte word hold a byte < 0x20, '"' or '\' (JSON must escape those) or >= 0x80? */
-static inline u64 json_special(u64 v) {
-  const u64 ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-  u64 q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-  return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b) | v) & high;
-}
-
-/* Whether a JSON string value needs more than a plain copy (escapes, or non-ASCII to validate). */
-static int json_needs_work(const u8 *s, u32 n) {
-  u32 i = 0;
-  for (; i + 8 <= n; i += 8)
-    if (json_special(load64(s + i))) return 1;
-  if (i < n) {
-    /* The bytes past the end become 'A' (harmless) before the check. */
-    u64 mask = ~0ull >> (64 - 8 * (n - i));
-    if (json_special((load64(s + i) & mask) | (0x4141414141414141ull & ~mask))) return 1;
-  }
-  return 0;
-}
-
-static const u8 HEX[] = "0123456789abcdef";
-
-/* A JSON string's content with JSON.stringify's escapes for ASCII (bytes known to be valid UTF-8). */
-static u32 write_json_escaped(u8 *o, const u8 *src, u32 n) {
-  u8 *start = o;
-  for (u32 i = 0; i < n; i++) {
-    u8 b = src[i];
-    if (b >= 0x20 && b != '"' && b != '\\') {
-      *o++ = b;
-      continue;
-    }
-    *o++ = '\\';
-    switch (b) {
-      case '"': *o++ = '"'; break;
-      case '\\': *o++ = '\\'; break;
-      case '\b': *o++ = 'b'; break;
-      case '\f': *o++ = 'f'; break;
-      case '\n': *o++ = 'n'; break;
-      case '\r': *o++ = 'r'; break;
-      case '\t': *o++ = 't'; break;
-      default:
-        o[0] = 'u';
-        o[1] = '0';
-        o[2] = '0';
-        o[3] = HEX[b >> 4];
-        o[4] = HEX[b & 15];
-        o += 5;
-    }
-  }
-  return (u32)(o - start);
-}
-
 /*
  * Appends one field to the body at *op: `[sep]key=value` (kv) or `[,]"key":"value"` (JSON; the
  * key as JS rendered it includes `"key":`). Returns 0 if the record must go to JS.
@@ -488,7 +334,7 @@ static inline __attribute__((always_inline)) int put_field(u8 **op, const u8 *li
   u8 *o = *op;
   if (body_format == BODY_JSON) {
     int work = json_needs_work(v, vl);
-    if (work && scan_value(v, vl, 0) < 0) return 0;
+    if (work && scan_value(v, vl, 0, separator, separator_len) < 0) return 0;
     if (1 + klen + 2 + (work ? 6 * vl : vl) > (u32)(limit - o)) return 0;
     if (!*first) *o++ = ',';
     *first = 0;
@@ -515,11 +361,11 @@ static inline __attribute__((always_inline)) int put_field(u8 **op, const u8 *li
     o += klen;
     *o++ = '=';
     /* Copied and checked in one pass; only non-ASCII values get the full UTF-8 check. */
-    if (copy_wild_high(o, v, vl) && scan_value(v, vl, 0) < 0) return 0;
+    if (copy_wild_high(o, v, vl) && scan_value(v, vl, 0, separator, separator_len) < 0) return 0;
     *op = o + vl;
     return 1;
   }
-  int verdict = scan_value(v, vl, quote_mode == QUOTE_AUTO);
+  int verdict = scan_value(v, vl, quote_mode == QUOTE_AUTO, separator, separator_len);
   if (verdict < 0) return 0;
   int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
   if (separator_len + klen + 1 + (quoted ? 2 * vl + 2 : vl) > (u32)(limit - o)) return 0;
