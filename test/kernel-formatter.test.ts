@@ -103,6 +103,12 @@ const variants: Env[] = [
   { SYSLOG_FORMAT: 'rfc3164', SYSLOG_TIMEZONE: 'Asia/Shanghai', SYSLOG_APP_NAME: 'waf' },
   { SYSLOG_FORMAT: 'rfc3164', SYSLOG_SEVERITY_PRESET: 'waf', SYSLOG_MESSAGE_FORMAT: 'json', SYSLOG_FRAMING: 'newline', SYSLOG_TIMEZONE: 'America/New_York' },
   { SYSLOG_FORMAT: 'rfc3164', SYSLOG_INCLUDE_FIELDS: 'nothing-matches', SYSLOG_FACILITY_FIELD: 'final_action', SYSLOG_FACILITY_MAP: 'block:kern,*:local7', SYSLOG_SEVERITY: 'emerg' },
+  { SYSLOG_STRUCTURED_DATA: 'on' },
+  { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_MESSAGE_FORMAT: 'none', SYSLOG_SD_ID: 'waf@32473' },
+  { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_MESSAGE_FORMAT: 'json', SYSLOG_BOM: 'on', SYSLOG_FIELD_MAP: 'a:dup,ip:src' },
+  { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_MESSAGE_FORMAT: 'none', SYSLOG_MAX_MESSAGE_BYTES: '700', SYSLOG_FRAMING: 'newline' }, // SD dropped: JS
+  { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_INCLUDE_FIELDS: 'nothing-matches', SYSLOG_SEVERITY_PRESET: 'waf' },
+  { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_KV_QUOTE: 'auto', SYSLOG_FIELD_MAP: 'ip:real_client_ip,a:b=c' }, // sanitized PARAM-NAMEs that collide
 ];
 
 /** Collects what a stream transport would put on the wire. */
@@ -193,7 +199,7 @@ test('a corrupt group fails with the same DecodeError on the kernel path, after 
   assert.match(t.wire().toString(), /a=b$/);
 });
 
-test('the kernel takes RFC 5424/3164 kv and JSON over TCP/TLS/UDP, with rules on record fields; everything else stays in JavaScript', () => {
+test('the kernel takes RFC 5424/3164 kv and JSON (and STRUCTURED-DATA) over TCP/TLS/UDP, with rules on record fields; everything else stays in JavaScript', () => {
   const ok = (env: Env) => KernelFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', ...env }));
   assert.equal(ok({}), true);
   assert.equal(ok({ SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: 'on' }), true);
@@ -203,5 +209,6 @@ test('the kernel takes RFC 5424/3164 kv and JSON over TCP/TLS/UDP, with rules on
   assert.equal(ok({ SYSLOG_PROTOCOL: 'udp' }), true);
   assert.equal(ok({ SYSLOG_MESSAGE_FORMAT: 'cef' }), false);
   assert.equal(ok({ SYSLOG_FORMAT: 'rfc3164' }), true);
-  assert.equal(ok({ SYSLOG_STRUCTURED_DATA: 'on' }), false);
+  assert.equal(ok({ SYSLOG_STRUCTURED_DATA: 'on' }), true);
+  assert.equal(ok({ SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_MESSAGE_FORMAT: 'cef' }), false);
 });

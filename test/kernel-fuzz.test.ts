@@ -54,9 +54,8 @@ function viaJs(config: ReturnType<typeof loadConfig>, b: Buffer): Outcome {
   return { wire: Buffer.concat(parts).toString('hex') };
 }
 
-async function viaKernel(kernel: KernelFormatter, b: Buffer): Promise<Outcome> {
+async function viaKernel(kernel: KernelFormatter, b: Buffer, framing: 'octet-counting' | 'newline'): Promise<Outcome> {
   const parts: Buffer[] = [];
-  const framing = 'octet-counting';
   const transport = {
     target: 'fuzz', alive: true,
     send(m: Buffer) {
@@ -80,10 +79,15 @@ async function viaKernel(kernel: KernelFormatter, b: Buffer): Promise<Outcome> {
   return { wire: Buffer.concat(parts).toString('hex') };
 }
 
-test('kernel and JavaScript agree on 3000 damaged bodies: the same frames, or both a DecodeError', async () => {
+test('kernel and JavaScript agree on 4500 damaged bodies: the same frames, or both a DecodeError', async () => {
   const random = rng(20261125);
   let failures = 0;
-  for (const env of [{ SYSLOG_HOST: 'h' }, { SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'json', SYSLOG_SEVERITY_PRESET: 'waf', SYSLOG_KV_QUOTE: 'auto' }]) {
+  const envs = [
+    { SYSLOG_HOST: 'h' },
+    { SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'json', SYSLOG_SEVERITY_PRESET: 'waf', SYSLOG_KV_QUOTE: 'auto' },
+    { SYSLOG_HOST: 'h', SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_FRAMING: 'newline' },
+  ];
+  for (const env of envs) {
     const config = loadConfig(env);
     const kernel = new KernelFormatter(config, { project: 'p', logstore: 'ls' });
     for (let n = 0; n < 1500; n++) {
@@ -97,7 +101,7 @@ test('kernel and JavaScript agree on 3000 damaged bodies: the same frames, or bo
         else b = Buffer.concat([b.subarray(0, at), Buffer.from([Math.floor(random() * 256)]), b.subarray(at)]);
       }
       const js = viaJs(config, b);
-      const wasm = await viaKernel(kernel, b);
+      const wasm = await viaKernel(kernel, b, config.framing);
       if ('error' in js) {
         failures++;
         assert.deepEqual(wasm, js, `mutation ${n}: JavaScript fails, the kernel must too`);
@@ -105,5 +109,5 @@ test('kernel and JavaScript agree on 3000 damaged bodies: the same frames, or bo
     }
   }
   // Both outcomes were exercised.
-  assert.ok(failures > 300 && failures < 2700, `${failures} of 3000 failed to decode`);
+  assert.ok(failures > 450 && failures < 4050, `${failures} of 4500 failed to decode`);
 });

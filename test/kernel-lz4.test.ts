@@ -32,7 +32,7 @@ function block(seqs: Array<{ literals: Buffer; offset: number; match: number }>,
   return Buffer.from(out);
 }
 
-const kernel = new Kernel(() => -1);
+const kernel = new Kernel();
 const decode = (src: Buffer, rawSize: number): Buffer | undefined => {
   const at = kernel.lz4(src, rawSize);
   return at === undefined ? undefined : Buffer.from(kernel.memory().subarray(at, at + rawSize));

@@ -10,7 +10,7 @@ import type { ForwarderConfig } from '../config';
 import type { GroupView, LogView } from '../decode/log-group';
 import { kvNeedsQuotes } from './body';
 import { CEF_VALUE_ESCAPES, cefHead, cefNames, leefHead, leefNames, leefValueEscapes } from './event-formats';
-import { paramNames, SD_VALUE_ESCAPES } from './structured-data';
+import { paramNames, SD_VALUE_ESCAPES, sdParamName } from './structured-data';
 import { ByteWriter, copyText, copyUnchecked, isValidUtf8, JSON_ESCAPES, KV_QUOTED_ESCAPES, type EscapeTable } from './bytes';
 import { headerToken, priority, rfc3164Tag, rfc3164Timestamp } from './header';
 import { levelFor } from './levels';
@@ -40,6 +40,9 @@ export interface KernelKey {
   bytes: Buffer;
   excluded: boolean;
   outId: number;
+  /** Its STRUCTURED-DATA PARAM-NAME (before repeats are numbered) and an id of that name (-1 past MAX_OUT_IDS). */
+  sdName: Buffer;
+  sdId: number;
 }
 
 const MAX_OUT_IDS = 1024;
@@ -70,6 +73,7 @@ export class FastFormatter {
   private keyCount = 0;
   private readonly named = new Map<string, KeyEntry>();
   private readonly outIds = new Map<string, number>();
+  private readonly sdIds = new Map<string, number>();
   private readonly separator: Buffer;
   private readonly appName: string;
   private readonly hasRules: boolean;
@@ -179,30 +183,54 @@ export class FastFormatter {
   }
 
   /**
-   * A group's header tail (` host app procid msgid -`) and its fields rendered once each
-   * (`key=value` or `"key":"value"`) with their name ids.
+   * A group's header tail (` host app procid msgid -`, without the `-` when STRUCTURED-DATA
+   * follows) and its fields rendered once each for the body (`key=value` or `"key":"value"`) and
+   * for STRUCTURED-DATA (` name="value"`), with their name ids.
    */
-  kernelGroupParts(g: GroupView): { tail: Buffer; extras: Buffer[]; extraIds: number[] } {
+  kernelGroupParts(g: GroupView): { tail: Buffer; extras: Buffer[]; extraIds: number[]; sdParams: Buffer[]; sdIds: number[] } {
     this.prepareGroup(g);
-    const extras: Buffer[] = [];
-    const extraIds: number[] = [];
+    const c = this.config;
+    const parts = { tail: this.headTail, extras: [] as Buffer[], extraIds: [] as number[], sdParams: [] as Buffer[], sdIds: [] as number[] };
+    if (c.format === 'rfc3164') parts.tail = Buffer.from(` ${this.host} ${this.appName}: `, 'latin1');
+    else if (c.structuredDataId !== undefined) parts.tail = this.headBase;
+    const w = this.w;
     this.checked = true; // group fields may hold invalid UTF-8: render them with U+FFFD, as the per-record path would
     for (const [entry, s, e] of this.meta) {
       if (entry.excluded) continue;
-      this.w.pos = 0;
-      if (this.config.messageFormat === 'json') {
-        this.seen.length = 0;
-        this.jsonField(entry, g.buf, s, e);
-      } else this.kvField(entry, g.buf, s, e, true);
-      extras.push(Buffer.from(this.w.buf.subarray(0, this.w.pos)));
-      extraIds.push(entry.outId);
+      if (c.messageFormat !== 'none') {
+        w.pos = 0;
+        if (c.messageFormat === 'json') {
+          this.seen.length = 0;
+          this.jsonField(entry, g.buf, s, e);
+        } else this.kvField(entry, g.buf, s, e, true);
+        parts.extras.push(Buffer.from(w.buf.subarray(0, w.pos)));
+        parts.extraIds.push(entry.outId);
+      }
+      if (c.structuredDataId !== undefined) {
+        const key = this.kernelForm(entry);
+        w.pos = 0;
+        w.byte(0x20);
+        w.bytes(key.sdName);
+        w.byte(EQUALS);
+        w.byte(QUOTE);
+        this.copy(g.buf, s, e, SD_VALUE_ESCAPES);
+        w.byte(QUOTE);
+        parts.sdParams.push(Buffer.from(w.buf.subarray(0, w.pos)));
+        parts.sdIds.push(key.sdId);
+      }
     }
-    const tail = this.config.format === 'rfc3164' ? Buffer.from(` ${this.host} ${this.appName}: `, 'latin1') : this.headTail;
-    return { tail, extras, extraIds };
+    return parts;
   }
 
   private kernelForm(entry: KeyEntry): KernelKey {
-    return { name: entry.name, bytes: this.config.messageFormat === 'json' ? entry.json : entry.kv, excluded: entry.excluded, outId: entry.outId };
+    const json = this.config.messageFormat === 'json';
+    const sdName = sdParamName(entry.out);
+    let sdId = this.sdIds.get(sdName);
+    if (sdId === undefined && this.sdIds.size < MAX_OUT_IDS) this.sdIds.set(sdName, (sdId = this.sdIds.size));
+    return {
+      name: entry.name, bytes: json ? entry.json : entry.kv, excluded: entry.excluded, outId: entry.outId,
+      sdName: Buffer.from(sdName, 'latin1'), sdId: sdId ?? -1,
+    };
   }
 
   /**

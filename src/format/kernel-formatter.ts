@@ -7,9 +7,9 @@
 import type { ForwarderConfig } from '../config';
 import { decodeGroupMeta, decodeGroupView, groupSpans, type GroupView } from '../decode/log-group';
 import type { LevelRule } from './levels';
-import { Kernel, KEY_SCRATCH_BYTES, KEY_TO_JS, keyAnswer, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
+import { Kernel, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
 import type { SyslogTransport } from '../transport/transport';
-import { FastFormatter, type KernelKey } from './fast-formatter';
+import { FastFormatter } from './fast-formatter';
 import type { SourceInfo } from './message';
 
 /** A transport that also takes messages already framed for it (stream and UDP transports). */
@@ -24,6 +24,8 @@ export interface BatchCounts {
 
 type KernelRuleOf = LevelRule & { kind: 0 | 1 };
 
+const EMPTY = Buffer.alloc(0);
+
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Frames per kernel call: about one socket write (stream transports batch 256 KiB). */
@@ -34,7 +36,7 @@ const UDP_STEP_BYTES = 32 * 1024;
 export class KernelFormatter {
   private readonly kernel: Kernel;
   private readonly fast: FastFormatter;
-  private readonly idKey: KernelKey | undefined;
+  private readonly idKey: { bytes: Buffer; nameId: number; sdName: Buffer; sdId: number } | undefined;
   /** With record ids on but `__record_id__` excluded (or untrackable), the kernel writes none. */
   private readonly recordIdExcluded: boolean;
   private readonly json: boolean;
@@ -49,8 +51,9 @@ export class KernelFormatter {
   static supports(config: ForwarderConfig): boolean {
     const rules = [...config.severityRules, ...config.facilityRules];
     const fields = new Set(rules.map((r) => r.field));
+    const body = config.messageFormat;
     return (
-      config.output === 'syslog' && (config.messageFormat === 'kv' || config.messageFormat === 'json') && config.structuredDataId === undefined &&
+      config.output === 'syslog' && (body === 'kv' || body === 'json' || (body === 'none' && config.structuredDataId !== undefined)) &&
       FastFormatter.supports(config) &&
       rules.length <= MAX_RULES && fields.size <= MAX_RULE_SLOTS &&
       rules.every((r) => !r.field.startsWith('__') && Buffer.byteLength(r.value) < 64)
@@ -60,6 +63,8 @@ export class KernelFormatter {
   constructor(config: ForwarderConfig, source: SourceInfo) {
     this.fast = new FastFormatter(config, source);
     const json = config.messageFormat === 'json';
+    const body = config.messageFormat === 'none' ? 'none' : json ? 'json' : 'kv';
+    const sd = config.structuredDataId !== undefined;
     const udp = config.protocol === 'udp';
     this.json = json;
     this.stepBytes = udp ? UDP_STEP_BYTES : STEP_BYTES;
@@ -72,21 +77,24 @@ export class KernelFormatter {
     this.kernel = new Kernel(
       (memory, at, length) => {
         const key = this.fast.kernelKey(memory, at, at + length);
-        // JSON needs the name's id to spot repeats; past the id table, such keys take the JS path.
+        // JSON and SD need the names' ids to spot repeats; past the id tables, such keys take the JS path.
         const nameId = json ? key.outId : 0;
-        if (key.bytes.length > KEY_SCRATCH_BYTES || nameId < 0) return KEY_TO_JS;
-        key.bytes.copy(memory, at);
-        return keyAnswer(key.bytes.length, key.excluded, nameId, slots.get(key.name));
+        if (nameId < 0 || (sd && key.sdId < 0)) return undefined;
+        return {
+          bytes: body === 'none' ? EMPTY : key.bytes, excluded: key.excluded, nameId, ruleSlot: slots.get(key.name),
+          sdName: sd ? key.sdName : undefined, sdId: sd ? key.sdId : undefined,
+        };
       },
       (seconds) => this.fast.kernelStamp3164(seconds),
     );
     const { head, lead } = this.fast.kernelHeadAndLead();
     this.kernel.configure({
-      header: config.format, body: json ? 'json' : 'kv', quote: config.kvQuote, maxMessageBytes: config.maxMessageBytes,
+      header: config.format, body, quote: config.kvQuote, maxMessageBytes: config.maxMessageBytes,
       // UDP takes octet-counted frames and sends each message as its own datagram.
       framing: udp ? 'octet-counting' : config.framing,
       separator: Buffer.from(json ? ',' : config.kvSeparator, 'utf8'), head, lead,
     });
+    if (sd) this.kernel.configureSd(Buffer.from(`[${config.structuredDataId}`, 'latin1'), config.maxMessageBytes);
     if (rules.length > 0) {
       const kernelRules = rules.map((r) => ({
         kind: r.kind, slot: slots.get(r.field)!, star: r.value === '*', dotted: r.field.includes('.'), level: r.level, value: r.value === '*' ? '' : r.value,
@@ -94,7 +102,8 @@ export class KernelFormatter {
       this.kernel.configureRules(kernelRules, config.severity, config.facility);
     }
     const idKey = config.recordId ? this.fast.kernelRecordIdKey() : undefined;
-    this.idKey = idKey && !idKey.excluded && (idKey.outId >= 0 || !json) ? { ...idKey, outId: json ? idKey.outId : 0 } : undefined;
+    const idTrackable = idKey !== undefined && (idKey.outId >= 0 || !json) && (idKey.sdId >= 0 || !sd);
+    this.idKey = idKey && !idKey.excluded && idTrackable ? { bytes: body === 'none' ? EMPTY : idKey.bytes, nameId: json ? idKey.outId : 0, sdName: idKey.sdName, sdId: sd ? idKey.sdId : 0 } : undefined;
     this.recordIdExcluded = idKey?.excluded ?? false;
   }
 
@@ -115,11 +124,11 @@ export class KernelFormatter {
       const start = spans[2 * g]!;
       const end = spans[2 * g + 1]!;
       const prefix = idPrefix(g);
-      const { tail, extras, extraIds } = this.parts(decodeGroupMeta(body, start, end, k.skipLogs(at, start, end)));
+      const { tail, extras, extraIds, sdParams, sdIds } = this.parts(decodeGroupMeta(body, start, end, k.skipLogs(at, start, end)));
       let view: GroupView | undefined;
       // Record ids on, but their key is not one the kernel can write: JavaScript does the group.
       const idsInJs = prefix !== undefined && !this.idKey && !this.recordIdExcluded;
-      if (idsInJs || !k.beginGroup(at, start, end, tail, extras, extraIds, this.idKey, prefix)) {
+      if (idsInJs || !k.beginGroup(at, start, end, tail, extras, extraIds, this.idKey, prefix, { params: sdParams, ids: sdIds })) {
         view = decodeGroupView(body, start, end);
         for (let i = 0; i < view.logs.length; i++) await this.sendOne(view, i, prefix, transport, counts);
         counts.groups++;
@@ -154,8 +163,8 @@ export class KernelFormatter {
     }
   }
 
-  /** kernelGroupParts, with name ids only where they matter (JSON). */
-  private parts(g: GroupView): { tail: Buffer; extras: Buffer[]; extraIds: number[] } {
+  /** kernelGroupParts, with name ids only where they matter (JSON names, SD PARAM-NAMEs). */
+  private parts(g: GroupView): ReturnType<FastFormatter['kernelGroupParts']> {
     const parts = this.fast.kernelGroupParts(g);
     return this.json ? parts : { ...parts, extraIds: parts.extraIds.map(() => 0) };
   }

@@ -34,6 +34,7 @@ enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1 };
 #define KEY_SCRATCH_SIZE (64u << 10)
 #define GROUP_AREA_SIZE (64u << 10)
 #define MAX_EXTRAS 256
+#define MAX_OUT_IDS 1024 /* ids of names in the message (JSON names, SD PARAM-NAMEs) */
 #define KEY_ARENA_SIZE (1u << 20)
 #define MAX_KEYS 4096
 #define KEY_SLOTS 8192
@@ -46,18 +47,29 @@ static u8 out[OUT_SIZE + SLACK];
 static u8 key_scratch[KEY_SCRATCH_SIZE + SLACK];
 static u8 group_area[GROUP_AREA_SIZE + SLACK];
 static u32 extras_lens[MAX_EXTRAS], extras_ids[MAX_EXTRAS];
+static u32 sd_extras_lens[MAX_EXTRAS], sd_extras_ids[MAX_EXTRAS];
 static u8 key_arena[KEY_ARENA_SIZE + SLACK];
 static u32 key_raw_off[MAX_KEYS], key_raw_len[MAX_KEYS], key_out_off[MAX_KEYS];
 static i32 key_out_len[MAX_KEYS]; /* -1: excluded */
 static u32 key_out_id[MAX_KEYS], key_rule[MAX_KEYS];
+/* STRUCTURED-DATA: each key's PARAM-NAME (in the arena) and an id of it (repeats go to JS). */
+static u32 key_sd_off[MAX_KEYS], key_sd_len[MAX_KEYS], key_sd_id[MAX_KEYS];
+/* The key callback's second answer: PARAM-NAME length and id (written by JS). */
+static u32 key_answer[2];
 static u32 key_table[KEY_SLOTS]; /* key index + 1, 0 = empty */
 static u32 hints[HINTS];         /* key index + 1 of the previous record's key at each position */
 static u32 key_count, arena_used;
 
 /* Settings (configure) */
-enum { BODY_KV = 0, BODY_JSON = 1 };
+enum { BODY_KV = 0, BODY_JSON = 1, BODY_NONE = 2 };
 static u32 body_format, quote_mode, framing, max_message;
 static u32 rfc3164, stamp_len = STAMP_LEN_5424;
+/* STRUCTURED-DATA (configure_sd): `[id`, the configured message limit (SD that leaves under 200
+ * bytes of it is JS's case), and the SD being written for the current record. */
+static u32 sd_mode, sd_limit, sd_open_len;
+static u8 sd_open[40];
+static u8 sd_buf[MAX_MESSAGE + SLACK];
+static u32 sd_stamp[MAX_OUT_IDS];
 static u64 cached_second = ~0ull;
 static u8 separator[64];
 static u32 separator_len;
@@ -76,7 +88,6 @@ static u8 rule_value[MAX_RULES][64];
 static u32 slot_seen, slot_start[MAX_RULE_SLOTS], slot_len[MAX_RULE_SLOTS];
 
 /* JSON: names already in this record (by id), stamped with the record's number. */
-#define MAX_OUT_IDS 1024
 static u32 seen_stamp[MAX_OUT_IDS], record_stamp;
 
 /* The current group (group_begin) */
@@ -86,6 +97,7 @@ static u32 tail_len, extras_count, extras_len;
 static i32 id_key_len; /* -1: no record id (or excluded) */
 static u32 id_key_id;
 static u32 id_prefix_len;
+static u32 sd_extras_count, sd_extras_len, id_sd_len, id_sd_id;
 
 static u32 prefix_guess = 4; /* "NNN " */
 static u32 frame(u32 at, u32 offset, u32 len);
@@ -102,6 +114,9 @@ EXPORT(key_scratch_ptr) u32 key_scratch_ptr(void) { return (u32)(uintptr_t)key_s
 EXPORT(group_area_ptr) u32 group_area_ptr(void) { return (u32)(uintptr_t)group_area; }
 EXPORT(extras_lens_ptr) u32 extras_lens_ptr(void) { return (u32)(uintptr_t)extras_lens; }
 EXPORT(extras_ids_ptr) u32 extras_ids_ptr(void) { return (u32)(uintptr_t)extras_ids; }
+EXPORT(sd_extras_lens_ptr) u32 sd_extras_lens_ptr(void) { return (u32)(uintptr_t)sd_extras_lens; }
+EXPORT(sd_extras_ids_ptr) u32 sd_extras_ids_ptr(void) { return (u32)(uintptr_t)sd_extras_ids; }
+EXPORT(key_answer_ptr) u32 key_answer_ptr(void) { return (u32)(uintptr_t)key_answer; }
 EXPORT(out_length) u32 out_length(void) { return out_len; }
 EXPORT(step_records) u32 step_records(void) { return records; }
 EXPORT(step_message_bytes) u32 step_message_bytes(void) { return message_bytes; }
@@ -145,7 +160,16 @@ void configure(u32 header_3164, u32 format, u32 quote, u32 frame, u32 max_msg, u
   copy_bytes(head, key_scratch + sep_len, head_length);
   copy_bytes(lead, key_scratch + sep_len + head_length, lead_length);
   rule_count = 0;
+  sd_mode = 0;
   reset_keys();
+}
+
+/* STRUCTURED-DATA on: `[id` is in key_scratch; `limit` is the configured message limit. */
+EXPORT(configure_sd) void configure_sd(u32 open_len, u32 limit) {
+  sd_open_len = open_len < sizeof sd_open ? open_len : sizeof sd_open;
+  copy_bytes(sd_open, key_scratch, sd_open_len);
+  sd_limit = limit;
+  sd_mode = 1;
 }
 
 /* Rules written by JS into key_scratch, 6 bytes + value each: kind (0 severity, 1 facility), slot,
@@ -169,9 +193,17 @@ EXPORT(configure_rules) void configure_rules(u32 n, u32 severity, u32 facility) 
 
 /* A group's parts are in group_area: tail, the extras (pre-rendered `key=value`), the record id's
  * key and prefix. `in_base` is the input region; the group is in[start, end). */
+/* With STRUCTURED-DATA, after the body parts come the group's SD params (` name="value"`, counted in
+ * sd_extras_lens/ids) and the record id's PARAM-NAME. */
 EXPORT(group_begin)
-void group_begin(u32 in_base, u32 start, u32 end, u32 tail, u32 n_extras, i32 id_key, u32 id_prefix, u32 id_key_name) {
+void group_begin(u32 in_base, u32 start, u32 end, u32 tail, u32 n_extras, i32 id_key, u32 id_prefix, u32 id_key_name,
+                 u32 n_sd_extras, u32 id_sd_name_len, u32 id_sd_name_id) {
   id_key_id = id_key_name;
+  sd_extras_count = n_sd_extras;
+  sd_extras_len = 0;
+  for (u32 i = 0; i < n_sd_extras; i++) sd_extras_len += sd_extras_lens[i];
+  id_sd_len = id_sd_name_len;
+  id_sd_id = id_sd_name_id;
   in = (const u8 *)(uintptr_t)in_base;
   g_pos = start;
   g_end = end;
@@ -245,6 +277,10 @@ static i32 key_index(u32 slot, const u8 *raw, u32 len) {
   if (packed < 0) return -1;
   u32 out_bytes = (u32)packed & 0xffff;
   i32 n = (packed >> 16) & 1 ? -1 : (i32)out_bytes;
+  /* The PARAM-NAME follows the rendered key in key_scratch. */
+  u32 sd_bytes = sd_mode ? key_answer[0] : 0;
+  if (out_bytes + sd_bytes > KEY_SCRATCH_SIZE) return -1;
+  out_bytes += sd_bytes;
   if (key_count >= MAX_KEYS || arena_used + len + out_bytes > KEY_ARENA_SIZE) {
     /* Hostile data with endless distinct keys must not grow memory: start over. */
     reset_keys();
@@ -258,6 +294,9 @@ static i32 key_index(u32 slot, const u8 *raw, u32 len) {
   arena_used += len;
   key_out_off[k] = arena_used;
   key_out_len[k] = n;
+  key_sd_off[k] = key_out_off[k] + (out_bytes - sd_bytes);
+  key_sd_len[k] = sd_bytes;
+  key_sd_id[k] = sd_mode ? key_answer[1] & 0x3ff : 0;
   key_out_id[k] = ((u32)packed >> 17) & 0x3ff;
   key_rule[k] = ((u32)packed >> 27) & 0xf;
   copy_bytes(key_arena + arena_used, key_scratch, out_bytes);
@@ -381,6 +420,30 @@ static inline __attribute__((always_inline)) int put_field(u8 **op, const u8 *li
   return 1;
 }
 
+/* Appends ` name="value"` to the STRUCTURED-DATA at *qp. Returns 0 if the record must go to JS
+ * (a PARAM-NAME repeated in the record, which JS numbers; invalid UTF-8; no room). */
+static int put_param(u8 **qp, const u8 *limit, const u8 *name, u32 nlen, u32 id, const u8 *v, u32 vl) {
+  if (sd_stamp[id] == record_stamp) return 0;
+  sd_stamp[id] = record_stamp;
+  int work = sd_needs_work(v, vl);
+  if (work && scan_value(v, vl, 0, 0, 0) < 0) return 0;
+  u8 *q = *qp;
+  if (4 + nlen + (work ? 2 * vl : vl) > (u32)(limit - q)) return 0;
+  *q++ = ' ';
+  copy_wild(q, name, nlen);
+  q += nlen;
+  *q++ = '=';
+  *q++ = '"';
+  if (work) q += write_sd_escaped(q, v, vl);
+  else {
+    copy_wild(q, v, vl);
+    q += vl;
+  }
+  *q++ = '"';
+  *qp = q;
+  return 1;
+}
+
 /* JSON: a name already used in this record goes to JS (it renames repeats `key_2`...). */
 static inline int name_repeats(u32 id) {
   if (body_format != BODY_JSON) return 0;
@@ -454,6 +517,13 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   slot_seen = 0;
   if (body_format == BODY_JSON) *o++ = '{';
   limit -= body_format == BODY_JSON; /* keep room for the closing brace */
+  /* STRUCTURED-DATA goes to sd_buf while the body is written; it is moved in front at the end. */
+  u8 *q = sd_buf;
+  const u8 *q_limit = sd_buf + room - 1; /* room for `]` */
+  if (sd_mode) {
+    copy_bytes(q, sd_open, sd_open_len);
+    q += sd_open_len;
+  }
   while (p < end) {
     u8 tag = in[p++];
     if (tag == 0x12) {
@@ -478,6 +548,8 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
       }
       i32 kout = key_out_len[k];
       if (kout < 0) continue; /* excluded */
+      if (sd_mode && !put_param(&q, q_limit, key_arena + key_sd_off[k], key_sd_len[k], key_sd_id[k], in + vs, vl)) return -1;
+      if (body_format == BODY_NONE) continue;
       if (name_repeats(key_out_id[k])) return -1;
       if (!put_field(&o, limit, &first, key_arena + key_out_off[k], (u32)kout, in + vs, vl)) return -1;
     } else if (tag == 0x08) {
@@ -489,8 +561,18 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     } else return -1;
   }
   /* Group-level fields (__topic__, __source__, tags), already rendered by JS. */
+  const u8 *sd_extra = group_area + tail_len + extras_len + (id_key_len > 0 ? (u32)id_key_len : 0) + id_prefix_len;
+  for (u32 i = 0; i < sd_extras_count; i++) {
+    u32 n = sd_extras_lens[i];
+    if (sd_stamp[sd_extras_ids[i]] == record_stamp) return -1;
+    sd_stamp[sd_extras_ids[i]] = record_stamp;
+    if (n > (u32)(q_limit - q)) return -1;
+    copy_wild(q, sd_extra, n);
+    q += n;
+    sd_extra += n;
+  }
   const u8 *extra = group_area + tail_len;
-  for (u32 i = 0; i < extras_count; i++) {
+  for (u32 i = 0; body_format != BODY_NONE && i < extras_count; i++) {
     u32 n = extras_lens[i];
     if (name_repeats(extras_ids[i])) return -1;
     if (separator_len + n > (u32)(limit - o)) return -1;
@@ -510,10 +592,15 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     if (vl > 64) return -1;
     copy_wild(value, group_area + tail_len + extras_len + (u32)id_key_len, vl);
     vl += write_decimal(value + vl, g_index);
-    if (name_repeats(id_key_id)) return -1;
-    if (!put_field(&o, limit, &first, group_area + tail_len + extras_len, (u32)id_key_len, value, vl)) return -1;
+    if (sd_mode && !put_param(&q, q_limit, sd_extra, id_sd_len, id_sd_id, value, vl)) return -1;
+    if (body_format != BODY_NONE) {
+      if (name_repeats(id_key_id)) return -1;
+      if (!put_field(&o, limit, &first, group_area + tail_len + extras_len, (u32)id_key_len, value, vl)) return -1;
+    }
   }
   if (body_format == BODY_JSON) *o++ = '}';
+  if (sd_mode) *q++ = ']';
+  u32 body_len = (u32)(o - body), sd_len = (u32)(q - sd_buf);
   /* The header goes in front of the body: exact copies here, a wild one would overwrite the body. */
   u32 delta = 0, pri_len = head_len;
   if (rule_count) {
@@ -527,9 +614,17 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   u8 *m = msg + delta;
   write_stamp(m + pri_len, time, nanos);
   copy_bytes(m + pri_len + stamp_len, group_area, tail_len);
-  if (o == body) return (i32)((header - delta) | delta << 24); /* empty body: no trailing space or BOM */
-  copy_bytes(msg + header, lead, lead_len);
-  return (i32)(((u32)(o - msg) - delta) | delta << 24);
+  if (sd_mode) {
+    /* SD that leaves under 200 bytes of the limit is dropped for `-` (message.ts): JS's case. */
+    if (pri_len + stamp_len + tail_len + sd_len + 200 > sd_limit) return -1;
+    if (header + sd_len + lead_len + body_len > room) return -1;
+    if (body_len) __builtin_memmove(body + sd_len, body, body_len);
+    copy_bytes(msg + header, sd_buf, sd_len);
+  }
+  u32 at = header + sd_len;
+  if (body_len == 0) return (i32)((at - delta) | delta << 24); /* empty body: no trailing space or BOM */
+  copy_bytes(msg + at, lead, lead_len);
+  return (i32)((at + lead_len + body_len - delta) | delta << 24);
 }
 
 static u32 last_prefix = 4;

@@ -22,6 +22,9 @@ interface KernelExports {
   group_area_ptr(): number;
   extras_lens_ptr(): number;
   extras_ids_ptr(): number;
+  sd_extras_lens_ptr(): number;
+  sd_extras_ids_ptr(): number;
+  key_answer_ptr(): number;
   out_length(): number;
   step_records(): number;
   step_message_bytes(): number;
@@ -29,7 +32,11 @@ interface KernelExports {
   input_reserve(size: number): number;
   configure(header3164: number, body: number, quote: number, framing: number, maxMessage: number, separatorLength: number, headLength: number, leadLength: number): void;
   configure_rules(count: number, severity: number, facility: number): void;
-  group_begin(inBase: number, start: number, end: number, tailLength: number, extras: number, idKeyLength: number, idPrefixLength: number, idKeyId: number): void;
+  configure_sd(openLength: number, limit: number): void;
+  group_begin(
+    inBase: number, start: number, end: number, tailLength: number, extras: number, idKeyLength: number, idPrefixLength: number, idKeyId: number,
+    sdExtras: number, idSdNameLength: number, idSdNameId: number,
+  ): void;
   group_step(target: number): number;
   skip_logs(inBase: number, start: number, end: number): number;
   lz4_decode(src: number, srcLength: number, dst: number, rawSize: number): number;
@@ -62,22 +69,28 @@ export interface KernelRule {
   value: string;
 }
 const SLACK = 64;
+const EMPTY = Buffer.alloc(0);
 
 let compiled: object | undefined;
 
-/** The key callback's answer when the record must go through JavaScript. */
-export const KEY_TO_JS = -2;
-
-/** The key callback's answer (kernel.c, js_key): rendered length, excluded, name id, rule slot. */
-export function keyAnswer(length: number, excluded: boolean, nameId: number, ruleSlot: number | undefined): number {
-  if (length > 0xffff || nameId > 0x3ff) return KEY_TO_JS;
-  return length | (excluded ? 1 << 16 : 0) | (nameId << 17) | ((ruleSlot === undefined ? 0 : ruleSlot + 1) << 27);
+/** What JavaScript tells the kernel about a key; undefined: records with it go through JavaScript. */
+export interface KeyAnswer {
+  /** The key as written in the body (`key`, or `"key":` for JSON); empty when excluded. */
+  bytes: Buffer;
+  excluded: boolean;
+  /** Id of the name in the body (JSON: repeats go to JavaScript), below MAX_NAME_IDS. */
+  nameId: number;
+  /** Which rule slot reads this field, if any. */
+  ruleSlot: number | undefined;
+  /** With STRUCTURED-DATA: the PARAM-NAME and its id (repeats go to JavaScript). */
+  sdName?: Buffer;
+  sdId?: number;
 }
 
-/**
- * Renders a key for the message into `memory` at `at` and returns keyAnswer(...), or KEY_TO_JS.
- */
-export type KeyCallback = (memory: Buffer, at: number, length: number) => number;
+export const MAX_NAME_IDS = 1024;
+const KEY_TO_JS = -2;
+
+export type KeyCallback = (memory: Buffer, at: number, length: number) => KeyAnswer | undefined;
 
 export class Kernel {
   private readonly x: KernelExports;
@@ -85,17 +98,34 @@ export class Kernel {
   private readonly outAt: number;
 
   /** Without callbacks: a kernel used for LZ4 only. */
-  constructor(onKey: KeyCallback = () => KEY_TO_JS, onStamp3164: (seconds: number) => string = () => '') {
+  constructor(onKey: KeyCallback = () => undefined, onStamp3164: (seconds: number) => string = () => '') {
     compiled ??= new wasm.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
     const instance = new wasm.Instance(compiled, {
       env: {
-        key: (at: number, length: number) => onKey(this.memory(), at, length),
+        key: (at: number, length: number) => this.answerKey(onKey(this.memory(), at, length), at),
         stamp3164: (seconds: number) => void this.memory().write(onStamp3164(seconds), this.x.key_scratch_ptr(), 'latin1'),
       },
     });
     this.x = instance.exports as unknown as KernelExports;
     this.view = Buffer.from(this.x.memory.buffer);
     this.outAt = this.x.out_ptr();
+  }
+
+  /**
+   * kernel.c's js_key answer: the key (then the PARAM-NAME) written over the raw key in key_scratch,
+   * the PARAM-NAME's length and id in key_answer, and bits 0-15 length, 16 excluded, 17-26 name id,
+   * 27-30 rule slot + 1 returned.
+   */
+  private answerKey(a: KeyAnswer | undefined, at: number): number {
+    const sd = a?.sdName ?? EMPTY;
+    if (!a || a.bytes.length + sd.length > KEY_SCRATCH_BYTES || a.nameId >= MAX_NAME_IDS || (a.sdId ?? 0) >= MAX_NAME_IDS || a.sdId! < 0) return KEY_TO_JS;
+    const mem = this.memory();
+    a.bytes.copy(mem, at);
+    sd.copy(mem, at + a.bytes.length);
+    const answer = this.x.key_answer_ptr();
+    mem.writeUInt32LE(sd.length, answer);
+    mem.writeUInt32LE(a.sdId ?? 0, answer + 4);
+    return a.bytes.length | (a.excluded ? 1 << 16 : 0) | (a.nameId << 17) | ((a.ruleSlot === undefined ? 0 : a.ruleSlot + 1) << 27);
   }
 
   /** The whole memory; a new view after it grew (growing detaches the old one). */
@@ -105,7 +135,7 @@ export class Kernel {
   }
 
   configure(options: {
-    header: 'rfc5424' | 'rfc3164'; body: 'kv' | 'json'; quote: 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline'; maxMessageBytes: number;
+    header: 'rfc5424' | 'rfc3164'; body: 'kv' | 'json' | 'none'; quote: 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline'; maxMessageBytes: number;
     separator: Buffer; head: Buffer; lead: Buffer;
   }): void {
     const scratch = this.x.key_scratch_ptr();
@@ -113,7 +143,8 @@ export class Kernel {
     if (options.separator.length > 64 || options.head.length > 64 || options.lead.length > 16) throw new Error('kernel: separator or header prefix too long');
     this.memory().set(parts, scratch);
     this.x.configure(
-      options.header === 'rfc3164' ? 1 : 0, options.body === 'json' ? 1 : 0, { none: 0, auto: 1, always: 2 }[options.quote], options.framing === 'newline' ? 1 : 0,
+      options.header === 'rfc3164' ? 1 : 0, { kv: 0, json: 1, none: 2 }[options.body], { none: 0, auto: 1, always: 2 }[options.quote],
+      options.framing === 'newline' ? 1 : 0,
       options.maxMessageBytes, options.separator.length, options.head.length, options.lead.length,
     );
   }
@@ -128,6 +159,13 @@ export class Kernel {
     });
     this.memory().set(Buffer.concat(parts), this.x.key_scratch_ptr());
     this.x.configure_rules(rules.length, severity, facility);
+  }
+
+  /** STRUCTURED-DATA on: `open` is `[SD-ID`, `limit` the configured message limit. */
+  configureSd(open: Buffer, limit: number): void {
+    if (open.length > 40) throw new Error('kernel: SD-ID too long');
+    this.memory().set(open, this.x.key_scratch_ptr());
+    this.x.configure_sd(open.length, limit);
   }
 
   /** Copies `bytes` into the input region (growing memory if needed); returns its offset. */
@@ -146,35 +184,44 @@ export class Kernel {
   }
 
   /**
-   * Starts a group: the header tail, the group's fields rendered (with their name ids), the record
-   * id's key (with its name id) and prefix. Returns false if they do not fit.
+   * Starts a group: the header tail, the group's fields rendered for the body (with their name ids),
+   * the record id's key and prefix, and with STRUCTURED-DATA the group's params and the record id's
+   * PARAM-NAME. Returns false if they do not fit (JavaScript then does the group).
    */
   beginGroup(
     inputAt: number, start: number, end: number, tail: Buffer, extras: Buffer[], extraIds: number[],
-    idKey: { bytes: Buffer; outId: number } | undefined, idPrefix: string | undefined,
+    idKey: { bytes: Buffer; nameId: number; sdName?: Buffer; sdId?: number } | undefined, idPrefix: string | undefined,
+    sd: { params: Buffer[]; ids: number[] } = { params: [], ids: [] },
   ): boolean {
-    if (extras.length > MAX_EXTRAS || extraIds.some((id) => id < 0)) return false;
+    if (extras.length > MAX_EXTRAS || sd.params.length > MAX_EXTRAS) return false;
+    if ([...extraIds, ...sd.ids].some((id) => id < 0 || id >= MAX_NAME_IDS)) return false;
     const mem = this.memory();
     let p = this.x.group_area_ptr();
     const limit = p + GROUP_AREA_BYTES;
     const idPrefixBytes = idKey && idPrefix !== undefined ? Buffer.from(idPrefix, 'utf8') : undefined;
-    let total = tail.length + (idKey?.bytes.length ?? 0) + (idPrefixBytes?.length ?? 0);
-    for (const e of extras) total += e.length;
+    const withId = idKey !== undefined && idPrefixBytes !== undefined;
+    const idSdName = withId ? (idKey.sdName ?? EMPTY) : EMPTY;
+    let total = tail.length + (withId ? idKey.bytes.length + idPrefixBytes.length + idSdName.length : 0);
+    for (const e of [...extras, ...sd.params]) total += e.length;
     if (p + total > limit) return false;
     p += tail.copy(mem, p);
-    const lens = this.x.extras_lens_ptr();
-    const ids = this.x.extras_ids_ptr();
-    extras.forEach((e, i) => {
-      mem.writeUInt32LE(e.length, lens + 4 * i);
-      mem.writeUInt32LE(extraIds[i]!, ids + 4 * i);
-      p += e.copy(mem, p);
-    });
-    if (idKey && idPrefixBytes) {
+    const put = (parts: Buffer[], ids: number[], lens: number, idAt: number) =>
+      parts.forEach((e, i) => {
+        mem.writeUInt32LE(e.length, lens + 4 * i);
+        mem.writeUInt32LE(ids[i]!, idAt + 4 * i);
+        p += e.copy(mem, p);
+      });
+    put(extras, extraIds, this.x.extras_lens_ptr(), this.x.extras_ids_ptr());
+    if (withId) {
       p += idKey.bytes.copy(mem, p);
-      idPrefixBytes.copy(mem, p);
+      p += idPrefixBytes.copy(mem, p);
     }
-    const withId = idKey !== undefined && idPrefixBytes !== undefined;
-    this.x.group_begin(inputAt, start, end, tail.length, extras.length, withId ? idKey.bytes.length : -1, idPrefixBytes?.length ?? 0, withId ? idKey.outId : 0);
+    put(sd.params, sd.ids, this.x.sd_extras_lens_ptr(), this.x.sd_extras_ids_ptr());
+    idSdName.copy(mem, p);
+    this.x.group_begin(
+      inputAt, start, end, tail.length, extras.length, withId ? idKey.bytes.length : -1, idPrefixBytes?.length ?? 0, withId ? idKey.nameId : 0,
+      sd.params.length, idSdName.length, withId ? (idKey.sdId ?? 0) : 0,
+    );
     return true;
   }
 

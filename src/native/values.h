@@ -142,4 +142,34 @@ static u32 write_json_escaped(u8 *o, const u8 *src, u32 n) {
   return (u32)(o - start);
 }
 
+/* SWAR: a byte STRUCTURED-DATA escapes (`"`, `\`, `]`) or one to validate (>= 0x80)? */
+static inline u64 sd_special(u64 v) {
+  const u64 ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  u64 q = v ^ (ones * '"'), b = v ^ (ones * '\\'), c = v ^ (ones * ']');
+  return (((q - ones) & ~q) | ((b - ones) & ~b) | ((c - ones) & ~c) | v) & high;
+}
+
+/* Whether a PARAM-VALUE needs more than a plain copy. */
+static int sd_needs_work(const u8 *s, u32 n) {
+  u32 i = 0;
+  for (; i + 8 <= n; i += 8)
+    if (sd_special(load64(s + i))) return 1;
+  if (i < n) {
+    u64 mask = ~0ull >> (64 - 8 * (n - i));
+    if (sd_special((load64(s + i) & mask) | (0x4141414141414141ull & ~mask))) return 1;
+  }
+  return 0;
+}
+
+/* A PARAM-VALUE with `"`, `\` and `]` escaped (structured-data.ts's sdParamValue). */
+static u32 write_sd_escaped(u8 *o, const u8 *src, u32 n) {
+  u8 *start = o;
+  for (u32 i = 0; i < n; i++) {
+    u8 b = src[i];
+    if (b == '"' || b == '\\' || b == ']') *o++ = '\\';
+    *o++ = b;
+  }
+  return (u32)(o - start);
+}
+
 #endif
