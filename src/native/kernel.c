@@ -365,6 +365,19 @@ static void write_stamp(u8 *o, u64 seconds, u32 nanos) {
 }
 
 
+/* `[sep]key=` of a kv field (room checked by the caller). */
+static inline u8 *put_kv_key(u8 *o, int *first, const u8 *key, u32 klen) {
+  if (!*first) {
+    copy_wild(o, separator, separator_len);
+    o += separator_len;
+  }
+  *first = 0;
+  copy_wild(o, key, klen);
+  o += klen;
+  *o++ = '=';
+  return o;
+}
+
 /*
  * Appends one field to the body at *op: `[sep]key=value` (kv) or `[,]"key":"value"` (JSON; the
  * key as JS rendered it includes `"key":`). Returns 0 if the record must go to JS.
@@ -391,14 +404,7 @@ static inline __attribute__((always_inline)) int put_field(u8 **op, const u8 *li
   }
   if (quote_mode == QUOTE_NONE) {
     if (separator_len + klen + 1 + vl > (u32)(limit - o)) return 0;
-    if (!*first) {
-      copy_wild(o, separator, separator_len);
-      o += separator_len;
-    }
-    *first = 0;
-    copy_wild(o, key, klen);
-    o += klen;
-    *o++ = '=';
+    o = put_kv_key(o, first, key, klen);
     /* Copied and checked in one pass; only non-ASCII values get the full UTF-8 check. */
     if (copy_wild_high(o, v, vl) && scan_value(v, vl, 0, separator, separator_len) < 0) return 0;
     *op = o + vl;
@@ -408,14 +414,7 @@ static inline __attribute__((always_inline)) int put_field(u8 **op, const u8 *li
   if (verdict < 0) return 0;
   int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
   if (separator_len + klen + 1 + (quoted ? 2 * vl + 2 : vl) > (u32)(limit - o)) return 0;
-  if (!*first) {
-    copy_wild(o, separator, separator_len);
-    o += separator_len;
-  }
-  *first = 0;
-  copy_wild(o, key, klen);
-  o += klen;
-  *o++ = '=';
+  o = put_kv_key(o, first, key, klen);
   *op = o + write_value(o, v, vl, quoted);
   return 1;
 }

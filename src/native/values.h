@@ -97,18 +97,20 @@ static inline u64 json_special(u64 v) {
   return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b) | v) & high;
 }
 
-/* Whether a JSON string value needs more than a plain copy (escapes, or non-ASCII to validate). */
-static int json_needs_work(const u8 *s, u32 n) {
+/* Whether any of n bytes is `special` (an 8-byte SWAR test); the bytes read past n become 'A'. */
+static inline int any_special(const u8 *s, u32 n, u64 (*special)(u64)) {
   u32 i = 0;
   for (; i + 8 <= n; i += 8)
-    if (json_special(load64(s + i))) return 1;
+    if (special(load64(s + i))) return 1;
   if (i < n) {
-    /* The bytes past the end become 'A' (harmless) before the check. */
     u64 mask = ~0ull >> (64 - 8 * (n - i));
-    if (json_special((load64(s + i) & mask) | (0x4141414141414141ull & ~mask))) return 1;
+    if (special((load64(s + i) & mask) | (0x4141414141414141ull & ~mask))) return 1;
   }
   return 0;
 }
+
+/* Whether a JSON string value needs more than a plain copy (escapes, or non-ASCII to validate). */
+static int json_needs_work(const u8 *s, u32 n) { return any_special(s, n, json_special); }
 
 static const u8 HEX[] = "0123456789abcdef";
 
@@ -150,16 +152,7 @@ static inline u64 sd_special(u64 v) {
 }
 
 /* Whether a PARAM-VALUE needs more than a plain copy. */
-static int sd_needs_work(const u8 *s, u32 n) {
-  u32 i = 0;
-  for (; i + 8 <= n; i += 8)
-    if (sd_special(load64(s + i))) return 1;
-  if (i < n) {
-    u64 mask = ~0ull >> (64 - 8 * (n - i));
-    if (sd_special((load64(s + i) & mask) | (0x4141414141414141ull & ~mask))) return 1;
-  }
-  return 0;
-}
+static int sd_needs_work(const u8 *s, u32 n) { return any_special(s, n, sd_special); }
 
 /* A PARAM-VALUE with `"`, `\` and `]` escaped (structured-data.ts's sdParamValue). */
 static u32 write_sd_escaped(u8 *o, const u8 *src, u32 n) {
