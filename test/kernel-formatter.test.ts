@@ -109,6 +109,12 @@ const variants: Env[] = [
   { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_MESSAGE_FORMAT: 'none', SYSLOG_MAX_MESSAGE_BYTES: '700', SYSLOG_FRAMING: 'newline' }, // SD dropped: JS
   { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_INCLUDE_FIELDS: 'nothing-matches', SYSLOG_SEVERITY_PRESET: 'waf' },
   { SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_KV_QUOTE: 'auto', SYSLOG_FIELD_MAP: 'ip:real_client_ip,a:b=c' }, // sanitized PARAM-NAMEs that collide
+  { SYSLOG_MESSAGE_FORMAT: 'cef' },
+  { SYSLOG_MESSAGE_FORMAT: 'cef', SYSLOG_EVENT_ID_FIELD: 'final_action', SYSLOG_EVENT_NAME_FIELD: 'request_uri', SYSLOG_SEVERITY_PRESET: 'waf', SYSLOG_EVENT_VENDOR: 'A|B\\C' },
+  { SYSLOG_MESSAGE_FORMAT: 'cef', SYSLOG_EVENT_ID_FIELD: 'event.errorCode', SYSLOG_FORMAT: 'rfc3164', SYSLOG_FIELD_MAP: 'ip:src,a:dup,empty:rt' },
+  { SYSLOG_MESSAGE_FORMAT: 'leef' },
+  { SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_LEEF_DELIMITER: '^', SYSLOG_EVENT_ID_FIELD: 'status', SYSLOG_FRAMING: 'newline', SYSLOG_BOM: 'on' },
+  { SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_LEEF_DELIMITER: ',', SYSLOG_INCLUDE_FIELDS: 'nothing-matches', SYSLOG_FACILITY: 'kern', SYSLOG_SEVERITY: 'emerg' },
 ];
 
 /** Collects what a stream transport would put on the wire. */
@@ -181,7 +187,7 @@ test('kernel and JavaScript write identical frames for every setting the kernel 
       await plain.sendBody(ordinaryBody, t2, { records: 0, sentBytes: 0, truncated: 0, groups: 0 }, withIds ? prefixOf : () => undefined);
       assert.ok(t2.wire().equals(expected(config, withIds, decodeGroupViews(ordinaryBody)).wire), `${JSON.stringify(env)}: ordinary body`);
       // (Nor does a JSON record whose field is renamed onto a group field's name: JavaScript numbers the repeat.)
-      const allKernel = env.SYSLOG_SEVERITY_PRESET !== 'actiontrail' && env.SYSLOG_FIELD_MAP !== 'status:__topic__';
+      const allKernel = env.SYSLOG_SEVERITY_PRESET !== 'actiontrail' && env.SYSLOG_FIELD_MAP !== 'status:__topic__' && !env.SYSLOG_EVENT_ID_FIELD?.includes('.');
       assert.deepEqual(plain.stats, allKernel ? { kernel: 120, fallback: 0 } : { kernel: 0, fallback: 120 }, JSON.stringify(env));
     }
   }
@@ -199,7 +205,7 @@ test('a corrupt group fails with the same DecodeError on the kernel path, after 
   assert.match(t.wire().toString(), /a=b$/);
 });
 
-test('the kernel takes RFC 5424/3164 kv and JSON (and STRUCTURED-DATA) over TCP/TLS/UDP, with rules on record fields; everything else stays in JavaScript', () => {
+test('the kernel takes RFC 5424/3164 kv, JSON, CEF, LEEF (and STRUCTURED-DATA) over TCP/TLS/UDP, with rules on record fields; everything else stays in JavaScript', () => {
   const ok = (env: Env) => KernelFormatter.supports(loadConfig({ SYSLOG_HOST: 'h', ...env }));
   assert.equal(ok({}), true);
   assert.equal(ok({ SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: 'on' }), true);
@@ -207,7 +213,9 @@ test('the kernel takes RFC 5424/3164 kv and JSON (and STRUCTURED-DATA) over TCP/
   assert.equal(ok({ SYSLOG_SEVERITY_PRESET: 'waf' }), true);
   assert.equal(ok({ SYSLOG_SEVERITY_FIELD: '__topic__', SYSLOG_SEVERITY_MAP: 'x:err' }), false);
   assert.equal(ok({ SYSLOG_PROTOCOL: 'udp' }), true);
-  assert.equal(ok({ SYSLOG_MESSAGE_FORMAT: 'cef' }), false);
+  assert.equal(ok({ SYSLOG_MESSAGE_FORMAT: 'cef' }), true);
+  assert.equal(ok({ SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_LEEF_DELIMITER: 'r' }), false);
+  assert.equal(ok({ SYSLOG_MESSAGE_FORMAT: 'cef', SYSLOG_EVENT_ID_FIELD: '__topic__' }), false);
   assert.equal(ok({ SYSLOG_FORMAT: 'rfc3164' }), true);
   assert.equal(ok({ SYSLOG_STRUCTURED_DATA: 'on' }), true);
   assert.equal(ok({ SYSLOG_STRUCTURED_DATA: 'on', SYSLOG_MESSAGE_FORMAT: 'cef' }), false);

@@ -28,7 +28,7 @@ const LEEF_SEVERITY = [10, 9, 8, 7, 5, 3, 2, 1];
 const CEF_KEYS: Record<string, string> = { __record_id__: 'externalId', __source__: 'dvc' };
 
 // Most values need no escaping: one test, and the replace chain only when it matches.
-function cefHeader(text: string): string {
+export function cefHeader(text: string): string {
   return /[\\|\r\n]/.test(text) ? text.replace(/[\\|]/g, '\\$&').replace(/\r?\n|\r/g, ' ') : text;
 }
 
@@ -68,14 +68,22 @@ function uniqueNames(keys: string[], sanitize: (k: string) => string, reserved: 
   });
 }
 
-/** CEF extension keys: alphanumeric (others become `_`), well-known SLS names mapped, repeats numbered. */
+/** One CEF extension key: alphanumeric (others become `_`), well-known SLS names mapped. */
+export const cefName = (k: string): string => CEF_KEYS[k] ?? (k.replace(/[^A-Za-z0-9]/g, '_') || '_');
+/** One LEEF attribute name: alphanumeric and `_` (others become `_`). */
+export const leefName = (k: string): string => k.replace(/[^A-Za-z0-9_]/g, '_') || '_';
+/** Names the headers use themselves: a key named so gets a number, as a repeat does. */
+export const CEF_RESERVED = ['rt'];
+export const LEEF_RESERVED = ['devTime', 'devTimeFormat', 'sev'];
+
+/** CEF extension keys for a record's keys, repeats numbered. */
 export function cefNames(keys: string[]): string[] {
-  return uniqueNames(keys, (k) => CEF_KEYS[k] ?? (k.replace(/[^A-Za-z0-9]/g, '_') || '_'), ['rt']);
+  return uniqueNames(keys, cefName, CEF_RESERVED);
 }
 
-/** LEEF attribute names: alphanumeric and `_` (others become `_`), repeats numbered. */
+/** LEEF attribute names for a record's keys, repeats numbered. */
 export function leefNames(keys: string[]): string[] {
-  return uniqueNames(keys, (k) => k.replace(/[^A-Za-z0-9_]/g, '_') || '_', ['devTime', 'devTimeFormat', 'sev']);
+  return uniqueNames(keys, leefName, LEEF_RESERVED);
 }
 
 /**

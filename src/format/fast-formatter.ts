@@ -9,7 +9,9 @@
 import type { ForwarderConfig } from '../config';
 import type { GroupView, LogView } from '../decode/log-group';
 import { kvNeedsQuotes } from './body';
-import { CEF_VALUE_ESCAPES, cefHead, cefNames, leefHead, leefNames, leefValueEscapes } from './event-formats';
+import {
+  CEF_RESERVED, CEF_VALUE_ESCAPES, cefHead, cefName, cefNames, LEEF_RESERVED, leefHead, leefName, leefNames, leefValueEscapes,
+} from './event-formats';
 import { paramNames, SD_VALUE_ESCAPES, sdParamName } from './structured-data';
 import { ByteWriter, copyText, copyUnchecked, isValidUtf8, JSON_ESCAPES, KV_QUOTED_ESCAPES, type EscapeTable } from './bytes';
 import { headerToken, priority, rfc3164Tag, rfc3164Timestamp } from './header';
@@ -74,6 +76,7 @@ export class FastFormatter {
   private readonly named = new Map<string, KeyEntry>();
   private readonly outIds = new Map<string, number>();
   private readonly sdIds = new Map<string, number>();
+  private readonly eventIds = new Map<string, number>();
   private readonly separator: Buffer;
   private readonly appName: string;
   private readonly hasRules: boolean;
@@ -197,7 +200,15 @@ export class FastFormatter {
     this.checked = true; // group fields may hold invalid UTF-8: render them with U+FFFD, as the per-record path would
     for (const [entry, s, e] of this.meta) {
       if (entry.excluded) continue;
-      if (c.messageFormat !== 'none') {
+      if (c.messageFormat === 'cef' || c.messageFormat === 'leef') {
+        const key = this.kernelForm(entry);
+        w.pos = 0;
+        w.bytes(key.bytes);
+        w.byte(EQUALS);
+        this.copy(g.buf, s, e, this.eventEscapes);
+        parts.extras.push(Buffer.from(w.buf.subarray(0, w.pos)));
+        parts.extraIds.push(key.outId);
+      } else if (c.messageFormat !== 'none') {
         w.pos = 0;
         if (c.messageFormat === 'json') {
           this.seen.length = 0;
@@ -223,7 +234,16 @@ export class FastFormatter {
   }
 
   private kernelForm(entry: KeyEntry): KernelKey {
-    const json = this.config.messageFormat === 'json';
+    const f = this.config.messageFormat;
+    if (f === 'cef' || f === 'leef') {
+      // The name in the message and an id of it; a name the header uses itself is numbered by JS.
+      const name = f === 'cef' ? cefName(entry.out) : leefName(entry.out);
+      let id = this.eventIds.get(name);
+      if (id === undefined && this.eventIds.size < MAX_OUT_IDS) this.eventIds.set(name, (id = this.eventIds.size));
+      const reserved = (f === 'cef' ? CEF_RESERVED : LEEF_RESERVED).includes(name);
+      return { name: entry.name, bytes: Buffer.from(name, 'latin1'), excluded: entry.excluded, outId: reserved ? -1 : (id ?? -1), sdName: EMPTY, sdId: 0 };
+    }
+    const json = f === 'json';
     const sdName = sdParamName(entry.out);
     let sdId = this.sdIds.get(sdName);
     if (sdId === undefined && this.sdIds.size < MAX_OUT_IDS) this.sdIds.set(sdName, (sdId = this.sdIds.size));

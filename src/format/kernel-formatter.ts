@@ -9,6 +9,7 @@ import { decodeGroupMeta, decodeGroupView, groupSpans, type GroupView } from '..
 import type { LevelRule } from './levels';
 import { Kernel, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
 import type { SyslogTransport } from '../transport/transport';
+import { cefHeader } from './event-formats';
 import { FastFormatter } from './fast-formatter';
 import type { SourceInfo } from './message';
 
@@ -39,7 +40,8 @@ export class KernelFormatter {
   private readonly idKey: { bytes: Buffer; nameId: number; sdName: Buffer; sdId: number } | undefined;
   /** With record ids on but `__record_id__` excluded (or untrackable), the kernel writes none. */
   private readonly recordIdExcluded: boolean;
-  private readonly json: boolean;
+  /** JSON, CEF, LEEF: names repeated in a record go to JS, so their ids matter. */
+  private readonly namesTracked: boolean;
   private readonly stepBytes: number;
   /** Records written by the kernel and by the JavaScript fallback (tests and tuning read these). */
   readonly stats = { kernel: 0, fallback: 0 };
@@ -53,33 +55,42 @@ export class KernelFormatter {
     const rules = [...config.severityRules, ...config.facilityRules];
     const fields = new Set(rules.map((r) => r.field));
     const body = config.messageFormat;
+    const sd = config.structuredDataId !== undefined;
+    const event = body === 'cef' || body === 'leef';
+    // The event id/name fields are read like rule fields (record fields only, not `__topic__`...).
+    const eventFields = event ? [config.event.idField, config.event.nameField].filter((f): f is string => f !== undefined) : [];
+    for (const f of eventFields) fields.add(f);
     return (
-      config.output === 'syslog' && (body === 'kv' || body === 'json' || (body === 'none' && config.structuredDataId !== undefined)) &&
-      FastFormatter.supports(config) &&
+      config.output === 'syslog' && FastFormatter.supports(config) &&
+      (body === 'kv' || body === 'json' || (body === 'none' && sd) || (event && !sd)) &&
       rules.length <= MAX_RULES && fields.size <= MAX_RULE_SLOTS &&
-      rules.every((r) => !r.field.startsWith('__') && Buffer.byteLength(r.value) < 64)
+      rules.every((r) => !r.field.startsWith('__') && Buffer.byteLength(r.value) < 64) &&
+      eventFields.every((f) => !f.startsWith('__'))
     );
   }
 
   constructor(config: ForwarderConfig, source: SourceInfo) {
     this.fast = new FastFormatter(config, source);
     const json = config.messageFormat === 'json';
-    const body = config.messageFormat === 'none' ? 'none' : json ? 'json' : 'kv';
+    const body = config.messageFormat;
+    const event = body === 'cef' || body === 'leef';
     const sd = config.structuredDataId !== undefined;
     const udp = config.protocol === 'udp';
-    this.json = json;
+    this.namesTracked = json || event;
     this.stepBytes = udp ? UDP_STEP_BYTES : STEP_BYTES;
     const rules: KernelRuleOf[] = [
       ...config.severityRules.map((r) => ({ ...r, kind: 0 as const })),
       ...config.facilityRules.map((r) => ({ ...r, kind: 1 as const })),
     ];
-    const slots = new Map<string, number>(); // each distinct field a rule reads
+    const slots = new Map<string, number>(); // each distinct field a rule (or the event header) reads
     for (const r of rules) if (!slots.has(r.field)) slots.set(r.field, slots.size);
+    const { idField, nameField } = config.event;
+    for (const f of event ? [idField, nameField] : []) if (f !== undefined && !slots.has(f)) slots.set(f, slots.size);
     this.kernel = new Kernel(
       (memory, at, length) => {
         const key = this.fast.kernelKey(memory, at, at + length);
-        // JSON and SD need the names' ids to spot repeats; past the id tables, such keys take the JS path.
-        const nameId = json ? key.outId : 0;
+        // JSON, CEF, LEEF and SD need the names' ids to spot repeats; past the id tables, such keys take the JS path.
+        const nameId = json || event ? key.outId : 0;
         if (nameId < 0 || (sd && key.sdId < 0)) return undefined;
         return {
           bytes: body === 'none' ? EMPTY : key.bytes, excluded: key.excluded, nameId, ruleSlot: slots.get(key.name),
@@ -93,8 +104,21 @@ export class KernelFormatter {
       header: config.format, body, quote: config.kvQuote, maxMessageBytes: config.maxMessageBytes,
       // UDP takes octet-counted frames and sends each message as its own datagram.
       framing: udp ? 'octet-counting' : config.framing,
-      separator: Buffer.from(json ? ',' : config.kvSeparator, 'utf8'), head, lead,
+      separator: Buffer.from(json ? ',' : body === 'cef' ? ' ' : body === 'leef' ? config.event.leefDelimiter : config.kvSeparator, 'utf8'), head, lead,
     });
+    if (event) {
+      const e = config.event;
+      const d = e.leefDelimiter;
+      this.kernel.configureEvent({
+        pre: Buffer.from(body === 'cef' ? `CEF:0|${cefHeader(e.vendor)}|${cefHeader(e.product)}|${cefHeader(e.version)}|` : `LEEF:2.0|${cefHeader(e.vendor)}|${cefHeader(e.product)}|${cefHeader(e.version)}|`, 'utf8'),
+        fallbackId: Buffer.from(cefHeader(source.logstore), 'utf8'),
+        mid: Buffer.from(body === 'leef' ? `|${d === '\t' ? 'x09' : d}|devTime=` : '', 'utf8'),
+        post: Buffer.from(body === 'leef' ? `${d}devTimeFormat=epoch_ms${d}sev=` : '', 'utf8'),
+        delimiter: body === 'leef' ? d : undefined, severity: config.severity,
+        idSlot: idField === undefined ? undefined : slots.get(idField), idDotted: idField?.includes('.') ?? false,
+        nameSlot: nameField === undefined ? undefined : slots.get(nameField), nameDotted: nameField?.includes('.') ?? false,
+      });
+    }
     if (sd) this.kernel.configureSd(Buffer.from(`[${config.structuredDataId}`, 'latin1'), config.maxMessageBytes);
     if (rules.length > 0) {
       const kernelRules = rules.map((r) => ({
@@ -103,8 +127,11 @@ export class KernelFormatter {
       this.kernel.configureRules(kernelRules, config.severity, config.facility);
     }
     const idKey = config.recordId ? this.fast.kernelRecordIdKey() : undefined;
-    const idTrackable = idKey !== undefined && (idKey.outId >= 0 || !json) && (idKey.sdId >= 0 || !sd);
-    this.idKey = idKey && !idKey.excluded && idTrackable ? { bytes: body === 'none' ? EMPTY : idKey.bytes, nameId: json ? idKey.outId : 0, sdName: idKey.sdName, sdId: sd ? idKey.sdId : 0 } : undefined;
+    const idTrackable = idKey !== undefined && (idKey.outId >= 0 || !(json || event)) && (idKey.sdId >= 0 || !sd);
+    this.idKey =
+      idKey && !idKey.excluded && idTrackable
+        ? { bytes: body === 'none' ? EMPTY : idKey.bytes, nameId: json || event ? idKey.outId : 0, sdName: idKey.sdName, sdId: sd ? idKey.sdId : 0 }
+        : undefined;
     this.recordIdExcluded = idKey?.excluded ?? false;
   }
 
@@ -167,7 +194,7 @@ export class KernelFormatter {
   /** kernelGroupParts, with name ids only where they matter (JSON names, SD PARAM-NAMEs). */
   private parts(g: GroupView): ReturnType<FastFormatter['kernelGroupParts']> {
     const parts = this.fast.kernelGroupParts(g);
-    return this.json ? parts : { ...parts, extraIds: parts.extraIds.map(() => 0) };
+    return this.namesTracked ? parts : { ...parts, extraIds: parts.extraIds.map(() => 0) };
   }
 
   private async sendOne(view: GroupView, index: number, prefix: string | undefined, transport: SyslogTransport, counts: BatchCounts): Promise<void> {

@@ -61,7 +61,7 @@ static u32 hints[HINTS];         /* key index + 1 of the previous record's key a
 static u32 key_count, arena_used;
 
 /* Settings (configure) */
-enum { BODY_KV = 0, BODY_JSON = 1, BODY_NONE = 2 };
+enum { BODY_KV = 0, BODY_JSON = 1, BODY_NONE = 2, BODY_CEF = 3, BODY_LEEF = 4 };
 static u32 body_format, quote_mode, framing, max_message;
 static u32 rfc3164, stamp_len = STAMP_LEN_5424;
 /* STRUCTURED-DATA (configure_sd): `[id`, the configured message limit (SD that leaves under 200
@@ -70,6 +70,15 @@ static u32 sd_mode, sd_limit, sd_open_len;
 static u8 sd_open[40];
 static u8 sd_buf[MAX_MESSAGE + SLACK];
 static u32 sd_stamp[MAX_OUT_IDS];
+/* CEF/LEEF (configure_event): the header's constant parts from JS, and which rule slots hold the
+ * event id and name fields (NO_SLOT: none configured). */
+#define NO_SLOT 255
+#define EVENT_PART 256
+static u8 ev_pre[EVENT_PART], ev_fallback[EVENT_PART], ev_mid[EVENT_PART], ev_post[EVENT_PART];
+static u32 ev_pre_len, ev_fallback_len, ev_mid_len, ev_post_len;
+static u32 ev_id_slot = NO_SLOT, ev_name_slot = NO_SLOT, ev_id_dotted, ev_name_dotted;
+static const u8 CEF_SEVERITY[8] = {10, 9, 8, 7, 5, 3, 1, 0};
+static const u8 LEEF_SEVERITY[8] = {10, 9, 8, 7, 5, 3, 2, 1};
 static u64 cached_second = ~0ull;
 static u8 separator[64];
 static u32 separator_len;
@@ -161,10 +170,30 @@ void configure(u32 header_3164, u32 format, u32 quote, u32 frame, u32 max_msg, u
   copy_bytes(lead, key_scratch + sep_len + head_length, lead_length);
   rule_count = 0;
   sd_mode = 0;
+  ev_id_slot = ev_name_slot = NO_SLOT;
   reset_keys();
 }
 
 /* STRUCTURED-DATA on: `[id` is in key_scratch; `limit` is the configured message limit. */
+/* CEF or LEEF body: key_scratch holds, one after another, the header's start (`CEF:0|V|P|Ver|`),
+ * the escaped fallback event id (the logstore), and for LEEF the parts around the time
+ * (`|x09|devTime=` and `<d>devTimeFormat=epoch_ms<d>sev=`). `delim`: LEEF's delimiter, 0 for CEF. */
+EXPORT(configure_event)
+void configure_event(u32 pre, u32 fallback, u32 mid, u32 post, u32 delim, u32 severity, u32 id_slot, u32 id_dotted, u32 name_slot, u32 name_dotted) {
+  if (pre > EVENT_PART || fallback > EVENT_PART || mid > EVENT_PART || post > EVENT_PART) return;
+  const u8 *p = key_scratch;
+  copy_bytes(ev_pre, p, ev_pre_len = pre);
+  copy_bytes(ev_fallback, p += pre, ev_fallback_len = fallback);
+  copy_bytes(ev_mid, p += fallback, ev_mid_len = mid);
+  copy_bytes(ev_post, p += mid, ev_post_len = post);
+  event_delim = (u8)delim;
+  default_severity = severity;
+  ev_id_slot = id_slot;
+  ev_id_dotted = id_dotted;
+  ev_name_slot = name_slot;
+  ev_name_dotted = name_dotted;
+}
+
 EXPORT(configure_sd) void configure_sd(u32 open_len, u32 limit) {
   sd_open_len = open_len < sizeof sd_open ? open_len : sizeof sd_open;
   copy_bytes(sd_open, key_scratch, sd_open_len);
@@ -382,7 +411,7 @@ static inline u8 *put_kv_key(u8 *o, int *first, const u8 *key, u32 klen) {
  * Appends one field to the body at *op: `[sep]key=value` (kv) or `[,]"key":"value"` (JSON; the
  * key as JS rendered it includes `"key":`). Returns 0 if the record must go to JS.
  */
-static inline __attribute__((always_inline)) int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 klen, const u8 *v, u32 vl) {
+static int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 klen, const u8 *v, u32 vl) {
   u8 *o = *op;
   if (body_format == BODY_JSON) {
     int work = json_needs_work(v, vl);
@@ -399,6 +428,20 @@ static inline __attribute__((always_inline)) int put_field(u8 **op, const u8 *li
       o += vl;
     }
     *o++ = '"';
+    *op = o;
+    return 1;
+  }
+  if (body_format >= BODY_CEF) {
+    /* ` name=value` (CEF) or `<d>name=value` (LEEF): the header before them is never empty. */
+    int work = event_needs_work(v, vl);
+    if (work && scan_value(v, vl, 0, 0, 0) < 0) return 0;
+    if (separator_len + klen + 1 + (work ? 2 * vl : vl) > (u32)(limit - o)) return 0;
+    o = put_kv_key(o, first, key, klen);
+    if (work) o += write_event_escaped(o, v, vl);
+    else {
+      copy_wild(o, v, vl);
+      o += vl;
+    }
     *op = o;
     return 1;
   }
@@ -443,9 +486,9 @@ static int put_param(u8 **qp, const u8 *limit, const u8 *name, u32 nlen, u32 id,
   return 1;
 }
 
-/* JSON: a name already used in this record goes to JS (it renames repeats `key_2`...). */
+/* JSON, CEF, LEEF: a name already used in this record goes to JS (it numbers repeats). */
 static inline int name_repeats(u32 id) {
-  if (body_format != BODY_JSON) return 0;
+  if (body_format != BODY_JSON && body_format < BODY_CEF) return 0;
   if (seen_stamp[id] == record_stamp) return 1;
   seen_stamp[id] = record_stamp;
   return 0;
@@ -493,6 +536,73 @@ static u32 write_pri(u8 *o, u32 pri) {
   return (u32)(o - start);
 }
 
+/* x in decimal (64-bit: event times in ms); returns the number of digits. */
+static u32 write_decimal64(u8 *o, u64 x) {
+  u8 digits[20];
+  u32 n = 0;
+  do {
+    digits[n++] = '0' + (u8)(x % 10);
+    x /= 10;
+  } while (x);
+  for (u32 i = 0; i < n; i++) o[i] = digits[n - 1 - i];
+  return n;
+}
+
+/* The event id or name field's value for the header: 1 and its span if usable, 0 for the
+ * fallback, -1 if JS must decide (a dotted name that may point into JSON, invalid UTF-8). */
+static int event_field(u32 slot, u32 dotted, const u8 **v, u32 *n) {
+  if (slot == NO_SLOT) return 0;
+  if (!(slot_seen & (1u << slot))) return dotted ? -1 : 0;
+  *v = in + slot_start[slot];
+  *n = slot_len[slot];
+  if (*n == 0) return 0;
+  return scan_value(*v, *n, 0, 0, 0) < 0 ? -1 : 1;
+}
+
+/* The CEF/LEEF header (everything before the first extension) at o; returns its length, or -1. */
+static i32 write_event_head(u8 *o, const u8 *o_limit, u32 severity, u64 time_ms) {
+  const u8 *id = 0, *name = 0;
+  u32 id_len = 0, name_len = 0;
+  int has_id = event_field(ev_id_slot, ev_id_dotted, &id, &id_len);
+  int has_name = body_format == BODY_CEF ? event_field(ev_name_slot, ev_name_dotted, &name, &name_len) : 0;
+  if (has_id < 0 || has_name < 0) return -1;
+  u32 most = ev_pre_len + 2 * (id_len + name_len) + 2 * ev_fallback_len + ev_mid_len + ev_post_len + 48;
+  if (most > (u32)(o_limit - o)) return -1;
+  u8 *start = o;
+  copy_bytes(o, ev_pre, ev_pre_len);
+  o += ev_pre_len;
+  u8 *id_at = o;
+  if (has_id) o += write_cef_header(o, id, id_len);
+  else {
+    copy_bytes(o, ev_fallback, ev_fallback_len);
+    o += ev_fallback_len;
+  }
+  u32 id_written = (u32)(o - id_at);
+  if (body_format == BODY_CEF) {
+    *o++ = '|';
+    if (has_name) o += write_cef_header(o, name, name_len);
+    else {
+      __builtin_memmove(o, id_at, id_written); /* the name defaults to the id */
+      o += id_written;
+    }
+    *o++ = '|';
+    o += write_decimal(o, CEF_SEVERITY[severity & 7]);
+    *o++ = '|';
+    *o++ = 'r';
+    *o++ = 't';
+    *o++ = '=';
+    o += write_decimal64(o, time_ms);
+  } else {
+    copy_bytes(o, ev_mid, ev_mid_len);
+    o += ev_mid_len;
+    o += write_decimal64(o, time_ms);
+    copy_bytes(o, ev_post, ev_post_len);
+    o += ev_post_len;
+    o += write_decimal(o, LEEF_SEVERITY[severity & 7]);
+  }
+  return (i32)(o - start);
+}
+
 /*
  * Formats one Log (in[start, end)) as an unframed message at `msg` (room: `room` bytes). Returns
  * its length | (its start - msg) << 24 (with rules a short PRI starts a few bytes in), or -1 if
@@ -516,6 +626,8 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   slot_seen = 0;
   if (body_format == BODY_JSON) *o++ = '{';
   limit -= body_format == BODY_JSON; /* keep room for the closing brace */
+  if (body_format >= BODY_CEF) first = 0; /* every extension follows the event header */
+  const int plain_kv = body_format == BODY_KV && quote_mode == QUOTE_NONE;
   /* STRUCTURED-DATA goes to sd_buf while the body is written; it is moved in front at the end. */
   u8 *q = sd_buf;
   const u8 *q_limit = sd_buf + room - 1; /* room for `]` */
@@ -549,6 +661,14 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
       if (kout < 0) continue; /* excluded */
       if (sd_mode && !put_param(&q, q_limit, key_arena + key_sd_off[k], key_sd_len[k], key_sd_id[k], in + vs, vl)) return -1;
       if (body_format == BODY_NONE) continue;
+      if (plain_kv) {
+        /* The common case inline: `[sep]key=value`, copied and ASCII-checked in one pass. */
+        if (separator_len + (u32)kout + 1 + vl > (u32)(limit - o)) return -1;
+        o = put_kv_key(o, &first, key_arena + key_out_off[k], (u32)kout);
+        if (copy_wild_high(o, in + vs, vl) && scan_value(in + vs, vl, 0, 0, 0) < 0) return -1;
+        o += vl;
+        continue;
+      }
       if (name_repeats(key_out_id[k])) return -1;
       if (!put_field(&o, limit, &first, key_arena + key_out_off[k], (u32)kout, in + vs, vl)) return -1;
     } else if (tag == 0x08) {
@@ -602,14 +722,24 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   u32 body_len = (u32)(o - body), sd_len = (u32)(q - sd_buf);
   /* The header goes in front of the body: exact copies here, a wild one would overwrite the body. */
   u32 delta = 0, pri_len = head_len;
+  i32 severity = (i32)default_severity;
   if (rule_count) {
-    i32 severity = level_for(0, default_severity), facility = level_for(1, default_facility);
+    i32 facility = level_for(1, default_facility);
+    severity = level_for(0, default_severity);
     if (severity < 0 || facility < 0) return -1;
     u8 pri[8];
     pri_len = write_pri(pri, (u32)facility * 8 + (u32)severity);
     delta = max_pri - pri_len; /* a shorter PRI: the message starts later */
     copy_bytes(msg + delta, pri, pri_len);
   } else copy_bytes(msg, head, head_len);
+  if (body_format >= BODY_CEF) {
+    /* The event header goes in front of the extensions, now that the severity is known. */
+    i32 h = write_event_head(sd_buf, sd_buf + room, (u32)severity, time * 1000 + nanos / 1000000);
+    if (h < 0 || header + lead_len + (u32)h + body_len > room) return -1;
+    __builtin_memmove(body + h, body, body_len);
+    copy_bytes(body, sd_buf, (u32)h);
+    body_len += (u32)h;
+  }
   u8 *m = msg + delta;
   write_stamp(m + pri_len, time, nanos);
   copy_bytes(m + pri_len + stamp_len, group_area, tail_len);

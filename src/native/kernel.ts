@@ -33,6 +33,10 @@ interface KernelExports {
   configure(header3164: number, body: number, quote: number, framing: number, maxMessage: number, separatorLength: number, headLength: number, leadLength: number): void;
   configure_rules(count: number, severity: number, facility: number): void;
   configure_sd(openLength: number, limit: number): void;
+  configure_event(
+    pre: number, fallback: number, mid: number, post: number, delimiter: number, severity: number,
+    idSlot: number, idDotted: number, nameSlot: number, nameDotted: number,
+  ): void;
   group_begin(
     inBase: number, start: number, end: number, tailLength: number, extras: number, idKeyLength: number, idPrefixLength: number, idKeyId: number,
     sdExtras: number, idSdNameLength: number, idSdNameId: number,
@@ -69,6 +73,7 @@ export interface KernelRule {
   value: string;
 }
 const SLACK = 64;
+const NO_SLOT = 255;
 const EMPTY = Buffer.alloc(0);
 
 let compiled: object | undefined;
@@ -135,7 +140,7 @@ export class Kernel {
   }
 
   configure(options: {
-    header: 'rfc5424' | 'rfc3164'; body: 'kv' | 'json' | 'none'; quote: 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline'; maxMessageBytes: number;
+    header: 'rfc5424' | 'rfc3164'; body: 'kv' | 'json' | 'none' | 'cef' | 'leef'; quote: 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline'; maxMessageBytes: number;
     separator: Buffer; head: Buffer; lead: Buffer;
   }): void {
     const scratch = this.x.key_scratch_ptr();
@@ -143,7 +148,7 @@ export class Kernel {
     if (options.separator.length > 64 || options.head.length > 64 || options.lead.length > 16) throw new Error('kernel: separator or header prefix too long');
     this.memory().set(parts, scratch);
     this.x.configure(
-      options.header === 'rfc3164' ? 1 : 0, { kv: 0, json: 1, none: 2 }[options.body], { none: 0, auto: 1, always: 2 }[options.quote],
+      options.header === 'rfc3164' ? 1 : 0, { kv: 0, json: 1, none: 2, cef: 3, leef: 4 }[options.body], { none: 0, auto: 1, always: 2 }[options.quote],
       options.framing === 'newline' ? 1 : 0,
       options.maxMessageBytes, options.separator.length, options.head.length, options.lead.length,
     );
@@ -159,6 +164,24 @@ export class Kernel {
     });
     this.memory().set(Buffer.concat(parts), this.x.key_scratch_ptr());
     this.x.configure_rules(rules.length, severity, facility);
+  }
+
+  /**
+   * CEF/LEEF header parts: `pre` (`CEF:0|V|P|Ver|`), the escaped fallback event id, LEEF's parts
+   * around the time; the LEEF delimiter (CEF: none); the default severity; the rule slots of the
+   * event id and name fields and whether their names have a dot.
+   */
+  configureEvent(e: {
+    pre: Buffer; fallbackId: Buffer; mid: Buffer; post: Buffer; delimiter: string | undefined; severity: number;
+    idSlot: number | undefined; idDotted: boolean; nameSlot: number | undefined; nameDotted: boolean;
+  }): void {
+    const parts = [e.pre, e.fallbackId, e.mid, e.post];
+    if (parts.some((p) => p.length > 256)) throw new Error('kernel: event header part too long');
+    this.memory().set(Buffer.concat(parts), this.x.key_scratch_ptr());
+    this.x.configure_event(
+      e.pre.length, e.fallbackId.length, e.mid.length, e.post.length, e.delimiter?.charCodeAt(0) ?? 0, e.severity,
+      e.idSlot ?? NO_SLOT, e.idDotted ? 1 : 0, e.nameSlot ?? NO_SLOT, e.nameDotted ? 1 : 0,
+    );
   }
 
   /** STRUCTURED-DATA on: `open` is `[SD-ID`, `limit` the configured message limit. */

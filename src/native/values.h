@@ -165,4 +165,52 @@ static u32 write_sd_escaped(u8 *o, const u8 *src, u32 n) {
   return (u32)(o - start);
 }
 
+/* Event (CEF/LEEF) values: CEF escapes `\` and `=`, LEEF `\` and its delimiter (a tab as `\t`);
+ * both write CR and LF as `\r` and `\n` (event-formats.ts). `delim` is 0 for CEF. */
+static inline u64 has_byte(u64 v, u8 b) {
+  const u64 ones = 0x0101010101010101ull;
+  u64 x = v ^ (ones * b);
+  return (x - ones) & ~x & (ones * 0x80);
+}
+
+static u8 event_delim; /* set by configure_event */
+
+static u64 event_special(u64 v) {
+  u64 hit = has_byte(v, '\\') | has_byte(v, '\r') | has_byte(v, '\n') | (v & 0x8080808080808080ull);
+  return hit | (event_delim ? has_byte(v, event_delim) : has_byte(v, '='));
+}
+
+static int event_needs_work(const u8 *s, u32 n) { return any_special(s, n, event_special); }
+
+static u32 write_event_escaped(u8 *o, const u8 *src, u32 n) {
+  u8 *start = o;
+  for (u32 i = 0; i < n; i++) {
+    u8 b = src[i];
+    if (b == '\r' || b == '\n') {
+      *o++ = '\\';
+      *o++ = b == '\r' ? 'r' : 'n';
+    } else if (b == '\\' || (event_delim ? b == event_delim : b == '=')) {
+      *o++ = '\\';
+      *o++ = b == '\t' ? 't' : b;
+    } else *o++ = b;
+  }
+  return (u32)(o - start);
+}
+
+/* A CEF header value (event id or name): `\` and `|` escaped, CR LF / CR / LF as one space. */
+static u32 write_cef_header(u8 *o, const u8 *src, u32 n) {
+  u8 *start = o;
+  for (u32 i = 0; i < n; i++) {
+    u8 b = src[i];
+    if (b == '\r' || b == '\n') {
+      if (b == '\r' && i + 1 < n && src[i + 1] == '\n') i++;
+      *o++ = ' ';
+    } else {
+      if (b == '\\' || b == '|') *o++ = '\\';
+      *o++ = b;
+    }
+  }
+  return (u32)(o - start);
+}
+
 #endif
