@@ -47,8 +47,8 @@ export class KernelFormatter {
   readonly stats = { kernel: 0, fallback: 0 };
 
   /**
-   * RFC 5424 or 3164 with a kv or JSON body, and RFC 5424 STRUCTURED-DATA (with such a body or none),
-   * over TCP, TLS or UDP; severity/facility
+   * RFC 5424 or 3164 with a kv, JSON, CEF or LEEF body, and RFC 5424 STRUCTURED-DATA (with a kv or
+   * JSON body, or none), over TCP, TLS or UDP; severity/facility
    * rules too, when they read record fields (not `__topic__`, tags...) and fit the kernel's tables.
    */
   static supports(config: ForwarderConfig): boolean {

@@ -3,8 +3,9 @@
  * --target=wasm32; the result is embedded in src/native/kernel-wasm.ts).
  *
  * It turns the log groups of a decompressed PullLogs body into framed RFC 5424 or 3164 syslog
- * messages with a kv or JSON body, optional STRUCTURED-DATA and, optionally, severity/facility
- * picked by rules on record fields, byte for byte what src/format/fast-formatter.ts writes. It handles only the common
+ * messages with a kv, JSON, CEF or LEEF body, optional STRUCTURED-DATA and, optionally,
+ * severity/facility picked by rules on record fields, byte for byte what
+ * src/format/fast-formatter.ts writes. It handles only the common
  * shape of the data and of the settings; anything else (a record with invalid UTF-8, an unusual
  * protobuf encoding, a message over the size limit, a key the JS side must judge) is handed back
  * to JavaScript, record by record, so correctness never depends on this file knowing every case.
