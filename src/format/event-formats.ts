@@ -116,21 +116,29 @@ function eventId(h: EventHeaderSettings, lookup: FieldLookup | undefined, fallba
   return [id, name];
 }
 
+/**
+ * The constant parts of the CEF/LEEF header around the record's own values: `pre` (up to the event
+ * id), the escaped fallback id, and for LEEF `mid` (after the id, up to the time) and `post` (after
+ * the time, up to the severity). The WebAssembly kernel writes the header from these too.
+ */
+export function eventHeadParts(h: EventHeaderSettings, kind: 'cef' | 'leef', fallbackId: string): { pre: string; fallbackId: string; mid: string; post: string } {
+  const product = `${cefHeader(h.vendor)}|${cefHeader(h.product)}|${cefHeader(h.version)}|`;
+  if (kind === 'cef') return { pre: `CEF:0|${product}`, fallbackId: cefHeader(fallbackId), mid: '', post: '' };
+  const d = h.leefDelimiter;
+  return { pre: `LEEF:2.0|${product}`, fallbackId: cefHeader(fallbackId), mid: `|${d === '\t' ? 'x09' : d}|devTime=`, post: `${d}devTimeFormat=epoch_ms${d}sev=` };
+}
+
 /** `CEF:0|vendor|product|version|id|name|severity|rt=<ms>`: everything before the extensions. */
 export function cefHead(h: EventHeaderSettings, lookup: FieldLookup | undefined, severity: number, timeMs: number, fallbackId: string): string {
   const [id, name] = eventId(h, lookup, fallbackId);
-  return `CEF:0|${cefHeader(h.vendor)}|${cefHeader(h.product)}|${cefHeader(h.version)}|${cefHeader(id)}|${cefHeader(name)}|${CEF_SEVERITY[severity]}|rt=${timeMs}`;
+  return `${eventHeadParts(h, 'cef', fallbackId).pre}${cefHeader(id)}|${cefHeader(name)}|${CEF_SEVERITY[severity]}|rt=${timeMs}`;
 }
 
 /** `LEEF:2.0|vendor|product|version|id|delimiter|devTime=..<d>devTimeFormat=epoch_ms<d>sev=N`. */
 export function leefHead(h: EventHeaderSettings, lookup: FieldLookup | undefined, severity: number, timeMs: number, fallbackId: string): string {
   const [id] = eventId(h, lookup, fallbackId);
-  const d = h.leefDelimiter;
-  const delimiterField = d === '\t' ? 'x09' : d;
-  return (
-    `LEEF:2.0|${cefHeader(h.vendor)}|${cefHeader(h.product)}|${cefHeader(h.version)}|${cefHeader(id)}|${delimiterField}|` +
-    `devTime=${timeMs}${d}devTimeFormat=epoch_ms${d}sev=${LEEF_SEVERITY[severity]}`
-  );
+  const { pre, mid, post } = eventHeadParts(h, 'leef', fallbackId);
+  return `${pre}${cefHeader(id)}${mid}${timeMs}${post}${LEEF_SEVERITY[severity]}`;
 }
 
 export function cefBody(

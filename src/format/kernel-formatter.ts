@@ -9,7 +9,7 @@ import { decodeGroupMeta, decodeGroupView, groupSpans, type GroupView } from '..
 import type { LevelRule } from './levels';
 import { Kernel, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
 import type { SyslogTransport } from '../transport/transport';
-import { cefHeader } from './event-formats';
+import { eventHeadParts } from './event-formats';
 import { FastFormatter } from './fast-formatter';
 import type { SourceInfo } from './message';
 
@@ -48,8 +48,8 @@ export class KernelFormatter {
 
   /**
    * RFC 5424 or 3164 with a kv, JSON, CEF or LEEF body, and RFC 5424 STRUCTURED-DATA (with a kv or
-   * JSON body, or none), over TCP, TLS or UDP; severity/facility
-   * rules too, when they read record fields (not `__topic__`, tags...) and fit the kernel's tables.
+   * JSON body, or none), over TCP, TLS or UDP; severity/facility rules and event id/name fields too,
+   * when they read record fields (not `__topic__`, tags...) and fit the kernel's tables.
    */
   static supports(config: ForwarderConfig): boolean {
     const rules = [...config.severityRules, ...config.facilityRules];
@@ -71,26 +71,24 @@ export class KernelFormatter {
 
   constructor(config: ForwarderConfig, source: SourceInfo) {
     this.fast = new FastFormatter(config, source);
-    const json = config.messageFormat === 'json';
     const body = config.messageFormat;
     const event = body === 'cef' || body === 'leef';
     const sd = config.structuredDataId !== undefined;
     const udp = config.protocol === 'udp';
-    this.namesTracked = json || event;
+    this.namesTracked = body === 'json' || event;
     this.stepBytes = udp ? UDP_STEP_BYTES : STEP_BYTES;
     const rules: KernelRuleOf[] = [
       ...config.severityRules.map((r) => ({ ...r, kind: 0 as const })),
       ...config.facilityRules.map((r) => ({ ...r, kind: 1 as const })),
     ];
-    const slots = new Map<string, number>(); // each distinct field a rule (or the event header) reads
-    for (const r of rules) if (!slots.has(r.field)) slots.set(r.field, slots.size);
     const { idField, nameField } = config.event;
-    for (const f of event ? [idField, nameField] : []) if (f !== undefined && !slots.has(f)) slots.set(f, slots.size);
+    const slots = new Map<string, number>(); // each distinct field a rule (or the event header) reads
+    for (const f of [...rules.map((r) => r.field), ...(event ? [idField, nameField] : [])]) if (f !== undefined && !slots.has(f)) slots.set(f, slots.size);
     this.kernel = new Kernel(
       (memory, at, length) => {
         const key = this.fast.kernelKey(memory, at, at + length);
-        // JSON, CEF, LEEF and SD need the names' ids to spot repeats; past the id tables, such keys take the JS path.
-        const nameId = json || event ? key.outId : 0;
+        // Names whose repeats go to JS need ids; past the id tables, such keys take the JS path.
+        const nameId = this.namesTracked ? key.outId : 0;
         if (nameId < 0 || (sd && key.sdId < 0)) return undefined;
         return {
           bytes: body === 'none' ? EMPTY : key.bytes, excluded: key.excluded, nameId, ruleSlot: slots.get(key.name),
@@ -100,21 +98,18 @@ export class KernelFormatter {
       (seconds) => this.fast.kernelStamp3164(seconds),
     );
     const { head, lead } = this.fast.kernelHeadAndLead();
+    const separator = body === 'json' ? ',' : body === 'cef' ? ' ' : body === 'leef' ? config.event.leefDelimiter : config.kvSeparator;
     this.kernel.configure({
-      header: config.format, body, quote: config.kvQuote, maxMessageBytes: config.maxMessageBytes,
+      header: config.format, body, quote: config.kvQuote, maxMessageBytes: config.maxMessageBytes, separator: Buffer.from(separator, 'utf8'), head, lead,
       // UDP takes octet-counted frames and sends each message as its own datagram.
       framing: udp ? 'octet-counting' : config.framing,
-      separator: Buffer.from(json ? ',' : body === 'cef' ? ' ' : body === 'leef' ? config.event.leefDelimiter : config.kvSeparator, 'utf8'), head, lead,
     });
     if (event) {
-      const e = config.event;
-      const d = e.leefDelimiter;
+      const parts = eventHeadParts(config.event, body, source.logstore);
+      const utf8 = (text: string) => Buffer.from(text, 'utf8');
       this.kernel.configureEvent({
-        pre: Buffer.from(body === 'cef' ? `CEF:0|${cefHeader(e.vendor)}|${cefHeader(e.product)}|${cefHeader(e.version)}|` : `LEEF:2.0|${cefHeader(e.vendor)}|${cefHeader(e.product)}|${cefHeader(e.version)}|`, 'utf8'),
-        fallbackId: Buffer.from(cefHeader(source.logstore), 'utf8'),
-        mid: Buffer.from(body === 'leef' ? `|${d === '\t' ? 'x09' : d}|devTime=` : '', 'utf8'),
-        post: Buffer.from(body === 'leef' ? `${d}devTimeFormat=epoch_ms${d}sev=` : '', 'utf8'),
-        delimiter: body === 'leef' ? d : undefined, severity: config.severity,
+        pre: utf8(parts.pre), fallbackId: utf8(parts.fallbackId), mid: utf8(parts.mid), post: utf8(parts.post),
+        delimiter: body === 'leef' ? config.event.leefDelimiter : undefined, severity: config.severity,
         idSlot: idField === undefined ? undefined : slots.get(idField), idDotted: idField?.includes('.') ?? false,
         nameSlot: nameField === undefined ? undefined : slots.get(nameField), nameDotted: nameField?.includes('.') ?? false,
       });
@@ -127,10 +122,10 @@ export class KernelFormatter {
       this.kernel.configureRules(kernelRules, config.severity, config.facility);
     }
     const idKey = config.recordId ? this.fast.kernelRecordIdKey() : undefined;
-    const idTrackable = idKey !== undefined && (idKey.outId >= 0 || !(json || event)) && (idKey.sdId >= 0 || !sd);
+    const idTrackable = idKey !== undefined && (idKey.outId >= 0 || !this.namesTracked) && (idKey.sdId >= 0 || !sd);
     this.idKey =
       idKey && !idKey.excluded && idTrackable
-        ? { bytes: body === 'none' ? EMPTY : idKey.bytes, nameId: json || event ? idKey.outId : 0, sdName: idKey.sdName, sdId: sd ? idKey.sdId : 0 }
+        ? { bytes: body === 'none' ? EMPTY : idKey.bytes, nameId: this.namesTracked ? idKey.outId : 0, sdName: idKey.sdName, sdId: sd ? idKey.sdId : 0 }
         : undefined;
     this.recordIdExcluded = idKey?.excluded ?? false;
   }
