@@ -17,10 +17,11 @@
 #include "digits.h"
 #include "values.h"
 
-/* The JS side renders a key for the message (rename, quoting) into key_scratch. Returns -2 if
- * this record must go to JS, else: bits 0-15 the rendered length, bit 16 excluded, bits 17-26 an
- * id of the name in the message (JSON: a repeated name goes to JS), bits 27-30 the key's rule
- * slot + 1 (0: no rule reads it). */
+/* The JS side renders a key for the body (rename, quoting, CEF/LEEF name) into key_scratch, with
+ * STRUCTURED-DATA its PARAM-NAME right after it (length and id in key_answer). Returns -2 if this
+ * record must go to JS, else: bits 0-15 the rendered length, bit 16 excluded, bits 17-26 an id of
+ * the name in the body (JSON, CEF, LEEF: a repeated name goes to JS), bits 27-30 the key's rule
+ * slot + 1 (0: no rule or event header reads it). See kernel.ts answerKey. */
 IMPORT(key) i32 js_key(u32 ptr, u32 len);
 /* RFC 3164: the JS side writes the 15-byte `Mmm dd hh:mm:ss` of `seconds` (in the configured time
  * zone) into key_scratch. Called once per distinct second. */
@@ -35,7 +36,7 @@ enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1 };
 #define KEY_SCRATCH_SIZE (64u << 10)
 #define GROUP_AREA_SIZE (64u << 10)
 #define MAX_EXTRAS 256
-#define MAX_OUT_IDS 1024 /* ids of names in the message (JSON names, SD PARAM-NAMEs) */
+#define MAX_OUT_IDS 1024 /* ids of names in the message (JSON, CEF, LEEF names, SD PARAM-NAMEs) */
 #define KEY_ARENA_SIZE (1u << 20)
 #define MAX_KEYS 4096
 #define KEY_SLOTS 8192
