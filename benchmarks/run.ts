@@ -16,7 +16,7 @@ import { build } from 'esbuild';
 import { SlsEmulator } from '../test/sls-emulator/server';
 import { makeTestPki } from '../test/support/certs';
 import { encodeLogGroup } from '../test/support/log-group-writer';
-import { tcpSink, udpSink, type Sink } from './sinks';
+import { hecSink, tcpSink, udpSink, type Sink } from './sinks';
 
 const root = join(__dirname, '..');
 const { values: args } = parseArgs({
@@ -105,7 +105,8 @@ async function main(): Promise<void> {
 
   const pki = makeTestPki();
   const tlsKey = { key: readFileSync(pki.keyFile, 'utf8'), cert: readFileSync(pki.certFile, 'utf8') };
-  const sinks: Record<string, Sink> = { tcp: await tcpSink(), tls: await tcpSink(tlsKey), udp: await udpSink() };
+  const sinks: Record<string, Sink> = { tcp: await tcpSink(), tls: await tcpSink(tlsKey), udp: await udpSink(), hec: await hecSink(tlsKey) };
+  const hecEnv = { OUTPUT: 'splunk-hec', SPLUNK_HEC_URL: `https://127.0.0.1:${sinks.hec!.port}`, SPLUNK_HEC_TOKEN: 'bench-token', SPLUNK_HEC_CA_FILE: pki.caFile };
   const envFor = (protocol: 'tcp' | 'tls' | 'udp'): Record<string, string> => ({
     SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(sinks[protocol]!.port), SYSLOG_PROTOCOL: protocol,
     ...(protocol === 'tls' ? { SYSLOG_TLS_CA_FILE: pki.caFile } : {}),
@@ -118,9 +119,11 @@ async function main(): Promise<void> {
     { name: 'tcp wide 10x', bundle, env: envFor('tcp'), logstore: 'wide-10x', runs: RUNS },
     { name: 'tcp waf 10x json', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'json' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp waf 10x waf-preset', bundle, env: { ...envFor('tcp'), SYSLOG_SEVERITY_PRESET: 'waf', SYSLOG_FACILITY: 'local0' }, logstore: 'waf-10x', runs: RUNS },
-    // Formats that stay in JavaScript: STRUCTURED-DATA and CEF.
+    // STRUCTURED-DATA (every field twice) and CEF.
     { name: 'tcp waf 10x structured-data', bundle, env: { ...envFor('tcp'), SYSLOG_STRUCTURED_DATA: 'on' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp waf 10x cef', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'cef' }, logstore: 'waf-10x', runs: RUNS },
+    // Splunk HEC (JavaScript formatter, gzip'd HTTPS batches) to a sink that only counts.
+    { name: 'hec waf 10x', bundle, env: hecEnv, logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp waf 1x', bundle, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },
     { name: 'tcp waf 100x', bundle, env: envFor('tcp'), logstore: 'waf-100x', runs: 1 },
     { name: 'naive tcp waf 1x', bundle: naive, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },

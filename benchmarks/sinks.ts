@@ -1,5 +1,6 @@
-/** Fast local receivers that only count: TCP, TLS and UDP, on 127.0.0.1. */
+/** Fast local receivers that only count: TCP, TLS, UDP and a Splunk HEC endpoint, on 127.0.0.1. */
 import dgram from 'node:dgram';
+import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 
@@ -27,4 +28,22 @@ export async function udpSink(): Promise<Sink> {
   socket.on('message', (m) => (bytes += m.length));
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
   return { port: socket.address().port, bytes: () => bytes, close: () => new Promise((r) => socket.close(() => r())) };
+}
+
+/** HTTPS answering HEC's health check and event posts with success, counting body bytes (gzip'd, not opened). */
+export async function hecSink(options: { key: string; cert: string }): Promise<Sink> {
+  let bytes = 0;
+  const server = https.createServer({ key: options.key, cert: options.cert }, (req, res) => {
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(req.method === 'GET' ? '{"text":"HEC is healthy","code":17}' : '{"text":"Success","code":0}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    bytes: () => bytes,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

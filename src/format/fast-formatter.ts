@@ -161,6 +161,21 @@ export class FastFormatter {
     return { bytes: w.buf.subarray(0, w.pos), truncated: true };
   }
 
+  /** The record's fields as one JSON object (jsonBody's bytes), whatever the body format: Splunk HEC's `event`. */
+  jsonBody(group: GroupView, log: LogView, recordId?: string): Buffer {
+    const w = this.w;
+    if (group !== this.lastGroup) this.prepareGroup(group);
+    w.pos = 0;
+    this.checked = false;
+    this.json(group, log, recordId);
+    if (!isValidUtf8(w.buf, 0, w.pos)) {
+      w.pos = 0;
+      this.checked = true;
+      this.json(group, log, recordId);
+    }
+    return w.buf.subarray(0, w.pos);
+  }
+
   // What the WebAssembly kernel (src/format/kernel-formatter.ts) needs to write the same bytes.
 
   /** `<PRI>1 ` and what follows the header before a non-empty body (space, BOM). */
