@@ -56,6 +56,7 @@ export class HecEventFormatter implements RecordFormatter {
   private lastGroup: GroupView | undefined;
   /** `,"host":..,"index":..,"event":` for the current group. */
   private middle = '';
+  private out = Buffer.allocUnsafe(16 * 1024);
 
   constructor(private readonly config: ForwarderConfig, private readonly source: SourceInfo) {
     this.fast = new FastFormatter(config, source);
@@ -69,9 +70,13 @@ export class HecEventFormatter implements RecordFormatter {
       this.middle = `${meta ? `,${meta}` : ''},"event":`;
     }
     const body = this.fast.jsonBody(group, log, recordId);
-    const head = Buffer.from(`{${hecTime(log)}${this.middle}`, 'utf8');
-    return { bytes: Buffer.concat([head, body, CLOSE], head.length + body.length + 1), truncated: false };
+    const head = `{${hecTime(log)}${this.middle}`;
+    // One reused buffer: the transport copies the event before the next one is made.
+    const size = Buffer.byteLength(head) + body.length + 1;
+    if (this.out.length < size) this.out = Buffer.allocUnsafe(Math.max(size, 2 * this.out.length));
+    let n = this.out.write(head, 0, 'utf8');
+    n += body.copy(this.out, n);
+    this.out[n++] = 0x7d; // }
+    return { bytes: this.out.subarray(0, n), truncated: false };
   }
 }
-
-const CLOSE = Buffer.from('}');
