@@ -90,7 +90,6 @@ export class FastFormatter {
   private stamp = '';
   private day = -1;
   private dayPrefix = Buffer.alloc(0);
-  private headTail = Buffer.alloc(0);
   private readonly pris: Buffer[] = [];
   /** The entries of the previous record's keys by position: records of a group usually share their key order. */
   private readonly previous: KeyEntry[] = [];
@@ -208,9 +207,11 @@ export class FastFormatter {
   kernelGroupParts(g: GroupView): { tail: Buffer; extras: Buffer[]; extraIds: number[]; sdParams: Buffer[]; sdIds: number[] } {
     this.prepareGroup(g);
     const c = this.config;
-    const parts = { tail: this.headTail, extras: [] as Buffer[], extraIds: [] as number[], sdParams: [] as Buffer[], sdIds: [] as number[] };
-    if (c.format === 'rfc3164') parts.tail = Buffer.from(` ${this.host} ${this.appName}: `, 'latin1');
-    else if (c.structuredDataId !== undefined) parts.tail = this.headBase;
+    const tail =
+      c.format === 'rfc3164' ? Buffer.from(` ${this.host} ${this.appName}: `, 'latin1')
+      : c.structuredDataId !== undefined ? this.headBase // the kernel writes the SD after it
+      : Buffer.concat([this.headBase, DASH]);
+    const parts = { tail, extras: [] as Buffer[], extraIds: [] as number[], sdParams: [] as Buffer[], sdIds: [] as number[] };
     const w = this.w;
     this.checked = true; // group fields may hold invalid UTF-8: render them with U+FFFD, as the per-record path would
     for (const [entry, s, e] of this.meta) {
@@ -386,7 +387,6 @@ export class FastFormatter {
     const source = g.source ? g.buf.toString('utf8', g.source[0], g.source[1]) : '';
     this.host = headerToken(this.config.hostname ?? source, 255);
     this.headBase = Buffer.from(` ${this.host} ${this.appName} ${this.config.procId} ${this.config.msgId} `, 'latin1');
-    this.headTail = Buffer.concat([this.headBase, DASH]);
   }
 
   /** `<PRI>1 `, made once per PRI value. */

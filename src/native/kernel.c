@@ -396,6 +396,19 @@ static void write_stamp(u8 *o, u64 seconds, u32 nanos) {
 }
 
 
+/* Whether a value needs escaping (by `needs`): 1 yes, 0 a plain copy will do, -1 invalid UTF-8. */
+static inline int value_work(const u8 *v, u32 vl, int (*needs)(const u8 *, u32)) {
+  if (!needs(v, vl)) return 0;
+  return scan_value(v, vl, 0, 0, 0) < 0 ? -1 : 1;
+}
+
+/* The value escaped by `escape` if `work`, else copied as is; returns the bytes written. */
+static inline u32 put_value(u8 *o, const u8 *v, u32 vl, int work, u32 (*escape)(u8 *, const u8 *, u32)) {
+  if (work) return escape(o, v, vl);
+  copy_wild(o, v, vl);
+  return vl;
+}
+
 /* `[sep]key=` of a kv field (room checked by the caller). */
 static inline u8 *put_kv_key(u8 *o, int *first, const u8 *key, u32 klen) {
   if (!*first) {
@@ -416,35 +429,24 @@ static inline u8 *put_kv_key(u8 *o, int *first, const u8 *key, u32 klen) {
 static int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 klen, const u8 *v, u32 vl) {
   u8 *o = *op;
   if (body_format == BODY_JSON) {
-    int work = json_needs_work(v, vl);
-    if (work && scan_value(v, vl, 0, separator, separator_len) < 0) return 0;
-    if (1 + klen + 2 + (work ? 6 * vl : vl) > (u32)(limit - o)) return 0;
+    int work = value_work(v, vl, json_needs_work);
+    if (work < 0 || 1 + klen + 2 + (work ? 6 * vl : vl) > (u32)(limit - o)) return 0;
     if (!*first) *o++ = ',';
     *first = 0;
     copy_wild(o, key, klen);
     o += klen;
     *o++ = '"';
-    if (work) o += write_json_escaped(o, v, vl);
-    else {
-      copy_wild(o, v, vl);
-      o += vl;
-    }
+    o += put_value(o, v, vl, work, write_json_escaped);
     *o++ = '"';
     *op = o;
     return 1;
   }
   if (body_format >= BODY_CEF) {
     /* ` name=value` (CEF) or `<d>name=value` (LEEF): the header before them is never empty. */
-    int work = event_needs_work(v, vl);
-    if (work && scan_value(v, vl, 0, 0, 0) < 0) return 0;
-    if (separator_len + klen + 1 + (work ? 2 * vl : vl) > (u32)(limit - o)) return 0;
+    int work = value_work(v, vl, event_needs_work);
+    if (work < 0 || separator_len + klen + 1 + (work ? 2 * vl : vl) > (u32)(limit - o)) return 0;
     o = put_kv_key(o, first, key, klen);
-    if (work) o += write_event_escaped(o, v, vl);
-    else {
-      copy_wild(o, v, vl);
-      o += vl;
-    }
-    *op = o;
+    *op = o + put_value(o, v, vl, work, write_event_escaped);
     return 1;
   }
   if (quote_mode == QUOTE_NONE) {
@@ -469,20 +471,15 @@ static int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 kl
 static int put_param(u8 **qp, const u8 *limit, const u8 *name, u32 nlen, u32 id, const u8 *v, u32 vl) {
   if (sd_stamp[id] == record_stamp) return 0;
   sd_stamp[id] = record_stamp;
-  int work = sd_needs_work(v, vl);
-  if (work && scan_value(v, vl, 0, 0, 0) < 0) return 0;
+  int work = value_work(v, vl, sd_needs_work);
   u8 *q = *qp;
-  if (4 + nlen + (work ? 2 * vl : vl) > (u32)(limit - q)) return 0;
+  if (work < 0 || 4 + nlen + (work ? 2 * vl : vl) > (u32)(limit - q)) return 0;
   *q++ = ' ';
   copy_wild(q, name, nlen);
   q += nlen;
   *q++ = '=';
   *q++ = '"';
-  if (work) q += write_sd_escaped(q, v, vl);
-  else {
-    copy_wild(q, v, vl);
-    q += vl;
-  }
+  q += put_value(q, v, vl, work, write_sd_escaped);
   *q++ = '"';
   *qp = q;
   return 1;

@@ -193,8 +193,7 @@ export class Kernel {
 
   /** Copies `bytes` into the input region (growing memory if needed); returns its offset. */
   load(bytes: Buffer): number {
-    const at = this.x.input_reserve(bytes.length);
-    if (at === 0) throw new RangeError(`kernel: cannot grow memory for a ${bytes.length}-byte batch`);
+    const at = this.reserve(bytes.length);
     this.memory().set(bytes, at);
     return at;
   }

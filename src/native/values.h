@@ -1,7 +1,8 @@
 /*
  * Value helpers of the kernel: UTF-8 validation with the kv quoting rule (body.ts's
  * kvNeedsQuotes, JavaScript's \s included), kv quoting, and JSON string escaping as
- * JSON.stringify does it. Pure functions; included by kernel.c.
+ * JSON.stringify does it, STRUCTURED-DATA and CEF/LEEF escapes. Stateless but for LEEF's delimiter
+ * (event_delim, set by configure_event); included by kernel.c.
  */
 #ifndef SLS_FORWARDER_VALUES_H
 #define SLS_FORWARDER_VALUES_H

@@ -123,29 +123,23 @@ export class SlsClient {
   }
 
   /** One PullLogs call: LogGroups from `cursor` (inclusive) towards `endCursor` (exclusive). */
-  async pullLogs(logstore: string, shard: number, cursor: string, endCursor: string, count: number, slot?: PullSlot, decodeAttempt = 0): Promise<PullResult> {
+  async pullLogs(logstore: string, shard: number, cursor: string, endCursor: string, count: number, slot?: PullSlot): Promise<PullResult> {
     const path = `/logstores/${encodeURIComponent(logstore)}/shards/${shard}`;
     const query = { type: 'log', cursor, end_cursor: endCursor, count: String(count) };
-    const res = await this.call('PullLogs', path, query, 'application/x-protobuf', slot);
+    // Read inside the retried call: an answer that does not decompress was damaged on the way and
+    // is asked for again, with the same backoff and deadline as any retryable error.
+    return this.call('PullLogs', path, query, 'application/x-protobuf', slot, undefined, (res) => this.readPull(res, count, slot));
+  }
+
+  private readPull(res: RawResponse, count: number, slot: PullSlot | undefined): PullResult {
     const nextCursor = header(res.headers, 'x-log-cursor');
     if (!nextCursor) throw this.badResponse(res, 'PullLogs', 'no x-log-cursor header');
     const rawSize = Number(header(res.headers, 'x-log-bodyrawsize') ?? res.body.length);
     // A raw size LZ4 cannot reach (its best ratio is ~255:1) is decoded here, which reports it.
     const plausible = Number.isSafeInteger(rawSize) && rawSize > 0 && rawSize <= res.body.length * 256;
     const deferred = slot?.deferLz4 && plausible && (header(res.headers, 'x-log-compresstype') ?? '').toLowerCase() === 'lz4';
-    let body: Buffer = EMPTY;
-    if (!deferred) {
-      try {
-        body = this.decompress(res, slot);
-      } catch (err) {
-        // A body that does not decompress was damaged on the way: ask again (a few times).
-        if (decodeAttempt >= MAX_DECODE_RETRIES || Date.now() >= (this.options.deadlineMs ?? Infinity)) throw err;
-        this.options.onRetry?.(err, decodeAttempt);
-        return this.pullLogs(logstore, shard, cursor, endCursor, count, slot, decodeAttempt + 1);
-      }
-    }
     return {
-      body,
+      body: deferred ? EMPTY : this.decompress(res, slot),
       lz4: deferred ? { block: res.body, rawSize } : undefined,
       wireBytes: res.body.length,
       nextCursor,
@@ -196,10 +190,19 @@ export class SlsClient {
     this.agent.destroy();
   }
 
-  private call(api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot, body?: { method: 'POST' | 'PUT'; json: unknown }): Promise<RawResponse> {
+  /** One API call, retried as a whole; `read` turns the answer into the result (its errors are retried too when retryable). */
+  private call(api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot, body?: { method: 'POST' | 'PUT'; json: unknown }): Promise<RawResponse>;
+  private call<T>(
+    api: string, path: string, query: Record<string, string>, accept: string, slot: PullSlot | undefined, body: { method: 'POST' | 'PUT'; json: unknown } | undefined,
+    read: (res: RawResponse) => T,
+  ): Promise<T>;
+  private call<T>(
+    api: string, path: string, query: Record<string, string>, accept: string, slot?: PullSlot, body?: { method: 'POST' | 'PUT'; json: unknown },
+    read: (res: RawResponse) => T | RawResponse = (res) => res,
+  ): Promise<T | RawResponse> {
     return withRetry(async () => {
       const c = this.options.credentials;
-      return this.send(api, path, query, accept, typeof c === 'function' ? await c() : c, slot, body);
+      return read(await this.send(api, path, query, accept, typeof c === 'function' ? await c() : c, slot, body));
     }, this.retry, this.options.onRetry, this.options.deadlineMs);
   }
 
@@ -335,7 +338,6 @@ export class SlsClient {
 }
 
 const EMPTY = Buffer.alloc(0);
-const MAX_DECODE_RETRIES = 2;
 
 /** Gathers a response body; with a known length and a slot, straight into the slot's reused buffer. */
 class BodyCollector {
