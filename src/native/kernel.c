@@ -108,7 +108,7 @@ static u32 tail_len, extras_count, extras_len;
 static i32 id_key_len; /* -1: no record id (or excluded) */
 static u32 id_key_id;
 static u32 id_prefix_len;
-static u32 sd_extras_count, sd_extras_len, id_sd_len, id_sd_id;
+static u32 sd_extras_count, id_sd_len, id_sd_id;
 
 static u32 prefix_guess = 4; /* "NNN " */
 static u32 frame(u32 at, u32 offset, u32 len);
@@ -223,16 +223,14 @@ EXPORT(configure_rules) void configure_rules(u32 n, u32 severity, u32 facility) 
 }
 
 /* A group's parts are in group_area: tail, the extras (pre-rendered `key=value`), the record id's
- * key and prefix. `in_base` is the input region; the group is in[start, end). */
-/* With STRUCTURED-DATA, after the body parts come the group's SD params (` name="value"`, counted in
- * sd_extras_lens/ids) and the record id's PARAM-NAME. */
+ * key and prefix; with STRUCTURED-DATA then the group's SD params (` name="value"`, counted in
+ * sd_extras_lens/ids) and the record id's PARAM-NAME. `in_base` is the input region; the group is
+ * in[start, end). */
 EXPORT(group_begin)
 void group_begin(u32 in_base, u32 start, u32 end, u32 tail, u32 n_extras, i32 id_key, u32 id_prefix, u32 id_key_name,
                  u32 n_sd_extras, u32 id_sd_name_len, u32 id_sd_name_id) {
   id_key_id = id_key_name;
   sd_extras_count = n_sd_extras;
-  sd_extras_len = 0;
-  for (u32 i = 0; i < n_sd_extras; i++) sd_extras_len += sd_extras_lens[i];
   id_sd_len = id_sd_name_len;
   id_sd_id = id_sd_name_id;
   in = (const u8 *)(uintptr_t)in_base;
