@@ -37,8 +37,11 @@ export class SlsError extends Error {
 /** The SIEM could not be reached, refused the connection or broke it. */
 export class SyslogError extends Error {
   override name = 'SyslogError';
-  /** True when reconnecting cannot help (e.g. the SIEM rejected the token): fail at once. */
-  constructor(message: string, readonly fatal = false) {
+  /**
+   * `fatal`: reconnecting cannot help (e.g. the SIEM rejected the token): fail at once.
+   * `byDeadline`: a wait was cut short by the invocation's deadline, not by the SIEM's own limit.
+   */
+  constructor(message: string, readonly fatal = false, readonly byDeadline = false) {
     super(message);
   }
 }

@@ -81,7 +81,9 @@ export async function forward(event: unknown, context: FcContext | undefined, op
     const { config, connection } = getInstance();
     const trigger = parseTriggerEvent(event);
     const credentials = credentialsFrom(context);
-    const summary = await shipRange(trigger, config, credentials, connection, options);
+    // A retry of this trigger job's range resumes where the last attempt's proof ended.
+    const resumeJob = config.resume && trigger.jobName ? trigger.jobName : undefined;
+    const summary = await shipRange(trigger, config, credentials, connection, { resumeJob, ...options });
     logSummary(context?.requestId, 'ok', summary);
     return summary;
   } catch (err) {

@@ -18,7 +18,10 @@ import { KernelFormatter, type FramedTransport } from './format/kernel-formatter
 import { SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from './sls/client';
 import { decodeCursor } from './sls/cursor';
 import { Kernel } from './native/kernel';
+import { ResumeStore } from './resume';
 import type { Lease, SiemConnection } from './transport/connection';
+import { RelpTransport } from './transport/relp';
+import type { ProofKind, SyslogTransport } from './transport/transport';
 
 export interface ShipSummary {
   project: string;
@@ -26,11 +29,15 @@ export interface ShipSummary {
   shard: number;
   beginCursor: string;
   endCursor: string;
-  /** Cursor up to which everything was sent (== endCursor on success). */
+  /** Everything before this cursor is proven delivered (== endCursor on success). */
   reachedCursor: string;
+  /** Set when a saved proof point let this invocation skip what an earlier attempt delivered. */
+  resumedFrom?: string;
   groups: number;
   /** Records of the range sent (each once; re-sends after a reconnect are in `resent`). */
   records: number;
+  /** Records covered by a proof of delivery (`proof` says which kind). */
+  delivered: number;
   /** Uncompressed protobuf bytes pulled from SLS. */
   rawBytes: number;
   /** Syslog message bytes handed to the receiver (without framing). */
@@ -41,6 +48,10 @@ export interface ShipSummary {
   /** SIEM connections replaced during this invocation, and the records sent again because of it. */
   reconnects: number;
   resent: number;
+  /** Commit points passed: segments the receiver proved it has. */
+  commits: number;
+  /** What proves delivery: `close` (the receiver answered our close), `ack` (RELP, HEC) or `none` (UDP, SYSLOG_DELIVERY_PROOF=none). */
+  proof: ProofKind | 'none';
   /** `new`, `reused` (kept from an earlier invocation of this instance) or `none` (empty range). */
   connection: 'new' | 'reused' | 'none';
   durationMs: number;
@@ -51,8 +62,10 @@ export interface ShipOptions {
   slsClient?: Partial<Pick<SlsClientOptions, 'compression' | 'retry' | 'timeoutMs'>>;
   /** Epoch ms when FC will kill the invocation (start + function timeout). */
   deadlineMs?: number;
-  /** Called after each batch is flushed, with the cursor everything before which was sent (consumer checkpoints). */
-  onProgress?: (reachedCursor: string) => Promise<void> | void;
+  /** Called after each proof of delivery, with the cursor everything before which the receiver has (consumer checkpoints). */
+  onProgress?: (provenCursor: string) => Promise<void> | void;
+  /** FC: keep proven progress in SLS under this trigger job, and resume from it (SLS_RESUME). */
+  resumeJob?: string | undefined;
 }
 
 export class ShipError extends Error {
@@ -60,8 +73,8 @@ export class ShipError extends Error {
   constructor(override readonly cause: Error, readonly summary: ShipSummary) {
     super(
       `${cause.message}\nProgress before the failure: ${summary.records} records in ${summary.groups} log groups sent, ` +
-        `up to cursor ${summary.reachedCursor} of [${summary.beginCursor}, ${summary.endCursor}). ` +
-        'Nothing was acknowledged: the trigger retries the whole range (records already sent may arrive twice).',
+        `${summary.delivered} proven delivered (${summary.proof}), up to cursor ${summary.reachedCursor} of [${summary.beginCursor}, ${summary.endCursor}). ` +
+        'The trigger retries the range; records sent after the last proof may arrive twice, none is lost.',
     );
   }
 }
@@ -83,9 +96,28 @@ function describeSpec(spec: CursorSpec): string {
   return spec.kind === 'cursor' ? spec.cursor : spec.kind === 'time' ? spec.text : spec.kind;
 }
 
-/** Time kept free at the end for flushing and answering: 15 % of the timeout, 1-15 s. */
+/** Time kept free at the end for proving and answering: 15 % of the timeout, 1-15 s. */
 export function deadlineReserveMs(timeoutMs: number): number {
   return Math.min(15_000, Math.max(1_000, Math.round(timeoutMs * 0.15)));
+}
+
+/** Time kept after the last SIEM wait to answer FC: 5 % of the timeout, 0.2-2 s. */
+export function answerMarginMs(timeoutMs: number): number {
+  return Math.min(2_000, Math.max(200, Math.round(timeoutMs * 0.05)));
+}
+
+/** Records sent on one connection since its last proof. */
+interface Segment {
+  lease: Lease;
+  /** Where the segment starts and how far it got (the next cursor after its last batch). */
+  from: string;
+  to: string;
+  records: number;
+  groups: number;
+  bytes: number;
+  startedAt: number;
+  /** RELP: messages the receiver had acknowledged on this connection when the segment began. */
+  ackedAtStart: number;
 }
 
 class RangeShipper {
@@ -97,8 +129,16 @@ class RangeShipper {
   private readonly kernel: KernelFormatter | undefined;
   private readonly lz4: Pick<Kernel, 'decodeLz4'>;
   private readonly stopPullingAt: number;
+  /** No SIEM wait (connect, back-pressure, proof) may pass this: there must be time to answer. */
+  private readonly siemDeadline: number;
+  private readonly resume: ResumeStore | undefined;
+  private readonly resumeClient: SlsClient | undefined;
   /** Log groups asked per pull; halved when a batch exceeds the byte budget. */
   private count: number;
+  /** Counts at the last proof: a reconnect rewinds to them. */
+  private proven = { records: 0, groups: 0, truncated: 0, sentBytes: 0 };
+  /** RELP: messages acknowledged after the last proof on a connection that broke, not to send again. */
+  private acknowledgedBeyondProof = 0;
 
   constructor(
     private readonly event: TriggerEvent,
@@ -110,16 +150,23 @@ class RangeShipper {
     this.summary = {
       project: event.project, logstore: event.logstore, shard: event.shardId,
       beginCursor: describeSpec(event.begin), endCursor: describeSpec(event.end), reachedCursor: describeSpec(event.begin),
-      groups: 0, records: 0, rawBytes: 0, sentBytes: 0, truncated: 0, pulls: 0, slsRetries: 0, reconnects: 0, resent: 0,
-      connection: 'none', durationMs: 0,
+      groups: 0, records: 0, delivered: 0, rawBytes: 0, sentBytes: 0, truncated: 0, pulls: 0, slsRetries: 0, reconnects: 0, resent: 0,
+      commits: 0, proof: 'none', connection: 'none', durationMs: 0,
     };
     const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
-    this.stopPullingAt = Number.isFinite(deadline) ? deadline - deadlineReserveMs(deadline - Date.now()) : deadline;
+    const budget = deadline - Date.now();
+    this.stopPullingAt = Number.isFinite(deadline) ? deadline - deadlineReserveMs(budget) : deadline;
+    this.siemDeadline = Number.isFinite(deadline) ? deadline - answerMarginMs(budget) : deadline;
     this.client = new SlsClient({
       endpoint: event.endpoint, project: event.project, credentials, timeoutMs: config.slsTimeoutMs, ...options.slsClient,
       deadlineMs: this.stopPullingAt,
       onRetry: () => this.summary.slsRetries++,
     });
+    // Its own client: proof points are saved after pulling stopped, up to the SIEM deadline.
+    this.resumeClient = options.resumeJob
+      ? new SlsClient({ endpoint: event.endpoint, project: event.project, credentials, timeoutMs: Math.min(config.slsTimeoutMs, 5_000), ...options.slsClient, deadlineMs: this.siemDeadline })
+      : undefined;
+    this.resume = this.resumeClient ? new ResumeStore(this.resumeClient, event.logstore, event.shardId, options.resumeJob!, config.resumeMaxAgeMs) : undefined;
     this.kernel = KernelFormatter.supports(config) ? new KernelFormatter(config, { project: event.project, logstore: event.logstore }) : undefined;
     // LZ4 is decoded in WebAssembly either way: into the formatting kernel's memory, or an LZ4-only one.
     this.lz4 = this.kernel ?? new Kernel();
@@ -131,13 +178,17 @@ class RangeShipper {
     try {
       const [begin, end] = await Promise.all([this.resolve(this.event.begin), this.resolve(this.event.end)]);
       Object.assign(this.summary, { beginCursor: begin, endCursor: end, reachedCursor: begin });
-      if (begin !== end) await this.shipWithReconnects(begin, end);
+      const from = (begin !== end && (await this.resume?.find(begin, end))) || begin;
+      if (from !== begin) Object.assign(this.summary, { resumedFrom: from, reachedCursor: from });
+      if (from !== end) await this.shipWithReconnects(end);
+      await this.resume?.finish(end);
       return this.summary;
     } catch (err) {
       throw new ShipError(err as Error, this.summary);
     } finally {
       this.summary.durationMs = Date.now() - started;
       this.client.close();
+      this.resumeClient?.close();
     }
   }
 
@@ -147,35 +198,24 @@ class RangeShipper {
     return this.client.getCursor(this.event.logstore, this.event.shardId, spec.kind === 'time' ? spec.unixSeconds : spec.kind);
   }
 
-  private async shipWithReconnects(begin: string, end: string): Promise<void> {
+  private async shipWithReconnects(end: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const before = { records: this.summary.records, groups: this.summary.groups, truncated: this.summary.truncated };
-      let lease: Lease | undefined;
+      const from = this.summary.reachedCursor;
+      const open = new Set<Lease>();
       try {
-        // Fresh slots per attempt: a pull abandoned by a failed attempt may still write into its own.
-        // LZ4 bodies stay compressed until their turn, then go straight into WebAssembly memory.
-        const slots: [PullSlot, PullSlot] = [{ deferLz4: true }, { deferLz4: true }];
-        const first = this.pull(begin, end, slots[0]); // overlaps the (re)connection
-        lease = await this.connection.lease();
-        if (attempt === 0) this.summary.connection = lease.reused ? 'reused' : 'new';
-        const outcome = await this.sendAll(lease, first, begin, end, slots);
-        await lease.complete();
+        const outcome = await this.sendAll(from, end, open, attempt);
         if (outcome === 'deadline') throw this.deadlineError();
         return;
       } catch (err) {
-        if (!(err instanceof SyslogError) || err.fatal) {
-          // SLS and decode errors: the connection is fine, keep it for the next invocation.
-          if (lease && !(err instanceof SyslogError)) await lease.complete().catch(() => lease!.abandon());
-          else lease?.abandon();
-          throw err;
-        }
-        lease?.abandon();
+        for (const lease of open) lease.transport.destroy();
+        if (!(err instanceof SyslogError) || err.fatal || err.byDeadline) throw err;
         const delay = reconnectDelay(attempt);
         if (attempt >= this.config.reconnectAttempts || Date.now() + delay >= this.stopPullingAt) throw err;
-        // Nothing sent on the broken connection is known to have been read: send it all again.
-        this.summary.resent += this.summary.records - before.records;
-        Object.assign(this.summary, before, { reachedCursor: begin });
-        this.summary.reconnects++;
+        // Nothing after the last proof is known to have been read: send it again.
+        const s = this.summary;
+        s.resent += Math.max(0, s.records - this.proven.records - this.acknowledgedBeyondProof);
+        Object.assign(s, this.proven);
+        s.reconnects++;
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -188,37 +228,112 @@ class RangeShipper {
     return p;
   }
 
-  /** Sends [from, end) on one connection. Returns 'deadline' if it stopped pulling early. */
-  private async sendAll(lease: Lease, first: Promise<PullResult>, from: string, end: string, slots: [PullSlot, PullSlot]): Promise<'done' | 'deadline'> {
-    const { transport } = lease;
-    let pending = first;
+  /**
+   * Sends [from, end) in commit segments. A segment ends after `SYSLOG_COMMIT_BYTES` or
+   * `SYSLOG_COMMIT_SECONDS` (and at the end); its proof runs while the next segment is sent on a
+   * new connection, at most one proof behind. Only proven segments move `reachedCursor`.
+   * Returns 'deadline' if it stopped pulling early.
+   */
+  private async sendAll(from: string, end: string, open: Set<Lease>, attempt: number): Promise<'done' | 'deadline'> {
+    // Fresh slots per attempt: a pull abandoned by a failed attempt may still write into its own.
+    // LZ4 bodies stay compressed until their turn, then go straight into WebAssembly memory.
+    const slots: [PullSlot, PullSlot] = [{ deferLz4: true }, { deferLz4: true }];
+    let pending = this.pull(from, end, slots[0]); // overlaps the (re)connection
+    let segment = await this.startSegment(from, open, attempt === 0);
+    let proving: Promise<void> | undefined;
+    let provingFailed: Error | undefined;
     let cursor = from;
     // Batch n decodes into slots[n % 2]: batch n+2 is only pulled after batch n was sent.
     for (let n = 1; ; n++) {
       let batch: PullResult;
+      let outOfTime = false;
       try {
         batch = await pending;
       } catch (err) {
-        // A pull cut short by the deadline is the deadline, not an SLS fault; all before it is flushed.
-        if (Date.now() >= this.stopPullingAt) return 'deadline';
-        throw err;
+        // A pull cut short by the deadline is the deadline, not an SLS fault; what was sent is proven.
+        if (Date.now() < this.stopPullingAt) throw err;
+        batch = undefined as never;
+        outOfTime = true;
       }
-      const done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
-      const outOfTime = !done && Date.now() >= this.stopPullingAt;
-      this.adaptCount(batch.lz4?.rawSize ?? batch.body.length);
-      if (!done && !outOfTime) pending = this.pull(batch.nextCursor, end, slots[n % 2]!);
-      await this.sendBatch(lease, batch, cursor);
-      await transport.flush();
-      cursor = batch.nextCursor;
-      this.summary.reachedCursor = done ? end : cursor;
-      if (this.options.onProgress) await this.options.onProgress(this.summary.reachedCursor);
-      if (done) return 'done';
-      if (outOfTime) return 'deadline';
+      if (provingFailed) throw provingFailed;
+      let done = false;
+      if (!outOfTime) {
+        done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
+        outOfTime = !done && Date.now() >= this.stopPullingAt;
+        this.adaptCount(batch.lz4?.rawSize ?? batch.body.length);
+        if (!done && !outOfTime) pending = this.pull(batch.nextCursor, end, slots[n % 2]!);
+        const before = { records: this.summary.records, groups: this.summary.groups, sentBytes: this.summary.sentBytes };
+        await this.sendBatch(segment.lease.transport, batch, cursor);
+        cursor = done ? end : batch.nextCursor;
+        Object.assign(segment, {
+          to: cursor, records: segment.records + this.summary.records - before.records,
+          groups: segment.groups + this.summary.groups - before.groups, bytes: segment.bytes + this.summary.sentBytes - before.sentBytes,
+        });
+      }
+      const last = done || outOfTime;
+      if (!last && !this.segmentDue(segment)) continue;
+      if (proving) await proving; // at most one proof behind the segment being sent
+      const finished = segment;
+      proving = this.prove(finished, open);
+      if (last) {
+        await proving;
+        await this.connection.release(finished.lease.transport);
+        open.delete(finished.lease);
+        return done ? 'done' : 'deadline';
+      }
+      proving.catch((err: Error) => (provingFailed = err));
+      // A connection that can go on after its proof carries the next segment; otherwise a new one
+      // is opened while the proof is awaited.
+      segment = finished.lease.transport.reusable ? this.nextSegment(finished) : await this.startSegment(cursor, open, false);
+      if (provingFailed) throw provingFailed;
     }
   }
 
-  private async sendBatch(lease: Lease, batch: PullResult, cursor: string): Promise<void> {
-    const { transport } = lease;
+  private async startSegment(from: string, open: Set<Lease>, first: boolean): Promise<Segment> {
+    const lease = await this.connection.take(this.siemDeadline);
+    open.add(lease);
+    if (first) this.summary.connection = lease.reused ? 'reused' : 'new';
+    this.summary.proof = lease.transport.proof;
+    const relp = lease.transport instanceof RelpTransport ? lease.transport : undefined;
+    if (relp && this.acknowledgedBeyondProof > 0) relp.skip(this.acknowledgedBeyondProof);
+    return { lease, from, to: from, records: 0, groups: 0, bytes: 0, startedAt: Date.now(), ackedAtStart: relp?.acknowledged ?? 0 };
+  }
+
+  private nextSegment(previous: Segment): Segment {
+    const relp = previous.lease.transport instanceof RelpTransport ? previous.lease.transport : undefined;
+    return { ...previous, from: previous.to, records: 0, groups: 0, bytes: 0, startedAt: Date.now(), ackedAtStart: relp?.acknowledged ?? 0 };
+  }
+
+  /** Reusable connections (acks, flush-only) commit every batch: it costs no new connection. */
+  private segmentDue(segment: Segment): boolean {
+    if (segment.lease.transport.reusable) return true;
+    return segment.bytes >= this.config.commitBytes || Date.now() - segment.startedAt >= this.config.commitMs;
+  }
+
+  /** Waits for the segment's proof; then it counts as delivered, and the resume point moves. */
+  private async prove(segment: Segment, open: Set<Lease>): Promise<void> {
+    const transport = segment.lease.transport;
+    const relp = transport instanceof RelpTransport ? transport : undefined;
+    try {
+      await transport.commit();
+    } catch (err) {
+      // RELP: what the receiver acknowledged before the break need not be sent again.
+      if (relp) this.acknowledgedBeyondProof = Math.max(0, relp.acknowledged - segment.ackedAtStart);
+      throw err;
+    }
+    if (!transport.reusable) open.delete(segment.lease);
+    const s = this.summary;
+    this.proven = { records: this.proven.records + segment.records, groups: this.proven.groups + segment.groups, truncated: s.truncated, sentBytes: this.proven.sentBytes + segment.bytes };
+    this.acknowledgedBeyondProof = 0;
+    s.delivered = this.proven.records;
+    s.reachedCursor = segment.to;
+    s.commits++;
+    // Only a real proof is worth resuming from (UDP and SYSLOG_DELIVERY_PROOF=none resend it all).
+    if (segment.to !== s.endCursor && transport.proof !== 'none') await this.resume?.save(segment.to);
+    if (this.options.onProgress) await this.options.onProgress(segment.to);
+  }
+
+  private async sendBatch(transport: SyslogTransport, batch: PullResult, cursor: string): Promise<void> {
     const s = this.summary;
     // A group's position (its cursor as a number) is stable across retries: the base of record ids.
     const firstPosition = this.config.recordId ? decodeCursor(cursor) : undefined;
@@ -285,8 +400,9 @@ class RangeShipper {
   private deadlineError(): DeadlineError {
     const s = this.summary;
     return new DeadlineError(
-      `Stopped before the function timeout: ${s.records} records in ${s.groups} log groups were sent, up to cursor ` +
-        `${s.reachedCursor} of [${s.beginCursor}, ${s.endCursor}); the rest was not pulled. The trigger retries the range. ` +
+      `Stopped before the function timeout: ${s.records} records in ${s.groups} log groups were sent and proven delivered, up to cursor ` +
+        `${s.reachedCursor} of [${s.beginCursor}, ${s.endCursor}); the rest was not pulled. The trigger retries the range` +
+        `${this.resume ? ', resuming from that cursor' : ''}. ` +
         'Raise the function timeout in s.yaml (or lower triggerInterval) so one interval of one shard fits.',
     );
   }

@@ -168,7 +168,7 @@ test('near the deadline it stops pulling, says how far it got, and a retry with 
     const took = Date.now() - started;
     assert.ok(out.error, 'must fail, not be killed');
     assert.equal(out.error.name, 'ShipError');
-    assert.match(out.error.message, /Stopped before the function timeout: \d+ records in \d+ log groups were sent, up to cursor \S+ of \[/);
+    assert.match(out.error.message, /Stopped before the function timeout: \d+ records in \d+ log groups were sent and proven delivered, up to cursor \S+ of \[/);
     assert.match(out.error.message, /Raise the function timeout/);
     assert.ok(took < 3_000 + 1_500, `answered before FC's 3 s timeout (took ${took} ms incl. process start)`);
     const sent = Number(/: (\d+) records/.exec(out.error.message)![1]);

@@ -121,6 +121,10 @@ const variants: Env[] = [
 class CaptureTransport implements SyslogTransport {
   readonly target = 'capture';
   readonly alive = true;
+  readonly proof = 'none' as const;
+  readonly reusable = true;
+  deadlineMs = Number.POSITIVE_INFINITY;
+  async commit(): Promise<void> {}
   private readonly parts: Buffer[] = [];
   constructor(private readonly framing: 'octet-counting' | 'newline') {}
   send(message: Buffer): undefined {

@@ -56,14 +56,14 @@ const TLS_NAMES = [
   'SYSLOG_TLS_KEY_PASSPHRASE', 'SYSLOG_TLS_SERVERNAME', 'SYSLOG_TLS_MIN_VERSION', 'SYSLOG_TLS_INSECURE',
 ];
 
-export function readTls(r: SettingsReader, protocol: 'udp' | 'tcp' | 'tls'): TlsSettings {
+export function readTls(r: SettingsReader, protocol: 'udp' | 'tcp' | 'tls' | 'relp'): TlsSettings {
   const none: TlsSettings = { ca: undefined, caSource: 'none', cert: undefined, key: undefined, passphrase: undefined, servername: undefined, minVersion: 'TLSv1.2', insecure: false };
   if (protocol !== 'tls') {
     const set = TLS_NAMES.filter((n) => r.raw(n) !== undefined);
     if (set.length > 0) {
       r.problems.push(
         `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but SYSLOG_PROTOCOL is "${protocol}": TLS settings are never ` +
-          `silently ignored${protocol === 'udp' ? ' (syslog over TLS needs TCP; there is no TLS over UDP here)' : ''}. Set SYSLOG_PROTOCOL=tls, or remove them.`,
+          `silently ignored${protocol === 'udp' ? ' (syslog over TLS needs TCP; there is no TLS over UDP here)' : ''}. Set SYSLOG_PROTOCOL=tls (or SYSLOG_RELP_TLS=on with relp), or remove them.`,
       );
     }
     return none;

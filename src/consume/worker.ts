@@ -40,9 +40,12 @@ class ShardTask {
   stopped = false;
   readonly done: Promise<void>;
   private readonly sleeper = new Sleeper();
+  /** Its own SIEM connections: a segment's proof closes its connection, which must not cut another shard's. */
+  readonly connection: SiemConnection;
 
   constructor(private readonly worker: ConsumerWorker, readonly shard: number, startCursor: string) {
-    this.done = this.loop(startCursor);
+    this.connection = worker.newConnection();
+    this.done = this.loop(startCursor).finally(() => this.connection.close().catch(() => {}));
   }
 
   stop(): void {
@@ -66,13 +69,23 @@ class ShardTask {
           await w.client.updateCheckpoint(w.settings.logstore, w.settings.group, w.settings.consumer, this.shard, at);
           saved = Date.now();
         };
-        // Checkpoint during a long range too (at most every SLS_CHECKPOINT_MS), so a takeover resends little.
-        const reached = await w.shipOnce(this.shard, cursor, end, (at) => (Date.now() - saved >= w.settings.checkpointMs ? checkpoint(at) : undefined));
-        if (reached !== cursor) {
-          await checkpoint(reached);
-          cursor = reached;
+        // Checkpoints only where the receiver proved it has everything before; during a long range
+        // too (at most every SLS_CHECKPOINT_MS), so a takeover resends little.
+        let proven = cursor;
+        const onProof = (at: string) => {
+          proven = at;
+          return Date.now() - saved >= w.settings.checkpointMs ? checkpoint(at) : undefined;
+        };
+        try {
+          await w.shipOnce(this.shard, cursor, end, this.connection, onProof);
+          failures = 0;
+        } finally {
+          // Also after a failure: what was proven before it is delivered and need not be sent again.
+          if (proven !== cursor) {
+            await checkpoint(proven);
+            cursor = proven;
+          }
         }
-        failures = 0;
       } catch (err) {
         failures++;
         log({ shard: this.shard, result: 'error', error: (err as Error).message.split('\n')[0], retryInMs: Math.min(30_000, 500 * 2 ** failures) });
@@ -84,20 +97,25 @@ class ShardTask {
 
 export class ConsumerWorker {
   readonly client: SlsClient;
-  private readonly connection: SiemConnection;
   private readonly tasks = new Map<number, ShardTask>();
   private readonly sleeper = new Sleeper();
   private stopping = false;
 
   constructor(readonly settings: ConsumeSettings, private readonly config: ForwarderConfig) {
     this.client = new SlsClient({ endpoint: settings.endpoint, project: settings.project, credentials: settings.credentials });
-    this.connection = new SiemConnection(config);
+  }
+
+  newConnection(): SiemConnection {
+    return new SiemConnection(this.config);
   }
 
   async run(): Promise<void> {
     const s = this.settings;
     await this.client.createConsumerGroup(s.logstore, s.group, s.timeoutSeconds);
-    await this.connection.connect();
+    // A bad SIEM address or CA fails the start, not every shard's first range.
+    const probe = this.newConnection();
+    await probe.connect();
+    await probe.close();
     log({ consumer: s.consumer, group: s.group, project: s.project, logstore: s.logstore, result: 'started' });
     while (!this.stopping) {
       try {
@@ -129,7 +147,6 @@ export class ConsumerWorker {
     await Promise.all(tasks.map((t) => t.done));
     this.tasks.clear();
     await this.client.heartbeat(s.logstore, s.group, s.consumer, []).catch(() => []);
-    await this.connection.close().catch(() => {});
     this.client.close();
     log({ consumer: s.consumer, result: 'stopped' });
   }
@@ -139,8 +156,8 @@ export class ConsumerWorker {
     this.sleeper.interrupt();
   }
 
-  /** Ships [from, end) (or as much as fits in the window); answers how far everything was delivered. */
-  async shipOnce(shard: number, from: string, end: string, onProgress: (reached: string) => Promise<void> | undefined): Promise<string> {
+  /** Ships [from, end) (or as much as fits in the window); answers how far everything was proven delivered. */
+  async shipOnce(shard: number, from: string, end: string, connection: SiemConnection, onProgress: (proven: string) => Promise<void> | undefined): Promise<string> {
     const s = this.settings;
     const event: TriggerEvent = {
       endpoint: s.endpoint, project: s.project, logstore: s.logstore, shardId: shard,
@@ -150,13 +167,13 @@ export class ConsumerWorker {
     let summary: ShipSummary;
     const credentials = typeof s.credentials === 'function' ? await s.credentials() : s.credentials;
     try {
-      summary = await shipRange(event, this.config, credentials, this.connection, { deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress });
+      summary = await shipRange(event, this.config, credentials, connection, { deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress });
     } catch (err) {
-      // The window closed: what was sent before reachedCursor is delivered; checkpoint that far.
+      // The window closed: everything before reachedCursor is proven delivered (onProgress saw it).
       if (err instanceof ShipError && err.cause.name === 'DeadlineError') return err.summary.reachedCursor;
       throw err;
     }
-    log({ consumer: s.consumer, shard, result: 'ok', records: summary.records, groups: summary.groups, resent: summary.resent, durationMs: summary.durationMs });
+    log({ consumer: s.consumer, shard, result: 'ok', records: summary.records, delivered: summary.delivered, proof: summary.proof, groups: summary.groups, resent: summary.resent, commits: summary.commits, durationMs: summary.durationMs });
     return summary.reachedCursor;
   }
 

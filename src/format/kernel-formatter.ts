@@ -14,7 +14,8 @@ import { FastFormatter } from './fast-formatter';
 import type { SourceInfo } from './message';
 
 /** A transport that also takes messages already framed for it (stream and UDP transports). */
-export type FramedTransport = SyslogTransport & Required<Pick<SyslogTransport, 'sendFramed'>>;
+/** What the kernel needs of a connection: framed batches, and single messages for the records it hands back. */
+export type FramedTransport = Pick<SyslogTransport, 'send'> & Required<Pick<SyslogTransport, 'sendFramed'>>;
 
 export interface BatchCounts {
   records: number;
@@ -192,7 +193,7 @@ export class KernelFormatter {
     return this.namesTracked ? parts : { ...parts, extraIds: parts.extraIds.map(() => 0) };
   }
 
-  private async sendOne(view: GroupView, index: number, prefix: string | undefined, transport: SyslogTransport, counts: BatchCounts): Promise<void> {
+  private async sendOne(view: GroupView, index: number, prefix: string | undefined, transport: Pick<SyslogTransport, 'send'>, counts: BatchCounts): Promise<void> {
     const { bytes, truncated } = this.fast.format(view, view.logs[index]!, prefix === undefined ? undefined : prefix + index);
     const wait = transport.send(bytes);
     this.stats.fallback++;

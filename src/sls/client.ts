@@ -174,9 +174,10 @@ export class SlsClient {
     return JSON.parse(res.body.toString('utf8')) as number[];
   }
 
-  async updateCheckpoint(logstore: string, group: string, consumer: string, shard: number, checkpoint: string): Promise<void> {
+  /** `force`: SLS takes it even from a consumer that does not hold the shard (or is not in the group). */
+  async updateCheckpoint(logstore: string, group: string, consumer: string, shard: number, checkpoint: string, force = true): Promise<void> {
     await this.call('ConsumerGroupUpdateCheckPoint', `/logstores/${encodeURIComponent(logstore)}/consumergroups/${encodeURIComponent(group)}`,
-      { type: 'checkpoint', consumer, forceSuccess: 'true' }, 'application/json', undefined, { method: 'POST', json: { shard, checkpoint } });
+      { type: 'checkpoint', consumer, forceSuccess: String(force) }, 'application/json', undefined, { method: 'POST', json: { shard, checkpoint } });
   }
 
   /** The saved checkpoints of a group by shard (shards never checkpointed are absent). */
@@ -184,6 +185,14 @@ export class SlsClient {
     const res = await this.call('GetCheckPoint', `/logstores/${encodeURIComponent(logstore)}/consumergroups/${encodeURIComponent(group)}`, {}, 'application/json');
     const list = JSON.parse(res.body.toString('utf8')) as Array<{ shard: number; checkpoint: string }>;
     return new Map(list.filter((c) => c.checkpoint).map((c) => [c.shard, c.checkpoint]));
+  }
+
+  /** One shard's saved checkpoint and when it was saved (unix seconds), or undefined. */
+  async getCheckpoint(logstore: string, group: string, shard: number): Promise<{ checkpoint: string; updateTime: number; consumer: string } | undefined> {
+    const res = await this.call('GetCheckPoint', `/logstores/${encodeURIComponent(logstore)}/consumergroups/${encodeURIComponent(group)}`, { shard: String(shard) }, 'application/json');
+    const list = JSON.parse(res.body.toString('utf8')) as Array<{ shard: number; checkpoint: string; updateTime?: number; consumer?: string }>;
+    const found = list.find((c) => c.shard === shard && c.checkpoint);
+    return found ? { checkpoint: found.checkpoint, updateTime: Number(found.updateTime ?? 0), consumer: found.consumer ?? '' } : undefined;
   }
 
   close(): void {

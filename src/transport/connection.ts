@@ -1,7 +1,8 @@
 /**
- * The SIEM connection of one FC instance. The initializer opens it; each invocation leases it,
- * and a connection that died (receiver restart, RST, idle too long) is replaced transparently.
- * In `per-invocation` mode every lease gets its own connection, closed gracefully at the end.
+ * The SIEM connections of one FC instance (or one worker shard). Each commit segment takes a
+ * connection: in `reuse` mode an open one is kept between invocations (a connection that died or
+ * idled too long is replaced). With close proofs every segment ends its connection, so `reuse`
+ * keeps a fresh spare ready instead; in `per-invocation` mode nothing outlives an invocation.
  */
 import type { ForwarderConfig } from '../config';
 import { openTransport } from './open';
@@ -9,75 +10,73 @@ import type { SyslogTransport } from './transport';
 
 export interface Lease {
   transport: SyslogTransport;
-  /** True when an already open connection was reused. */
+  /** True when a connection opened earlier (a previous invocation, the initializer) was used. */
   reused: boolean;
-  /** Everything sent is flushed; in per-invocation mode the connection is closed gracefully. */
-  complete(): Promise<void>;
-  /** After a failure: drop the connection so the next lease opens a fresh one. */
-  abandon(): void;
 }
 
-type Opener = (config: ForwarderConfig) => Promise<SyslogTransport>;
+type Opener = (config: ForwarderConfig, deadlineMs: number) => Promise<SyslogTransport>;
 
 export class SiemConnection {
-  private shared: SyslogTransport | undefined;
-  private opening: Promise<SyslogTransport> | undefined;
-  private lastUsed = 0;
+  private spare: SyslogTransport | undefined;
+  private spareSince = 0;
+  private opening: Promise<SyslogTransport | undefined> | undefined;
 
   constructor(private readonly config: ForwarderConfig, private readonly open: Opener = openTransport) {}
 
-  /** Opens the shared connection now (from the FC initializer), so a bad address fails early. */
+  /** Opens the connection now (from the FC initializer), so a bad address fails early. */
   async connect(): Promise<void> {
-    if (this.config.connectionMode === 'reuse') await this.sharedTransport();
+    if (this.config.connectionMode !== 'reuse') return;
+    const transport = await this.open(this.config, Number.POSITIVE_INFINITY);
+    this.keep(transport);
   }
 
-  async lease(): Promise<Lease> {
-    if (this.config.connectionMode === 'per-invocation') {
-      const transport = await this.open(this.config);
-      return {
-        transport, reused: false,
-        complete: () => transport.close(),
-        abandon: () => transport.destroy(),
-      };
-    }
-    let reused = false;
-    if (this.shared) {
+  /** A connection for the next segment, its waits bounded by `deadlineMs`. */
+  async take(deadlineMs: number): Promise<Lease> {
+    if (this.opening) await this.opening;
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare) {
       // While the instance was frozen, a FIN or RST may have arrived: let those events land first.
       await new Promise((resolve) => setImmediate(resolve));
-      if (this.shared?.alive && Date.now() - this.lastUsed <= this.config.maxIdleMs) reused = true;
-      else this.drop();
+      if (spare.alive && Date.now() - this.spareSince <= this.config.maxIdleMs) {
+        spare.deadlineMs = deadlineMs;
+        return { transport: spare, reused: true };
+      }
+      spare.destroy();
     }
-    const transport = await this.sharedTransport();
-    return {
-      transport, reused,
-      complete: async () => {
-        await transport.flush();
-        this.lastUsed = Date.now();
-      },
-      abandon: () => {
-        if (this.shared === transport) this.drop();
-        else transport.destroy();
-      },
-    };
+    return { transport: await this.open(this.config, deadlineMs), reused: false };
   }
 
-  /** Closes the shared connection gracefully (FC PreStop, tests). */
+  /**
+   * The segment ended well. A connection that can go on sending is kept for the next invocation
+   * (`reuse`) or closed (`per-invocation`); a closed one (close proof) is replaced by a spare
+   * opened in the background, so the next invocation does not wait for a handshake.
+   */
+  async release(transport: SyslogTransport): Promise<void> {
+    if (this.config.connectionMode !== 'reuse') {
+      if (transport.alive) await transport.close();
+      return;
+    }
+    if (transport.reusable && transport.alive) {
+      this.keep(transport);
+      return;
+    }
+    this.opening ??= this.open(this.config, Number.POSITIVE_INFINITY)
+      .then((t) => (this.keep(t), t), () => undefined) // a failure shows at the next take()
+      .finally(() => (this.opening = undefined));
+  }
+
+  /** Closes the kept connection gracefully (FC PreStop, worker shutdown, tests). */
   async close(): Promise<void> {
-    const t = this.shared;
-    this.shared = undefined;
-    if (t?.alive) await t.close();
+    if (this.opening) await this.opening;
+    const t = this.spare;
+    this.spare = undefined;
+    if (t?.alive) await t.close().catch(() => t.destroy());
   }
 
-  private async sharedTransport(): Promise<SyslogTransport> {
-    if (this.shared) return this.shared;
-    this.opening ??= this.open(this.config).finally(() => (this.opening = undefined));
-    this.shared = await this.opening;
-    this.lastUsed = Date.now();
-    return this.shared;
-  }
-
-  private drop(): void {
-    this.shared?.destroy();
-    this.shared = undefined;
+  private keep(transport: SyslogTransport): void {
+    if (this.spare && this.spare !== transport) this.spare.destroy();
+    this.spare = transport;
+    this.spareSince = Date.now();
   }
 }

@@ -74,6 +74,15 @@ export class HecTransport implements SyslogTransport {
     return this.post();
   }
 
+  /** The collector's answers (and indexer acks when on) are the proof: a commit is a flush. */
+  readonly proof = 'ack' as const;
+  readonly reusable = true;
+  deadlineMs = Number.POSITIVE_INFINITY;
+
+  commit(): Promise<void> {
+    return this.flush();
+  }
+
   async flush(): Promise<void> {
     await this.post();
     await Promise.all(this.inFlight);

@@ -10,7 +10,7 @@ import { SyslogError } from '../errors';
 import type { Framing, TlsSettings } from '../config';
 import { frameInto, maxFramedLength } from './framing';
 import { syslogErrorFrom } from './errors';
-import type { SyslogTransport } from './transport';
+import { boundedWait, type ProofKind, type SyslogTransport } from './transport';
 
 export interface StreamOptions {
   host: string;
@@ -20,6 +20,11 @@ export interface StreamOptions {
   /** How long a write may wait for the receiver to read before the connection counts as stalled. */
   writeTimeoutMs: number;
   tls?: StreamTlsOptions | undefined;
+  /** `close`: commit() waits for the receiver to answer our orderly close; `none`: only flushes. */
+  proof: 'close' | 'none';
+  proofTimeoutMs: number;
+  /** Epoch ms the connect (and TLS handshake) may not pass. */
+  deadlineMs?: number | undefined;
 }
 
 /** The TLS settings a connection uses (the CA's description is only for messages). */
@@ -34,7 +39,6 @@ const TLS13_ACCEPT_WAIT_MS = 250;
 
 const BATCH_BYTES = 256 * 1024;
 const POOL_SIZE = 8;
-const CLOSE_WAIT_MS = 5_000;
 
 export class StreamTransport implements SyslogTransport {
   readonly target: string;
@@ -44,14 +48,22 @@ export class StreamTransport implements SyslogTransport {
   private batchPos = 0;
   private failure: SyslogError | undefined;
   private closing = false;
+  /** The receiver closed its side in order (FIN, after TLS close_notify): it read everything. */
+  private peerEnded = false;
+  readonly proof: ProofKind;
+  readonly reusable: boolean;
+  deadlineMs = Number.POSITIVE_INFINITY;
 
   private constructor(private readonly socket: net.Socket, private readonly options: StreamOptions) {
     this.target = `${options.tls ? 'tls' : 'tcp'}://${options.host}:${options.port}`;
+    this.proof = options.proof;
+    this.reusable = options.proof === 'none';
+    socket.on('end', () => (this.peerEnded = true));
     socket.on('error', (err) => {
-      this.failure ??= syslogErrorFrom(err, this.target, 'send');
+      this.failure ??= syslogErrorFrom(err, this.target, this.closing ? 'close' : 'send');
     });
     socket.on('close', () => {
-      if (!this.closing) this.failure ??= new SyslogError(`The receiver at ${this.target} closed the connection before all records were sent. The invocation fails so the trigger retries the range.`);
+      if (!this.closing) this.failure ??= new SyslogError(`The receiver at ${this.target} closed the connection before all records were sent: what it had not proven is sent again.`);
     });
   }
 
@@ -75,10 +87,15 @@ export class StreamTransport implements SyslogTransport {
             minVersion: options.tls.minVersion,
           })
         : net.connect({ host: options.host, port: options.port });
+      const wait = boundedWait(options.connectTimeoutMs, options.deadlineMs ?? Number.POSITIVE_INFINITY);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(syslogErrorFrom(Object.assign(new Error(`no connection within ${options.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }), target, 'connect'));
-      }, options.connectTimeoutMs);
+        reject(
+          wait.byDeadline
+            ? new SyslogError(`Syslog connect to ${target} was not done when the invocation's time ran out (${wait.ms} ms left). Nothing more was sent.`, false, true)
+            : syslogErrorFrom(Object.assign(new Error(`no connection within ${options.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }), target, 'connect'),
+        );
+      }, wait.ms);
       const onError = (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         socket.destroy();
@@ -140,27 +157,70 @@ export class StreamTransport implements SyslogTransport {
   async flush(): Promise<void> {
     await this.writeBatch();
     if (this.failure) throw this.failure;
-    // An empty write's callback fires once everything queued before it has reached the kernel.
+    // An empty write's callback fires once everything queued before it has reached the kernel;
+    // a receiver that stopped reading holds it back, so it has the same bound as any write.
     await new Promise<void>((resolve, reject) => {
-      this.socket.write(Buffer.alloc(0), (err) => (err ? reject(syslogErrorFrom(err, this.target, 'send')) : resolve()));
+      const wait = boundedWait(this.options.writeTimeoutMs, this.deadlineMs);
+      const timer = setTimeout(() => reject(this.stalled(wait)), wait.ms);
+      this.socket.write(Buffer.alloc(0), (err) => {
+        clearTimeout(timer);
+        if (err) reject(this.failure ?? syslogErrorFrom(err, this.target, 'send'));
+        else resolve();
+      });
     });
     if (this.failure) throw this.failure;
   }
 
+  /**
+   * The proof of delivery: after our orderly close (close_notify, FIN) the receiver reads to the
+   * end of the stream and closes its side. Its FIN means it read every byte; a reset, or no answer
+   * within the proof timeout (a stalled receiver), means the bytes are not known to have arrived.
+   */
+  async commit(): Promise<void> {
+    if (this.proof === 'none') return this.flush();
+    await this.flush();
+    this.closing = true;
+    const wait = boundedWait(this.options.proofTimeoutMs, this.deadlineMs);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.socket.destroy();
+        reject(
+          new SyslogError(
+            `No proof of delivery from ${this.target}: it did not answer our close within ${wait.ms} ms` +
+              (wait.byDeadline ? " (the invocation's time ran out)" : ' (SYSLOG_PROOF_TIMEOUT_MS)') +
+              ', so the receiver is not known to have read the last segment. It is sent again; check that the SIEM is keeping up.',
+            false, wait.byDeadline,
+          ),
+        );
+      }, wait.ms);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        if (this.peerEnded && !this.failure) resolve();
+        else
+          reject(
+            this.failure ??
+              new SyslogError(`No proof of delivery from ${this.target}: the connection ended without the receiver's orderly close. The last segment is sent again.`),
+          );
+      });
+      // end() sends TLS close_notify before FIN; the receiver answers once it has read everything.
+      this.socket.end();
+    });
+  }
+
+  /** Closes gracefully; with `proof: close` this is the commit, otherwise a flush and a short wait for the peer. */
   async close(): Promise<void> {
+    if (this.proof === 'close') return this.commit();
     await this.flush();
     this.closing = true;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        // Everything was flushed to the kernel; a receiver that does not answer FIN is not data loss.
         this.socket.destroy();
         resolve();
-      }, CLOSE_WAIT_MS);
+      }, boundedWait(this.options.proofTimeoutMs, this.deadlineMs).ms);
       this.socket.once('close', () => {
         clearTimeout(timer);
         resolve();
       });
-      // end() sends TLS close_notify before FIN, so the receiver reads the tail before the close.
       this.socket.end();
     });
     if (this.failure) throw this.failure;
@@ -185,6 +245,22 @@ export class StreamTransport implements SyslogTransport {
     return ok ? undefined : this.waitForDrain();
   }
 
+  /** A write that waited its limit: the connection is dropped, and nothing on it counts as delivered. */
+  private stalled(wait: { ms: number; byDeadline: boolean }): SyslogError {
+    this.failure ??= wait.byDeadline
+      ? new SyslogError(
+          `The receiver at ${this.target} was not reading when the invocation's time ran out (a write waited ${wait.ms} ms). ` +
+            'What it had not proven is sent again by the retry; check the SIEM is keeping up.',
+          false, true,
+        )
+      : new SyslogError(
+          `The receiver at ${this.target} stopped reading: a write waited ${this.options.writeTimeoutMs} ms. ` +
+            'Check the SIEM is healthy; what it had not proven is sent again.',
+        );
+    this.socket.destroy();
+    return this.failure;
+  }
+
   private waitForDrain(): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = (err?: SyslogError) => {
@@ -196,14 +272,8 @@ export class StreamTransport implements SyslogTransport {
       };
       const onDrain = () => done();
       const onClose = () => done(this.failure ?? new SyslogError(`Connection to ${this.target} closed while sending.`));
-      const timer = setTimeout(() => {
-        this.failure ??= new SyslogError(
-          `The receiver at ${this.target} stopped reading: a write waited ${this.options.writeTimeoutMs} ms. ` +
-            'Check the SIEM is healthy; the invocation fails so the trigger retries the range.',
-        );
-        this.socket.destroy();
-        done(this.failure);
-      }, this.options.writeTimeoutMs);
+      const wait = boundedWait(this.options.writeTimeoutMs, this.deadlineMs);
+      const timer = setTimeout(() => done(this.stalled(wait)), wait.ms);
       this.socket.on('drain', onDrain);
       this.socket.on('close', onClose);
     });

@@ -1,5 +1,13 @@
 /** What the shipping loop needs from a syslog connection, whatever the protocol. */
 
+/**
+ * What a successful `commit()` proves about the bytes sent before it:
+ * - `close`: the receiver answered our orderly close (TLS close_notify / TCP FIN) after reading to the end;
+ * - `ack`: the receiver acknowledged every message (RELP `rsp 200`, Splunk HEC answers/indexer acks);
+ * - `none`: only that they were handed to this machine's kernel (UDP, or `SYSLOG_DELIVERY_PROOF=none`).
+ */
+export type ProofKind = 'close' | 'ack' | 'none';
+
 export interface SyslogTransport {
   /**
    * Queues one unframed message (copied before this returns: the caller may reuse its buffer). Returns a promise only when the caller must wait
@@ -8,12 +16,21 @@ export interface SyslogTransport {
    */
   send(message: Buffer): Promise<void> | undefined;
   /**
-   * Queues messages already framed for this transport (the WebAssembly kernel writes them), copied
-   * before this returns. Only stream transports have it.
+   * Queues messages already framed with octet-counting or this connection's framing (the
+   * WebAssembly kernel writes them), copied before this returns.
    */
   sendFramed?(frames: Uint8Array): Promise<void> | undefined;
   /** Resolves when everything sent so far has been handed to the operating system. */
   flush(): Promise<void>;
+  readonly proof: ProofKind;
+  /**
+   * Resolves when everything sent before the call is proven delivered as far as `proof` says;
+   * rejects (SyslogError) when that proof cannot be had in time. After a `close` proof the
+   * connection is finished (`reusable` is false): the next segment needs a new one.
+   */
+  commit(): Promise<void>;
+  /** Whether sending may go on after `commit()` on the same connection. */
+  readonly reusable: boolean;
   /** Flushes, then closes gracefully (TLS close_notify, TCP FIN) and waits for the peer. */
   close(): Promise<void>;
   /** Drops the connection at once (after a failure). */
@@ -22,4 +39,12 @@ export interface SyslogTransport {
   readonly alive: boolean;
   /** `tcp://host:port` etc., for messages. */
   readonly target: string;
+  /** Epoch ms that no wait of this connection (back-pressure, proof) may pass: the invocation's deadline. */
+  deadlineMs: number;
+}
+
+/** The time left for a wait that has its own limit, never past `deadlineMs`. */
+export function boundedWait(limitMs: number, deadlineMs: number): { ms: number; byDeadline: boolean } {
+  const left = deadlineMs - Date.now();
+  return left < limitMs ? { ms: Math.max(1, left), byDeadline: true } : { ms: limitMs, byDeadline: false };
 }

@@ -87,6 +87,15 @@ export class UdpTransport implements SyslogTransport {
     return this.inFlight >= MAX_IN_FLIGHT ? this.waitBelow(MAX_IN_FLIGHT) : undefined;
   }
 
+  /** UDP has no acknowledgement: a commit only means every datagram was handed to the kernel. */
+  readonly proof = 'none' as const;
+  readonly reusable = true;
+  deadlineMs = Number.POSITIVE_INFINITY;
+
+  commit(): Promise<void> {
+    return this.flush();
+  }
+
   async flush(): Promise<void> {
     await this.waitBelow(1);
   }

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type Input = 'tcp' | 'udp' | 'tls';
+export type Input = 'tcp' | 'udp' | 'tls' | 'relp';
 
 /** What rsyslog parsed out of one message. */
 export interface Received {
@@ -31,6 +31,8 @@ export interface Received {
 
 export interface RsyslogOptions {
   tls?: { caFile: string; certFile: string; keyFile: string };
+  /** Also an imrelp input (Debian's rsyslog-relp). */
+  relp?: boolean;
 }
 
 const PROBE_APP = 'rsyslog-probe';
@@ -72,14 +74,14 @@ function canConnect(port: number): Promise<boolean> {
 
 export class Rsyslog {
   readonly dir = mkdtempSync(join(tmpdir(), 'sls-fwd-rsyslog-'));
-  ports: Record<Input, number> = { tcp: 0, udp: 0, tls: 0 };
+  ports: Record<Input, number> = { tcp: 0, udp: 0, tls: 0, relp: 0 };
   private child: ChildProcess | undefined;
   private stderr = '';
 
   constructor(private readonly options: RsyslogOptions = {}) {}
 
   async start(): Promise<this> {
-    this.ports = { tcp: await freePort('tcp'), udp: await freePort('udp'), tls: this.options.tls ? await freePort('tcp') : 0 };
+    this.ports = { tcp: await freePort('tcp'), udp: await freePort('udp'), tls: this.options.tls ? await freePort('tcp') : 0, relp: this.options.relp ? await freePort('tcp') : 0 };
     writeFileSync(join(this.dir, 'rsyslog.conf'), this.config());
     await this.launch();
     return this;
@@ -90,6 +92,20 @@ export class Rsyslog {
     await this.kill(signal);
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.launch();
+  }
+
+  /** SIGKILL by pid, not started again until `relaunch()`: a receiver that is down for a while. */
+  async crash(): Promise<void> {
+    await this.kill('SIGKILL');
+  }
+
+  relaunch(): Promise<void> {
+    return this.launch();
+  }
+
+  /** Sends a signal to rsyslogd by pid (SIGSTOP: it stops reading; SIGCONT: it goes on). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.child?.pid && this.child.exitCode === null) process.kill(this.child.pid, signal);
   }
 
   private async launch(): Promise<void> {
@@ -104,6 +120,7 @@ export class Rsyslog {
     const ready = async () => {
       await waitUntil(() => canConnect(this.ports.tcp), 10_000, 'rsyslog TCP input');
       if (this.ports.tls) await waitUntil(() => canConnect(this.ports.tls), 10_000, 'rsyslog TLS input');
+      if (this.ports.relp) await waitUntil(() => canConnect(this.ports.relp), 10_000, 'rsyslog RELP input');
       // UDP has no handshake: send probes until one is written out.
       const probe = dgram.createSocket('udp4');
       const nonce = Math.random().toString(36).slice(2);
@@ -141,7 +158,7 @@ export class Rsyslog {
   }
 
   clear(): void {
-    for (const input of ['tcp', 'udp', 'tls'] as const) {
+    for (const input of ['tcp', 'udp', 'tls', 'relp'] as const) {
       const f = join(this.dir, `${input}.jsonl`);
       if (existsSync(f)) writeFileSync(f, '');
     }
@@ -190,14 +207,17 @@ export class Rsyslog {
       'module(load="mmpstrucdata")',
       'module(load="mmnormalize")',
       'module(load="mmjsonparse")',
+      this.options.relp ? 'module(load="imrelp")' : '',
       'template(name="parsed" type="list" option.jsonf="on") {',
       ...lines,
       '  property(outname="timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")',
       '  property(outname="parsed" name="$!all-json" format="jsonf")',
       '}',
-      ...(['tcp', 'udp', 'tls'] as const).map(
+      // Direct queues: a message is in the file before the input reads on, so "read" (what a
+      // delivery proof says) also means "written" here, and a SIGKILL loses nothing it had read.
+      ...(['tcp', 'udp', 'tls', 'relp'] as const).map(
         (i) =>
-          `ruleset(name="${i}") {\n` +
+          `ruleset(name="${i}" queue.type="Direct") {\n` +
           '  action(type="mmpstrucdata" sd_name.lowercase="off")\n' +
           '  action(type="mmnormalize" rule=["rule=:%cef:cef%"])\n' +
           '  action(type="mmjsonparse" cookie="")\n' +
@@ -211,6 +231,7 @@ export class Rsyslog {
           `streamDriver.mode="1" streamDriver.authMode="anon" streamDriver.CAFile="${tls.caFile}" ` +
           `streamDriver.CertFile="${tls.certFile}" streamDriver.KeyFile="${tls.keyFile}")`
         : '',
+      this.options.relp ? `input(type="imrelp" address="127.0.0.1" port="${this.ports.relp}" ruleset="relp")` : '',
       '',
     ].join('\n');
   }
