@@ -123,3 +123,56 @@ test('two workers share the shards; one dies; the other takes over from the chec
     b?.child.kill('SIGKILL');
   }
 });
+
+test('worker: a receiver that stops reading (SIGSTOP) and is SIGKILLed: no checkpoint moves without a proof, and 0 records are lost', async (t) => {
+  const logstore = 'stall';
+  emulator.createLogstore('p', logstore, 2);
+  const written = 2 * 30 * 50;
+  for (let shard = 0; shard < 2; shard++) {
+    for (let g = 0; g < 30; g++) {
+      const logs = Array.from({ length: 50 }, (_, i) => ({ time: 1737669036, contents: [['id', `w${shard}-g${g}-${i}`], ['pad', 'q'.repeat(400)]] as Array<[string, string]> }));
+      emulator.appendGroup('p', logstore, shard, encodeLogGroup({ logs }));
+    }
+  }
+  rsyslog.clear();
+  emulator.pullDelayMs = 50;
+  const worker = spawn(process.execPath, [join(__dirname, '../bin/sls-syslog-forwarder.js'), 'consume'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      SLS_ENDPOINT: emulator.endpoint, SLS_PROJECT: 'p', SLS_LOGSTORE: logstore, SLS_CONSUMER_GROUP: 'stall-siem', SLS_CONSUMER_NAME: 'w1',
+      SLS_START: 'begin', SLS_HEARTBEAT_MS: '200', SLS_CONSUMER_TIMEOUT_SECONDS: '5', SLS_IDLE_MS: '100', SLS_CHECKPOINT_MS: '0', SLS_PULL_COUNT: '1',
+      ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.accessKeySecret,
+      ALIBABA_CLOUD_SECURITY_TOKEN: TEST_CREDENTIALS.securityToken,
+      SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tcp), SYSLOG_COMMIT_BYTES: '65536',
+      SYSLOG_PROOF_TIMEOUT_MS: '1000', SYSLOG_WRITE_TIMEOUT_MS: '1000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  worker.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  worker.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise((r) => worker.once('exit', r));
+  const mine = () => rsyslog.messages('tcp').map((m) => /id=([^|]+)/.exec(m.msg)?.[1] ?? '?').filter((id) => id.startsWith('w'));
+  const checkpoints = () => JSON.stringify([...(emulator.consumerGroups.get(`p/${logstore}/stall-siem`)?.checkpoints ?? new Map())].map(([s, c]) => [s, c.checkpoint]));
+  try {
+    await until(() => mine().length >= 400, 15_000, 'the worker shipping');
+    rsyslog.signal('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 300)); // a proof already answered may still land
+    const frozen = checkpoints();
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(checkpoints(), frozen, 'no checkpoint moved while the receiver read nothing');
+    await rsyslog.restart('SIGKILL', 300);
+    await until(() => new Set(mine()).size >= written, 40_000, `all ${written} records (have ${new Set(mine()).size})`);
+    const ids = mine();
+    const c = { written, delivered: new Set(ids).size, lost: written - new Set(ids).size, duplicated: ids.length - new Set(ids).size };
+    t.diagnostic(`records: ${JSON.stringify(c)}`);
+    assert.equal(c.lost, 0);
+    await until(() => [0, 1].every((s) => emulator.consumerGroups.get(`p/${logstore}/stall-siem`)!.checkpoints.get(s)?.checkpoint === emulator.cursor('p', logstore, s, 'end')), 15_000, 'checkpoints at the end');
+    worker.kill('SIGTERM');
+    assert.equal(await exited, 0, out.slice(-2000));
+  } finally {
+    rsyslog.signal('SIGCONT');
+    emulator.pullDelayMs = 0;
+    worker.kill('SIGKILL');
+  }
+});

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
+import { SlsClient } from '../src/sls/client';
 import { SlsEmulator } from './sls-emulator/server';
 import { FcInstance, invokeFunction, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
@@ -181,4 +182,23 @@ test('near the deadline it stops pulling, says how far it got, and a retry with 
   assert.equal(retry.error, null, retry.error?.message);
   await rsyslog.waitForCount('tcp', TOTAL);
   assertAllOnceOrMore(idsOn('tcp'), TOTAL);
+});
+
+test('a storm of connection resets from SLS is reported as dropped connections, not as a wrong endpoint', async () => {
+  emulator.faults.push({ api: 'PullLogs', reset: true }, { api: 'PullLogs', reset: true }, { api: 'PullLogs', reset: true });
+  const client = new SlsClient({ endpoint: emulator.endpoint, project: PROJECT, credentials: TEST_CREDENTIALS, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });
+  try {
+    const ev = event().source;
+    await assert.rejects(client.pullLogs('small', 0, ev.beginCursor, ev.endCursor, 10), (err: Error) => {
+      assert.match(err.message, /dropped the connection mid-request/);
+      assert.doesNotMatch(err.message, /could not reach|Check source\.endpoint/);
+      return true;
+    });
+  } finally {
+    client.close();
+  }
+  const port = await freePort('tcp');
+  const nowhere = new SlsClient({ endpoint: `http://127.0.0.1:${port}`, project: PROJECT, credentials: TEST_CREDENTIALS, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+  await assert.rejects(nowhere.getCursor('small', 0, 'end'), /could not reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED .*Check source\.endpoint/);
+  nowhere.close();
 });

@@ -338,9 +338,19 @@ export class SlsClient {
   }
 
   private networkError(api: string, err: NodeJS.ErrnoException): SlsError {
+    const where = `${this.url.protocol}//${this.connectHost}${this.url.port ? `:${this.url.port}` : ''}`;
+    const code = err.code ?? '';
+    // A reset or a cut answer means SLS (or a proxy on the way) was reached and dropped the
+    // connection: that is not an address problem, and saying "check the endpoint" would mislead.
+    const dropped = code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|aborted/i.test(err.message);
+    const slow = code === 'ETIMEDOUT' && /no answer within/.test(err.message);
+    const hint = dropped
+      ? 'SLS (or a proxy between) dropped the connection mid-request; retried with backoff. If it persists, the shard may be overloaded or a proxy is cutting long answers.'
+      : slow
+        ? 'SLS did not answer in time (SLS_REQUEST_TIMEOUT_MS); retried with backoff.'
+        : 'Check source.endpoint in the event and that the function can reach SLS (same region, or internet access).';
     return new SlsError(
-      `SLS ${api} could not reach ${this.url.protocol}//${this.connectHost}${this.url.port ? `:${this.url.port}` : ''}: ${err.code ?? ''} ${err.message}. ` +
-        'Check source.endpoint in the event and that the function can reach SLS (same region, or internet access).',
+      `SLS ${api} ${dropped ? 'connection to' : slow ? 'got no answer from' : 'could not reach'} ${where}: ${code} ${err.message}. ${hint}`,
       'NetworkError', 0, undefined, true,
     );
   }
