@@ -16,7 +16,7 @@ import { build } from 'esbuild';
 import { SlsEmulator } from '../test/sls-emulator/server';
 import { makeTestPki } from '../test/support/certs';
 import { encodeLogGroup } from '../test/support/log-group-writer';
-import { hecSink, tcpSink, udpSink, type Sink } from './sinks';
+import { hecSink, latencyRelay, tcpSink, udpSink, type Sink } from './sinks';
 
 const root = join(__dirname, '..');
 const { values: args } = parseArgs({
@@ -106,15 +106,31 @@ async function main(): Promise<void> {
   const pki = makeTestPki();
   const tlsKey = { key: readFileSync(pki.keyFile, 'utf8'), cert: readFileSync(pki.certFile, 'utf8') };
   const sinks: Record<string, Sink> = { tcp: await tcpSink(), tls: await tcpSink(tlsKey), udp: await udpSink(), hec: await hecSink(tlsKey) };
+  // 10 ms each way (20 ms round trip): a SIEM in another data centre of the same region.
+  sinks['tcp-rtt20'] = await latencyRelay(sinks.tcp!.port, 10);
+  sinks['tls-rtt20'] = await latencyRelay(sinks.tls!.port, 10);
   const hecEnv = { OUTPUT: 'splunk-hec', SPLUNK_HEC_URL: `https://127.0.0.1:${sinks.hec!.port}`, SPLUNK_HEC_TOKEN: 'bench-token', SPLUNK_HEC_CA_FILE: pki.caFile };
-  const envFor = (protocol: 'tcp' | 'tls' | 'udp'): Record<string, string> => ({
-    SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(sinks[protocol]!.port), SYSLOG_PROTOCOL: protocol,
+  const envFor = (protocol: 'tcp' | 'tls' | 'udp', sink: string = protocol): Record<string, string> => ({
+    SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(sinks[sink]!.port), SYSLOG_PROTOCOL: protocol,
     ...(protocol === 'tls' ? { SYSLOG_TLS_CA_FILE: pki.caFile } : {}),
   });
+  const noProof = { SYSLOG_DELIVERY_PROOF: 'none' };
+  const smallSegments = { SYSLOG_COMMIT_BYTES: String(1024 * 1024) };
 
   const scenarios: Array<{ name: string; bundle: string; env: Record<string, string>; logstore: string; runs: number }> = [
     { name: 'tcp waf 10x', bundle, env: envFor('tcp'), logstore: 'waf-10x', runs: RUNS },
     { name: 'tls waf 10x', bundle, env: envFor('tls'), logstore: 'waf-10x', runs: RUNS },
+    // Commit points (docs/benchmarks.md): the default (close proof every 16 MiB / 10 s) against no
+    // proof at all and against 1 MiB segments, on loopback and 20 ms away.
+    { name: 'commit tcp no-proof', bundle, env: { ...envFor('tcp'), ...noProof }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'commit tcp 1MiB', bundle, env: { ...envFor('tcp'), ...smallSegments }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'commit tls no-proof', bundle, env: { ...envFor('tls'), ...noProof }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'commit tls 1MiB', bundle, env: { ...envFor('tls'), ...smallSegments }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'commit tcp rtt20', bundle, env: envFor('tcp', 'tcp-rtt20'), logstore: 'waf-10x', runs: RUNS },
+    { name: 'commit tcp rtt20 no-proof', bundle, env: { ...envFor('tcp', 'tcp-rtt20'), ...noProof }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'commit tcp rtt20 1MiB', bundle, env: { ...envFor('tcp', 'tcp-rtt20'), ...smallSegments }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'commit tls rtt20', bundle, env: envFor('tls', 'tls-rtt20'), logstore: 'waf-10x', runs: RUNS },
+    { name: 'commit tls rtt20 no-proof', bundle, env: { ...envFor('tls', 'tls-rtt20'), ...noProof }, logstore: 'waf-10x', runs: RUNS },
     { name: 'udp waf 10x', bundle, env: envFor('udp'), logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp wide 10x', bundle, env: envFor('tcp'), logstore: 'wide-10x', runs: RUNS },
     { name: 'tcp waf 10x json', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'json' }, logstore: 'waf-10x', runs: RUNS },
@@ -161,6 +177,8 @@ async function main(): Promise<void> {
       tcpVsNaive1x: +((byName('tcp waf 1x').MBps as number) / (byName('naive tcp waf 1x').MBps as number)).toFixed(1),
       tcpVsNaive10x: +((byName('tcp waf 10x').MBps as number) / (byName('naive tcp waf 10x').MBps as number)).toFixed(1),
       tlsVsTcp: +((byName('tcp waf 10x').MBps as number) / (byName('tls waf 10x').MBps as number)).toFixed(2),
+      proofVsNoProofTcp: +((byName('tcp waf 10x').MBps as number) / (byName('commit tcp no-proof').MBps as number)).toFixed(3),
+      proofVsNoProofTcpRtt20: +((byName('commit tcp rtt20').MBps as number) / (byName('commit tcp rtt20 no-proof').MBps as number)).toFixed(3),
     },
   };
   console.log(JSON.stringify(summary.ratios));

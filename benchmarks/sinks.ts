@@ -47,3 +47,32 @@ export async function hecSink(options: { key: string; cert: string }): Promise<S
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
+
+/**
+ * A TCP relay in front of a sink that holds every chunk, and the close, `delayMs` in each
+ * direction: a receiver `2 x delayMs` of round trip away, for what commit points cost with latency.
+ * (The TCP handshake with the relay itself is local; a TLS handshake crosses it, with its delays.)
+ */
+export async function latencyRelay(targetPort: number, delayMs: number): Promise<Sink> {
+  let bytes = 0;
+  const later = (fn: () => void) => setTimeout(fn, delayMs);
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ port: targetPort, host: '127.0.0.1', allowHalfOpen: true });
+    client.on('data', (c: Buffer) => {
+      bytes += c.length;
+      later(() => upstream.write(c));
+    });
+    upstream.on('data', (c: Buffer) => later(() => client.write(c)));
+    client.on('end', () => later(() => upstream.end()));
+    upstream.on('end', () => later(() => client.end()));
+    const drop = () => later(() => (client.destroy(), upstream.destroy()));
+    client.on('error', drop);
+    upstream.on('error', drop);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    bytes: () => bytes,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}

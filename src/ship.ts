@@ -139,6 +139,8 @@ class RangeShipper {
   private proven = { records: 0, groups: 0, truncated: 0, sentBytes: 0 };
   /** RELP: messages acknowledged after the last proof on a connection that broke, not to send again. */
   private acknowledgedBeyondProof = 0;
+  /** The connection for the next segment, opened while the current one is sent (close proofs). */
+  private preopened: Promise<Lease> | undefined;
 
   constructor(
     private readonly event: TriggerEvent,
@@ -207,6 +209,9 @@ class RangeShipper {
         if (outcome === 'deadline') throw this.deadlineError();
         return;
       } catch (err) {
+        const next = this.preopened;
+        this.preopened = undefined;
+        await next?.then((l) => l.transport.destroy(), () => {});
         for (const lease of open) lease.transport.destroy();
         if (!(err instanceof SyslogError) || err.fatal || err.byDeadline) throw err;
         const delay = reconnectDelay(attempt);
@@ -277,6 +282,7 @@ class RangeShipper {
       proving = this.prove(finished, open);
       if (last) {
         await proving;
+        await this.handBackPreopened(open);
         await this.connection.release(finished.lease.transport);
         open.delete(finished.lease);
         return done ? 'done' : 'deadline';
@@ -290,13 +296,31 @@ class RangeShipper {
   }
 
   private async startSegment(from: string, open: Set<Lease>, first: boolean): Promise<Segment> {
-    const lease = await this.connection.take(this.siemDeadline);
+    const lease = await (this.preopened ?? this.connection.take(this.siemDeadline));
+    this.preopened = undefined;
     open.add(lease);
     if (first) this.summary.connection = lease.reused ? 'reused' : 'new';
     this.summary.proof = lease.transport.proof;
+    if (!lease.transport.reusable) {
+      // The next segment's connection (and TLS handshake) is made while this one is sent, so a
+      // commit point never waits for a handshake: one spare connection, at most.
+      const next = this.connection.take(this.siemDeadline);
+      next.then((l) => open.add(l), () => {});
+      this.preopened = next;
+    }
     const relp = lease.transport instanceof RelpTransport ? lease.transport : undefined;
     if (relp && this.acknowledgedBeyondProof > 0) relp.skip(this.acknowledgedBeyondProof);
     return { lease, from, to: from, records: 0, groups: 0, bytes: 0, startedAt: Date.now(), ackedAtStart: relp?.acknowledged ?? 0 };
+  }
+
+  /** The range is done: a connection opened ahead for a next segment is kept for the next invocation. */
+  private async handBackPreopened(open: Set<Lease>): Promise<void> {
+    const next = this.preopened;
+    this.preopened = undefined;
+    const lease = await next?.catch(() => undefined);
+    if (!lease) return;
+    open.delete(lease);
+    this.connection.keepSpare(lease.transport);
   }
 
   private nextSegment(previous: Segment): Segment {

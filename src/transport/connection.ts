@@ -61,9 +61,16 @@ export class SiemConnection {
       this.keep(transport);
       return;
     }
+    if (this.spare) return;
     this.opening ??= this.open(this.config, Number.POSITIVE_INFINITY)
       .then((t) => (this.keep(t), t), () => undefined) // a failure shows at the next take()
       .finally(() => (this.opening = undefined));
+  }
+
+  /** A connection opened ahead and not needed: the next invocation's (`reuse`), or closed. */
+  keepSpare(transport: SyslogTransport): void {
+    if (this.config.connectionMode === 'reuse' && transport.alive) this.keep(transport);
+    else transport.destroy();
   }
 
   /** Closes the kept connection gracefully (FC PreStop, worker shutdown, tests). */
