@@ -8,12 +8,14 @@ import { after, before, test, type TestContext } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
 import { FcInstance, TEST_CREDENTIALS, type Invocation } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
+import { makeTestPki, type TestPki } from './support/certs';
 import { Rsyslog } from './support/rsyslog';
 
 const PROJECT = 'proof';
 const JOB = 'a3f0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8';
 let rsyslog: Rsyslog;
 let emulator: SlsEmulator;
+let pki: TestPki;
 const sizes = new Map<string, number>();
 
 /** `groups` log groups of `perGroup` records of ~`pad` bytes each. */
@@ -27,7 +29,8 @@ function seed(logstore: string, groups: number, perGroup: number, pad: number): 
 }
 
 before(async () => {
-  rsyslog = await new Rsyslog({ relp: true }).start();
+  pki = makeTestPki();
+  rsyslog = await new Rsyslog({ relp: true, tls: { caFile: pki.caFile, certFile: pki.certFile, keyFile: pki.keyFile } }).start();
   emulator = new SlsEmulator({
     keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } },
     maxPullBytes: 64 * 1024,
@@ -234,4 +237,24 @@ test('RELP (rsyslog imrelp): every message acknowledged; a receiver killed mid-r
     emulator.pullDelayMs = 0;
     await fc.stop().catch(() => fc.kill());
   }
+});
+
+test('RELP over TLS (imrelp with a client certificate): the range arrives acknowledged, exactly once', async (t) => {
+  rsyslog.clear();
+  const fc = new FcInstance(env({
+    SYSLOG_PROTOCOL: 'relp', SYSLOG_RELP_TLS: 'on', SYSLOG_PORT: String(rsyslog.ports.relpTls),
+    SYSLOG_TLS_CA_FILE: pki.caFile, SYSLOG_TLS_CERT_FILE: pki.clientCertFile, SYSLOG_TLS_KEY_FILE: pki.clientKeyFile,
+  }));
+  let out: Invocation;
+  try {
+    assert.equal((await fc.init()).error, null);
+    out = await fc.invoke(event('small'));
+  } finally {
+    await fc.stop().catch(() => fc.kill());
+  }
+  assert.equal(out.error, null, out.error?.message);
+  assert.equal(out.result!.proof, 'ack');
+  assert.equal(out.result!.delivered, sizes.get('small'));
+  const c = await count(t, 'relp', 'small');
+  assert.equal(c.lost + c.duplicated, 0);
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export type Input = 'tcp' | 'udp' | 'tls' | 'relp';
+type Port = Input | 'relpTls';
 
 /** What rsyslog parsed out of one message. */
 export interface Received {
@@ -74,14 +75,15 @@ function canConnect(port: number): Promise<boolean> {
 
 export class Rsyslog {
   readonly dir = mkdtempSync(join(tmpdir(), 'sls-fwd-rsyslog-'));
-  ports: Record<Input, number> = { tcp: 0, udp: 0, tls: 0, relp: 0 };
+  ports: Record<Port, number> = { tcp: 0, udp: 0, tls: 0, relp: 0, relpTls: 0 };
   private child: ChildProcess | undefined;
   private stderr = '';
 
   constructor(private readonly options: RsyslogOptions = {}) {}
 
   async start(): Promise<this> {
-    this.ports = { tcp: await freePort('tcp'), udp: await freePort('udp'), tls: this.options.tls ? await freePort('tcp') : 0, relp: this.options.relp ? await freePort('tcp') : 0 };
+    this.ports = { tcp: await freePort('tcp'), udp: await freePort('udp'), tls: this.options.tls ? await freePort('tcp') : 0, relp: this.options.relp ? await freePort('tcp') : 0,
+      relpTls: this.options.relp && this.options.tls ? await freePort('tcp') : 0 };
     writeFileSync(join(this.dir, 'rsyslog.conf'), this.config());
     await this.launch();
     return this;
@@ -121,6 +123,7 @@ export class Rsyslog {
       await waitUntil(() => canConnect(this.ports.tcp), 10_000, 'rsyslog TCP input');
       if (this.ports.tls) await waitUntil(() => canConnect(this.ports.tls), 10_000, 'rsyslog TLS input');
       if (this.ports.relp) await waitUntil(() => canConnect(this.ports.relp), 10_000, 'rsyslog RELP input');
+      if (this.ports.relpTls) await waitUntil(() => canConnect(this.ports.relpTls), 10_000, 'rsyslog RELP TLS input');
       // UDP has no handshake: send probes until one is written out.
       const probe = dgram.createSocket('udp4');
       const nonce = Math.random().toString(36).slice(2);
@@ -232,6 +235,11 @@ export class Rsyslog {
           `streamDriver.CertFile="${tls.certFile}" streamDriver.KeyFile="${tls.keyFile}")`
         : '',
       this.options.relp ? `input(type="imrelp" address="127.0.0.1" port="${this.ports.relp}" ruleset="relp")` : '',
+      // RELP over TLS (librelp, OpenSSL): imrelp requires a client certificate its CA signed (mTLS).
+      this.options.relp && tls
+        ? `input(type="imrelp" address="127.0.0.1" port="${this.ports.relpTls}" ruleset="relp" tls="on" tls.tlslib="openssl" ` +
+          `tls.authMode="certvalid" tls.caCert="${tls.caFile}" tls.myCert="${tls.certFile}" tls.myPrivKey="${tls.keyFile}")`
+        : '',
       '',
     ].join('\n');
   }
