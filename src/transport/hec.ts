@@ -12,7 +12,7 @@ import type { HecSettings } from '../config';
 import { SyslogError } from '../errors';
 import { withRetry } from '../sls/retry';
 import { isCertificateError, syslogErrorFrom } from './errors';
-import type { SyslogTransport } from './transport';
+import { boundedWait, type SyslogTransport } from './transport';
 
 interface HecAnswer {
   status: number;
@@ -126,7 +126,7 @@ export class HecTransport implements SyslogTransport {
       const r = await this.request('POST', '/services/collector/event', body, 'send');
       if (r.status === 429 || r.status >= 500) throw new RetryableHecError(`Splunk HEC answered HTTP ${r.status}: ${r.body.text ?? ''}`);
       return r;
-    }, RETRY);
+    }, RETRY, undefined, this.deadlineMs);
     if (res.status !== 200) {
       const hint = res.status === 401 || res.status === 403 ? ' Check SPLUNK_HEC_TOKEN (and that the token is enabled and may write to SPLUNK_HEC_INDEX).' : '';
       throw new SyslogError(`Splunk HEC rejected a batch: HTTP ${res.status}, code ${res.body.code ?? '?'}: ${res.body.text ?? ''}.${hint}`, true);
@@ -138,7 +138,7 @@ export class HecTransport implements SyslogTransport {
   }
 
   private async waitForAcks(): Promise<void> {
-    const deadline = Date.now() + this.settings.ackTimeoutMs;
+    const deadline = Math.min(Date.now() + this.settings.ackTimeoutMs, this.deadlineMs);
     while (this.pendingAcks.size > 0) {
       const res = await this.request('POST', '/services/collector/ack', Buffer.from(JSON.stringify({ acks: [...this.pendingAcks] })), 'ack');
       for (const [id, done] of Object.entries(res.body.acks ?? {})) if (done) this.pendingAcks.delete(Number(id));
@@ -162,7 +162,7 @@ export class HecTransport implements SyslogTransport {
     const transport = s.url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = transport.request(
-        { protocol: s.url.protocol, hostname: s.url.hostname, port: s.url.port || undefined, method, path: `${s.url.pathname.replace(/\/$/, '')}${path}`, headers, agent: this.agent, timeout: 30_000 },
+        { protocol: s.url.protocol, hostname: s.url.hostname, port: s.url.port || undefined, method, path: `${s.url.pathname.replace(/\/$/, '')}${path}`, headers, agent: this.agent, timeout: boundedWait(30_000, this.deadlineMs).ms },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -178,7 +178,7 @@ export class HecTransport implements SyslogTransport {
           res.on('error', (err) => reject(new RetryableHecError(syslogErrorFrom(err, this.target, stage).message)));
         },
       );
-      req.on('timeout', () => req.destroy(Object.assign(new Error('no answer within 30000 ms'), { code: 'ETIMEDOUT' })));
+      req.on('timeout', () => req.destroy(Object.assign(new Error('no answer in time (30 s, or the invocation\'s deadline)'), { code: 'ETIMEDOUT' })));
       req.on('error', (err: NodeJS.ErrnoException) => {
         const e = syslogErrorFrom(err, this.target, stage);
         // Certificate problems do not heal by retrying.
