@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { SyslogError } from '../errors';
 import type { StreamTlsOptions } from './stream';
 import { syslogErrorFrom } from './errors';
-import { boundedWait, type SyslogTransport } from './transport';
+import { awaitPeerClose, boundedWait, type SyslogTransport } from './transport';
 
 export interface RelpOptions {
   host: string;
@@ -164,16 +164,7 @@ export class RelpTransport implements SyslogTransport {
     this.closing = true;
     this.frame('close', Buffer.alloc(0));
     this.writeOut();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.socket.destroy();
-        resolve();
-      }, boundedWait(this.options.proofTimeoutMs, this.deadlineMs).ms);
-      this.socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await awaitPeerClose(this.socket, boundedWait(this.options.proofTimeoutMs, this.deadlineMs).ms);
   }
 
   destroy(): void {

@@ -10,7 +10,7 @@ import { SyslogError } from '../errors';
 import type { Framing, TlsSettings } from '../config';
 import { frameInto, maxFramedLength } from './framing';
 import { syslogErrorFrom } from './errors';
-import { boundedWait, type ProofKind, type SyslogTransport } from './transport';
+import { awaitPeerClose, boundedWait, type ProofKind, type SyslogTransport } from './transport';
 
 export interface StreamOptions {
   host: string;
@@ -212,17 +212,9 @@ export class StreamTransport implements SyslogTransport {
     if (this.proof === 'close') return this.commit();
     await this.flush();
     this.closing = true;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.socket.destroy();
-        resolve();
-      }, boundedWait(this.options.proofTimeoutMs, this.deadlineMs).ms);
-      this.socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.socket.end();
-    });
+    const closed = awaitPeerClose(this.socket, boundedWait(this.options.proofTimeoutMs, this.deadlineMs).ms);
+    this.socket.end();
+    await closed;
     if (this.failure) throw this.failure;
   }
 

@@ -1,4 +1,5 @@
 /** What the shipping loop needs from a syslog connection, whatever the protocol. */
+import type { Socket } from 'node:net';
 
 /**
  * What a successful `commit()` proves about the bytes sent before it:
@@ -41,6 +42,20 @@ export interface SyslogTransport {
   readonly target: string;
   /** Epoch ms that no wait of this connection (back-pressure, proof) may pass: the invocation's deadline. */
   deadlineMs: number;
+}
+
+/** Waits (at most `ms`) for the peer to close after our own close; then the socket is gone either way. */
+export function awaitPeerClose(socket: Socket, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** The time left for a wait that has its own limit, never past `deadlineMs`. */
