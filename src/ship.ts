@@ -115,6 +115,7 @@ interface Segment {
   records: number;
   groups: number;
   bytes: number;
+  truncated: number;
   startedAt: number;
   /** RELP: messages the receiver had acknowledged on this connection when the segment began. */
   ackedAtStart: number;
@@ -267,12 +268,13 @@ class RangeShipper {
         outOfTime = !done && Date.now() >= this.stopPullingAt;
         this.adaptCount(batch.lz4?.rawSize ?? batch.body.length);
         if (!done && !outOfTime) pending = this.pull(batch.nextCursor, end, slots[n % 2]!);
-        const before = { records: this.summary.records, groups: this.summary.groups, sentBytes: this.summary.sentBytes };
+        const before = { records: this.summary.records, groups: this.summary.groups, sentBytes: this.summary.sentBytes, truncated: this.summary.truncated };
         await this.sendBatch(segment.lease.transport, batch, cursor);
         cursor = done ? end : batch.nextCursor;
         Object.assign(segment, {
           to: cursor, records: segment.records + this.summary.records - before.records,
           groups: segment.groups + this.summary.groups - before.groups, bytes: segment.bytes + this.summary.sentBytes - before.sentBytes,
+          truncated: segment.truncated + this.summary.truncated - before.truncated,
         });
       }
       const last = done || outOfTime;
@@ -310,7 +312,7 @@ class RangeShipper {
     }
     const relp = lease.transport instanceof RelpTransport ? lease.transport : undefined;
     if (relp && this.acknowledgedBeyondProof > 0) relp.skip(this.acknowledgedBeyondProof);
-    return { lease, from, to: from, records: 0, groups: 0, bytes: 0, startedAt: Date.now(), ackedAtStart: relp?.acknowledged ?? 0 };
+    return { lease, from, to: from, records: 0, groups: 0, bytes: 0, truncated: 0, startedAt: Date.now(), ackedAtStart: relp?.acknowledged ?? 0 };
   }
 
   /** The range is done: a connection opened ahead for a next segment is kept for the next invocation. */
@@ -325,7 +327,7 @@ class RangeShipper {
 
   private nextSegment(previous: Segment): Segment {
     const relp = previous.lease.transport instanceof RelpTransport ? previous.lease.transport : undefined;
-    return { ...previous, from: previous.to, records: 0, groups: 0, bytes: 0, startedAt: Date.now(), ackedAtStart: relp?.acknowledged ?? 0 };
+    return { ...previous, from: previous.to, records: 0, groups: 0, bytes: 0, truncated: 0, startedAt: Date.now(), ackedAtStart: relp?.acknowledged ?? 0 };
   }
 
   /** Reusable connections (acks, flush-only) commit every batch: it costs no new connection. */
@@ -347,7 +349,8 @@ class RangeShipper {
     }
     if (!transport.reusable) open.delete(segment.lease);
     const s = this.summary;
-    this.proven = { records: this.proven.records + segment.records, groups: this.proven.groups + segment.groups, truncated: s.truncated, sentBytes: this.proven.sentBytes + segment.bytes };
+    const p = this.proven;
+    this.proven = { records: p.records + segment.records, groups: p.groups + segment.groups, truncated: p.truncated + segment.truncated, sentBytes: p.sentBytes + segment.bytes };
     this.acknowledgedBeyondProof = 0;
     s.delivered = this.proven.records;
     s.reachedCursor = segment.to;
