@@ -51,7 +51,7 @@ export interface ShipSummary {
   /** Commit points passed: segments the receiver proved it has. */
   commits: number;
   /** What proves delivery: `close` (the receiver answered our close), `ack` (RELP, HEC) or `none` (UDP, SYSLOG_DELIVERY_PROOF=none). */
-  proof: ProofKind | 'none';
+  proof: ProofKind;
   /** `new`, `reused` (kept from an earlier invocation of this instance) or `none` (empty range). */
   connection: 'new' | 'reused' | 'none';
   durationMs: number;
@@ -117,8 +117,6 @@ interface Segment {
   bytes: number;
   truncated: number;
   startedAt: number;
-  /** RELP: messages the receiver had acknowledged on this connection when the segment began. */
-  ackedAtStart: number;
 }
 
 class RangeShipper {
@@ -142,6 +140,10 @@ class RangeShipper {
   private acknowledgedBeyondProof = 0;
   /** The connection for the next segment, opened while the current one is sent (close proofs). */
   private preopened: Promise<Lease> | undefined;
+  /** The proof still being awaited (at most one): settled before a reconnect rewinds. */
+  private proving: Promise<void> | undefined;
+  /** This attempt's RELP connection: it knows what was acknowledged beyond the last proof. */
+  private relp: RelpTransport | undefined;
 
   constructor(
     private readonly event: TriggerEvent,
@@ -210,6 +212,10 @@ class RangeShipper {
         if (outcome === 'deadline') throw this.deadlineError();
         return;
       } catch (err) {
+        // A proof that was still running decides where the rewind goes: let it land first.
+        await this.proving?.catch(() => {});
+        this.proving = undefined;
+        this.acknowledgedBeyondProof = this.relp?.acknowledgedBeyondProof() ?? 0;
         const next = this.preopened;
         this.preopened = undefined;
         await next?.then((l) => l.transport.destroy(), () => {});
@@ -246,24 +252,21 @@ class RangeShipper {
     const slots: [PullSlot, PullSlot] = [{ deferLz4: true }, { deferLz4: true }];
     let pending = this.pull(from, end, slots[0]); // overlaps the (re)connection
     let segment = await this.startSegment(from, open, attempt === 0);
-    let proving: Promise<void> | undefined;
     let provingFailed: Error | undefined;
     let cursor = from;
     // Batch n decodes into slots[n % 2]: batch n+2 is only pulled after batch n was sent.
     for (let n = 1; ; n++) {
-      let batch: PullResult;
-      let outOfTime = false;
+      let batch: PullResult | undefined;
       try {
         batch = await pending;
       } catch (err) {
         // A pull cut short by the deadline is the deadline, not an SLS fault; what was sent is proven.
         if (Date.now() < this.stopPullingAt) throw err;
-        batch = undefined as never;
-        outOfTime = true;
       }
       if (provingFailed) throw provingFailed;
       let done = false;
-      if (!outOfTime) {
+      let outOfTime = batch === undefined;
+      if (batch) {
         done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
         outOfTime = !done && Date.now() >= this.stopPullingAt;
         this.adaptCount(batch.lz4?.rawSize ?? batch.body.length);
@@ -279,11 +282,13 @@ class RangeShipper {
       }
       const last = done || outOfTime;
       if (!last && !this.segmentDue(segment)) continue;
-      if (proving) await proving; // at most one proof behind the segment being sent
+      await this.proving; // at most one proof behind the segment being sent
       const finished = segment;
-      proving = this.prove(finished, open);
+      const proving = this.prove(finished, open);
+      this.proving = proving;
       if (last) {
         await proving;
+        this.proving = undefined;
         await this.handBackPreopened(open);
         await this.connection.release(finished.lease.transport);
         open.delete(finished.lease);
@@ -310,9 +315,12 @@ class RangeShipper {
       next.then((l) => open.add(l), () => {});
       this.preopened = next;
     }
-    const relp = lease.transport instanceof RelpTransport ? lease.transport : undefined;
-    if (relp && this.acknowledgedBeyondProof > 0) relp.skip(this.acknowledgedBeyondProof);
-    return { lease, from, to: from, records: 0, groups: 0, bytes: 0, truncated: 0, startedAt: Date.now(), ackedAtStart: relp?.acknowledged ?? 0 };
+    if (lease.transport instanceof RelpTransport) {
+      this.relp = lease.transport;
+      this.relp.skip(this.acknowledgedBeyondProof);
+      this.acknowledgedBeyondProof = 0;
+    }
+    return { lease, from, to: from, records: 0, groups: 0, bytes: 0, truncated: 0, startedAt: Date.now() };
   }
 
   /** The range is done: a connection opened ahead for a next segment is kept for the next invocation. */
@@ -326,8 +334,7 @@ class RangeShipper {
   }
 
   private nextSegment(previous: Segment): Segment {
-    const relp = previous.lease.transport instanceof RelpTransport ? previous.lease.transport : undefined;
-    return { ...previous, from: previous.to, records: 0, groups: 0, bytes: 0, truncated: 0, startedAt: Date.now(), ackedAtStart: relp?.acknowledged ?? 0 };
+    return { ...previous, from: previous.to, records: 0, groups: 0, bytes: 0, truncated: 0, startedAt: Date.now() };
   }
 
   /** Reusable connections (acks, flush-only) commit every batch: it costs no new connection. */
@@ -339,19 +346,11 @@ class RangeShipper {
   /** Waits for the segment's proof; then it counts as delivered, and the resume point moves. */
   private async prove(segment: Segment, open: Set<Lease>): Promise<void> {
     const transport = segment.lease.transport;
-    const relp = transport instanceof RelpTransport ? transport : undefined;
-    try {
-      await transport.commit();
-    } catch (err) {
-      // RELP: what the receiver acknowledged before the break need not be sent again.
-      if (relp) this.acknowledgedBeyondProof = Math.max(0, relp.acknowledged - segment.ackedAtStart);
-      throw err;
-    }
+    await transport.commit();
     if (!transport.reusable) open.delete(segment.lease);
     const s = this.summary;
     const p = this.proven;
     this.proven = { records: p.records + segment.records, groups: p.groups + segment.groups, truncated: p.truncated + segment.truncated, sentBytes: p.sentBytes + segment.bytes };
-    this.acknowledgedBeyondProof = 0;
     s.delivered = this.proven.records;
     s.reachedCursor = segment.to;
     s.commits++;

@@ -36,12 +36,17 @@ export class RelpTransport implements SyslogTransport {
   readonly reusable = true;
   deadlineMs = Number.POSITIVE_INFINITY;
   /** Messages the receiver acknowledged on this connection. */
-  acknowledged = 0;
+  private acknowledged = 0;
   private sent = 0;
-  /** Messages still to drop before sending (acknowledged on a connection that broke later). */
+  /** `sent` when the last successful commit was asked for: everything up to it is proven. */
+  private provenSent = 0;
+  private committed = false;
+  /** Messages still to drop before sending (acknowledged on a connection that broke later), and those dropped. */
   private toSkip = 0;
+  private skipped = 0;
   private txnr = 1;
-  private out: Buffer[] = [];
+  /** Frames are written straight into this chunk; a chunk handed to the socket is never reused. */
+  private out: Buffer = Buffer.allocUnsafe(WRITE_CHUNK);
   private outBytes = 0;
   private input: Buffer = Buffer.alloc(0);
   private failure: SyslogError | undefined;
@@ -112,10 +117,20 @@ export class RelpTransport implements SyslogTransport {
     this.toSkip += count;
   }
 
+  /**
+   * Messages after the last proof that the receiver acknowledged anyway (in order: RELP answers
+   * transactions in sequence), counting those skipped as acknowledged earlier: after a break,
+   * the next connection may skip this many of the messages it is given again.
+   */
+  acknowledgedBeyondProof(): number {
+    return (this.committed ? 0 : this.skipped) + Math.max(0, this.acknowledged - this.provenSent);
+  }
+
   send(message: Buffer): Promise<void> | undefined {
     if (this.failure) throw this.failure;
     if (this.toSkip > 0) {
       this.toSkip--;
+      this.skipped++;
       return undefined;
     }
     this.frame('syslog', message);
@@ -140,7 +155,7 @@ export class RelpTransport implements SyslogTransport {
         this.partial = Buffer.from(data.subarray(at));
         break;
       }
-      // The message is copied into the output before send returns, so a view is enough here.
+      // send() copies the message into the output before it returns, so a view is enough here.
       const wait = this.send(data.subarray(space + 1, space + 1 + length));
       at = space + 1 + length;
       if (wait) await wait;
@@ -157,6 +172,8 @@ export class RelpTransport implements SyslogTransport {
     this.writeOut();
     const target = this.sent;
     await this.waitFor(() => this.acknowledged >= target, this.options.proofTimeoutMs, 'proof');
+    this.provenSent = Math.max(this.provenSent, target);
+    this.committed = true;
   }
 
   async close(): Promise<void> {
@@ -176,15 +193,22 @@ export class RelpTransport implements SyslogTransport {
   private frame(command: string, data: Buffer): void {
     const txnr = this.txnr;
     this.txnr = txnr >= MAX_TXNR ? 1 : txnr + 1;
-    const head = Buffer.from(data.length > 0 ? `${txnr} ${command} ${data.length} ` : `${txnr} ${command} 0`, 'latin1');
-    this.out.push(head, Buffer.from(data), NEWLINE);
-    this.outBytes += head.length + data.length + 1;
+    const head = data.length > 0 ? `${txnr} ${command} ${data.length} ` : `${txnr} ${command} 0`;
+    const room = head.length + data.length + 1;
+    if (this.outBytes + room > this.out.length) {
+      this.writeOut();
+      if (room > this.out.length) this.out = Buffer.allocUnsafe(room);
+    }
+    // The one copy of the message: straight into the chunk that goes to the socket.
+    this.outBytes += this.out.write(head, this.outBytes, 'latin1');
+    this.outBytes += data.copy(this.out, this.outBytes);
+    this.out[this.outBytes++] = LF;
   }
 
   private writeOut(): void {
     if (this.outBytes === 0 || this.socket.destroyed) return;
-    const chunk = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
-    this.out = [];
+    const chunk = this.out.subarray(0, this.outBytes);
+    this.out = Buffer.allocUnsafe(WRITE_CHUNK);
     this.outBytes = 0;
     this.socket.write(chunk);
   }
@@ -272,5 +296,3 @@ export class RelpTransport implements SyslogTransport {
     });
   }
 }
-
-const NEWLINE = Buffer.from('\n');
