@@ -66,6 +66,8 @@ export interface ShipOptions {
   onProgress?: (provenCursor: string) => Promise<void> | void;
   /** FC: keep proven progress in SLS under this trigger job, and resume from it (SLS_RESUME). */
   resumeJob?: string | undefined;
+  /** Asked after every batch: true ends the range there (its last segment proven), not as an error. */
+  shouldStop?: () => boolean;
 }
 
 export class ShipError extends Error {
@@ -210,7 +212,7 @@ class RangeShipper {
       try {
         const outcome = await this.sendAll(from, end, open, attempt);
         if (outcome === 'deadline') throw this.deadlineError();
-        return;
+        return; // 'done', or 'stopped' on request: reachedCursor says how far
       } catch (err) {
         // A proof that was still running decides where the rewind goes: let it land first.
         await this.proving?.catch(() => {});
@@ -244,9 +246,9 @@ class RangeShipper {
    * Sends [from, end) in commit segments. A segment ends after `SYSLOG_COMMIT_BYTES` or
    * `SYSLOG_COMMIT_SECONDS` (and at the end); its proof runs while the next segment is sent on a
    * new connection, at most one proof behind. Only proven segments move `reachedCursor`.
-   * Returns 'deadline' if it stopped pulling early.
+   * Returns 'deadline' if it stopped pulling early, 'stopped' if `shouldStop` asked it to.
    */
-  private async sendAll(from: string, end: string, open: Set<Lease>, attempt: number): Promise<'done' | 'deadline'> {
+  private async sendAll(from: string, end: string, open: Set<Lease>, attempt: number): Promise<'done' | 'deadline' | 'stopped'> {
     // Fresh slots per attempt: a pull abandoned by a failed attempt may still write into its own.
     // LZ4 bodies stay compressed until their turn, then go straight into WebAssembly memory.
     const slots: [PullSlot, PullSlot] = [{ deferLz4: true }, { deferLz4: true }];
@@ -266,7 +268,9 @@ class RangeShipper {
       if (provingFailed) throw provingFailed;
       let done = false;
       let outOfTime = batch === undefined;
-      if (batch) {
+      // A stop request (shard lost, drain) takes effect before the next batch is sent, not after the range.
+      const stopped = batch !== undefined && this.options.shouldStop?.() === true;
+      if (batch && !stopped) {
         done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
         outOfTime = !done && Date.now() >= this.stopPullingAt;
         this.adaptCount(batch.lz4?.rawSize ?? batch.body.length);
@@ -280,7 +284,7 @@ class RangeShipper {
           truncated: segment.truncated + this.summary.truncated - before.truncated,
         });
       }
-      const last = done || outOfTime;
+      const last = done || outOfTime || stopped;
       if (!last && !this.segmentDue(segment)) continue;
       await this.proving; // at most one proof behind the segment being sent
       const finished = segment;
@@ -292,7 +296,7 @@ class RangeShipper {
         await this.handBackPreopened(open);
         await this.connection.release(finished.lease.transport);
         open.delete(finished.lease);
-        return done ? 'done' : 'deadline';
+        return done ? 'done' : stopped ? 'stopped' : 'deadline';
       }
       proving.catch((err: Error) => (provingFailed = err));
       // A connection that can go on after its proof carries the next segment; otherwise a new one

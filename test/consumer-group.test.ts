@@ -107,7 +107,7 @@ test('two workers share the shards; one dies; the other takes over from the chec
     const duplicates = got.length - new Set(got).size;
     assert.equal(new Set(got).size, total, 'none lost');
     assert.ok(duplicates < total / 2, `duplicates stay bounded (${duplicates})`);
-    assert.match(wb.output(), /"result":"acquired","from":"checkpoint"/, 'worker-b resumed shards from worker-a\'s checkpoints');
+    assert.match(wb.output(), /"result":"start","from":"checkpoint"/, 'worker-b resumed shards from worker-a\'s checkpoints');
 
     assert.ok(served >= 2, `worker-b refreshed its credentials from the provider (${served} fetches)`);
     wb.child.kill('SIGTERM');

@@ -12,8 +12,12 @@ export interface ConsumeSettings {
   logstore: string;
   group: string;
   consumer: string;
-  /** Where a shard without a checkpoint starts. */
+  /** Where a shard without a checkpoint starts on the group's first start. */
   start: CursorSpec;
+  /** Backfill: every shard stops here and the worker exits 0 once all have (`end` = when it started). */
+  end: Extract<CursorSpec, { kind: 'end' | 'time' }> | undefined;
+  /** Create the group with `order`: a split's children are consumed only after their parent. */
+  inOrder: boolean;
   heartbeatMs: number;
   timeoutSeconds: number;
   /** Pause when a shard has no new data. */
@@ -23,7 +27,29 @@ export interface ConsumeSettings {
   credentials: Credentials | (() => Promise<Credentials>);
 }
 
-export function loadConsumeSettings(env: Env = process.env): ConsumeSettings {
+/**
+ * The environment names of Alibaba's sample consumer program (sync_data.py), accepted as aliases
+ * so its users can switch without renaming; ours wins when both are set. README, "Migration".
+ */
+export const SAMPLE_ALIASES: Record<string, string> = {
+  SLS_AK_ID: 'ALIBABA_CLOUD_ACCESS_KEY_ID',
+  SLS_AK_KEY: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+  SLS_CG: 'SLS_CONSUMER_GROUP',
+};
+
+/** Our names filled from the sample's, with one notice per alias used (never the values). */
+export function withSampleAliases(env: Env, notice: (line: string) => void = (l) => console.log(l)): Env {
+  const out: Env = { ...env };
+  for (const [alias, ours] of Object.entries(SAMPLE_ALIASES)) {
+    if (env[alias] === undefined || env[alias]!.trim() === '') continue;
+    if (env[ours] === undefined || env[ours]!.trim() === '') out[ours] = env[alias];
+    notice(JSON.stringify({ event: 'sls-syslog-forwarder.notice', notice: `${alias} is the sample program's name for ${ours}: it works, but please rename it.` }));
+  }
+  return out;
+}
+
+export function loadConsumeSettings(source: Env = process.env): ConsumeSettings {
+  const env = withSampleAliases(source);
   const r = new SettingsReader(env);
   const need = (name: string, example: string): string => {
     const v = r.text(name);
@@ -51,11 +77,18 @@ export function loadConsumeSettings(env: Env = process.env): ConsumeSettings {
         'log:ListShards and the consumer-group actions on the logstore.',
     );
   }
+  const endText = r.text('SLS_END');
+  const endSpec = endText === undefined ? undefined : parseCursorSpec(endText, Date.now());
+  if (endText !== undefined && (!endSpec || (endSpec.kind !== 'end' && endSpec.kind !== 'time'))) {
+    r.problems.push(`SLS_END="${endText}" must be end (the moment the worker starts), an ISO-8601 time or a relative time such as -1h.`);
+  }
   const heartbeatMs = r.integer('SLS_HEARTBEAT_MS', 10_000, 100, 600_000);
   const settings: ConsumeSettings = {
     endpoint, project, logstore, group,
     consumer: r.text('SLS_CONSUMER_NAME') ?? `${hostname()}-${process.pid}`,
     start: start && start.kind !== 'cursor' ? start : { kind: 'end' },
+    end: endSpec && (endSpec.kind === 'end' || endSpec.kind === 'time') ? endSpec : undefined,
+    inOrder: r.flag('SLS_CONSUMER_IN_ORDER', false),
     heartbeatMs,
     timeoutSeconds: r.integer('SLS_CONSUMER_TIMEOUT_SECONDS', Math.max(1, Math.ceil((heartbeatMs * 6) / 1000)), 1, 3600),
     idleMs: r.integer('SLS_IDLE_MS', 1_000, 10, 60_000),

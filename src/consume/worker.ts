@@ -1,20 +1,33 @@
 /**
  * Consumer-group worker mode: a long-running process (ECS, Kubernetes) that joins an SLS consumer
- * group, heartbeats, ships the shards SLS assigns to it with the same pull/format/send core as the
- * FC function, and checkpoints on the server after every delivered range. Several workers share
- * a logstore's shards; when one dies, SLS reassigns its shards and another continues from the
- * checkpoint (records after it may be delivered twice: at-least-once). stop() drains: every shard
- * finishes its current range, checkpoints, and the shards are released.
+ * group and ships the shards SLS assigns to it with the same pull/format/send core as the FC
+ * function, checkpointing on the server what the SIEM proved it has.
+ *
+ * The protocol, as SLS defines it (docs/design.md, "Consumer-group worker"):
+ * - a heartbeat lists the shards this worker holds; SLS gives a shard to another worker only after
+ *   its holder stops listing it (or times out). So a shard SLS takes away is stopped at the next
+ *   batch, proven, checkpointed, and only then left out of the heartbeat: no overlap, no re-sends;
+ * - a worker whose heartbeats were not accepted for the group's timeout has lost its shards: it
+ *   stops them at once (fencing) and rejoins holding nothing;
+ * - checkpoints are never forced: `ConsumerNotMatch`/`ConsumerNotExist` means the shard is gone,
+ *   the task stops and does not overwrite the new holder's checkpoint. A checkpoint never moves back;
+ * - a readonly shard (after a split or merge) is consumed to its end, checkpointed there, and let
+ *   go; a shard with no checkpoint starts at `begin`, except on the group's first start (SLS_START).
  */
 import type { ForwarderConfig } from '../config';
+import { SlsError } from '../errors';
 import type { TriggerEvent } from '../event';
 import { SlsClient } from '../sls/client';
+import { decodeCursor } from '../sls/cursor';
 import { ShipError, shipRange, type ShipSummary } from '../ship';
 import { SiemConnection } from '../transport/connection';
 import type { ConsumeSettings } from './settings';
 
-/** One shipped range at most this long, so a drain or a reassignment never waits long. */
+/** One shipped range at most this long, so a shard sees new data and a changed end often enough. */
 const RANGE_WINDOW_MS = 20_000;
+
+/** SLS's answers to a checkpoint from a worker that does not (or no longer) hold the shard. */
+const LOST = new Set(['ConsumerNotMatch', 'ConsumerNotExist']);
 
 function log(line: Record<string, unknown>): void {
   console.log(JSON.stringify({ event: 'sls-syslog-forwarder.consume', ...line }));
@@ -37,60 +50,105 @@ class Sleeper {
 }
 
 class ShardTask {
-  stopped = false;
+  /** Asked to stop: the current batch is the last (then proof and checkpoint). */
+  private stopping = false;
+  /** The shard is someone else's now: no more checkpoints. */
+  private lost = false;
+  /** A readonly shard consumed to its end, or past SLS_END. */
+  finished = false;
   readonly done: Promise<void>;
+  /** `done` has settled: the task shipped its last batch and wrote its last checkpoint. */
+  settled = false;
   private readonly sleeper = new Sleeper();
   /** Its own SIEM connections: a segment's proof closes its connection, which must not cut another shard's. */
-  readonly connection: SiemConnection;
+  private readonly connection: SiemConnection;
+  private saved: bigint | undefined;
+  private savedAt = 0;
 
-  constructor(private readonly worker: ConsumerWorker, readonly shard: number, startCursor: string) {
+  constructor(private readonly worker: ConsumerWorker, readonly shard: number, start: Promise<{ cursor: string; checkpointed: boolean }>) {
     this.connection = worker.newConnection();
-    this.done = this.loop(startCursor).finally(() => this.connection.close().catch(() => {}));
+    this.done = this.run(start)
+      .finally(() => this.connection.close().catch(() => {}))
+      .finally(() => (this.settled = true));
   }
 
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  /** Stop after the current batch, prove it, checkpoint. */
   stop(): void {
-    this.stopped = true;
+    this.stopping = true;
     this.sleeper.interrupt();
   }
 
-  private async loop(start: string): Promise<void> {
+  /** The shard was lost (fencing): stop after the current batch and write no checkpoint. */
+  fence(): void {
+    this.lost = true;
+    this.stop();
+  }
+
+  private async run(start: Promise<{ cursor: string; checkpointed: boolean }>): Promise<void> {
     const w = this.worker;
-    let cursor = start;
+    const first = await start.catch((err: Error) => {
+      log({ shard: this.shard, result: 'error', error: err.message.split('\n')[0] });
+      return undefined;
+    });
+    if (!first) return; // not acquired; the next heartbeat lets it go and may offer it again
+    let cursor = first.cursor;
+    // A shard started from SLS_START is checkpointed there at once, so a takeover never falls back to it.
+    if (!first.checkpointed) await this.checkpoint(cursor, true);
+    else this.saved = decodeCursor(cursor);
     let failures = 0;
-    while (!this.stopped) {
+    while (!this.stopping) {
       try {
-        const end = await w.client.getCursor(w.settings.logstore, this.shard, 'end');
+        const end = await w.endOf(this.shard);
         if (end === cursor) {
+          if (w.isReadonly(this.shard) || w.backfillEnd !== undefined) {
+            this.finished = true; // consumed to its (fixed) end: let it go
+            log({ consumer: w.settings.consumer, shard: this.shard, result: 'finished', at: cursor });
+            break;
+          }
           await this.sleeper.sleep(w.settings.idleMs);
           continue;
         }
-        let saved = 0;
-        const checkpoint = async (at: string) => {
-          await w.client.updateCheckpoint(w.settings.logstore, w.settings.group, w.settings.consumer, this.shard, at);
-          saved = Date.now();
-        };
-        // Checkpoints only where the receiver proved it has everything before; during a long range
-        // too (at most every SLS_CHECKPOINT_MS), so a takeover resends little.
         let proven = cursor;
         const onProof = (at: string) => {
           proven = at;
-          return Date.now() - saved >= w.settings.checkpointMs ? checkpoint(at) : undefined;
+          return Date.now() - this.savedAt >= w.settings.checkpointMs ? this.checkpoint(at) : undefined;
         };
         try {
-          await w.shipOnce(this.shard, cursor, end, this.connection, onProof);
+          // Checked before every batch: a stop request, or this worker's own silence past the timeout.
+          await w.shipOnce(this.shard, cursor, end, this.connection, onProof, () => this.stopping || w.silentTooLong());
           failures = 0;
         } finally {
           // Also after a failure: what was proven before it is delivered and need not be sent again.
-          if (proven !== cursor) {
-            await checkpoint(proven);
-            cursor = proven;
-          }
+          if (proven !== cursor) await this.checkpoint(proven);
+          cursor = proven;
         }
       } catch (err) {
+        if (this.stopping) break;
         failures++;
-        log({ shard: this.shard, result: 'error', error: (err as Error).message.split('\n')[0], retryInMs: Math.min(30_000, 500 * 2 ** failures) });
-        await this.sleeper.sleep(Math.min(30_000, 500 * 2 ** failures));
+        const retryInMs = Math.min(30_000, 500 * 2 ** failures);
+        log({ shard: this.shard, result: 'error', error: (err as Error).message.split('\n')[0], retryInMs });
+        await this.sleeper.sleep(retryInMs);
       }
+    }
+  }
+
+  /** Never forced and never backwards; a refusal means the shard is gone: stop, overwrite nothing. */
+  private async checkpoint(at: string, always = false): Promise<void> {
+    const position = decodeCursor(at);
+    if (this.lost || position === undefined || (!always && this.saved !== undefined && position <= this.saved)) return;
+    const w = this.worker;
+    try {
+      await w.client.updateCheckpoint(w.settings.logstore, w.settings.group, w.settings.consumer, this.shard, at, false);
+      this.saved = position;
+      this.savedAt = Date.now();
+    } catch (err) {
+      if (!(err instanceof SlsError && LOST.has(err.code))) throw err;
+      log({ consumer: w.settings.consumer, shard: this.shard, result: 'lost', why: err.code });
+      this.fence();
     }
   }
 }
@@ -100,52 +158,66 @@ export class ConsumerWorker {
   private readonly tasks = new Map<number, ShardTask>();
   private readonly sleeper = new Sleeper();
   private stopping = false;
+  private readonly readonlyShards = new Set<number>();
+  /** Where each shard stops with SLS_END (backfill), fetched once per shard. */
+  private readonly backfill = new Map<number, Promise<string>>();
+  readonly backfillEnd: number | 'end' | undefined;
+  private lastAccepted = Date.now();
+  /** Fenced tasks still finishing their last batch: their shards are not taken on again until they have. */
+  private readonly fenced = new Set<ShardTask>();
 
   constructor(readonly settings: ConsumeSettings, private readonly config: ForwarderConfig) {
     this.client = new SlsClient({ endpoint: settings.endpoint, project: settings.project, credentials: settings.credentials });
+    const end = settings.end;
+    this.backfillEnd = end === undefined ? undefined : end.kind === 'time' ? end.unixSeconds : 'end';
   }
 
   newConnection(): SiemConnection {
     return new SiemConnection(this.config);
   }
 
+  isReadonly(shard: number): boolean {
+    return this.readonlyShards.has(shard);
+  }
+
+  /** The end a shard is shipped to now: its current end, or with SLS_END the fixed backfill end. */
+  endOf(shard: number): Promise<string> {
+    const s = this.settings;
+    if (this.backfillEnd === undefined) return this.client.getCursor(s.logstore, shard, 'end');
+    let end = this.backfill.get(shard);
+    if (!end) {
+      end = this.client.getCursor(s.logstore, shard, this.backfillEnd);
+      end.catch(() => this.backfill.delete(shard));
+      this.backfill.set(shard, end);
+    }
+    return end;
+  }
+
   async run(): Promise<void> {
     const s = this.settings;
-    await this.client.createConsumerGroup(s.logstore, s.group, s.timeoutSeconds);
+    const created = await this.client.createConsumerGroup(s.logstore, s.group, s.timeoutSeconds, s.inOrder);
     // A bad SIEM address or CA fails the start, not every shard's first range.
     const probe = this.newConnection();
     await probe.connect();
     await probe.close();
-    log({ consumer: s.consumer, group: s.group, project: s.project, logstore: s.logstore, result: 'started' });
+    log({ consumer: s.consumer, group: s.group, project: s.project, logstore: s.logstore, result: 'started', groupCreated: created });
+    if (this.backfillEnd === 'end') for (const { shard } of await this.client.listShards(s.logstore)) await this.endOf(shard);
+    this.lastAccepted = Date.now();
     while (!this.stopping) {
-      try {
-        const assigned = new Set(await this.client.heartbeat(s.logstore, s.group, s.consumer, [...this.tasks.keys()]));
-        for (const [shard, task] of this.tasks) {
-          if (!assigned.has(shard)) {
-            task.stop();
-            this.tasks.delete(shard);
-            log({ consumer: s.consumer, shard, result: 'released' });
-          }
-        }
-        const fresh = [...assigned].filter((shard) => !this.tasks.has(shard));
-        if (fresh.length > 0) {
-          const checkpoints = await this.client.getCheckpoints(s.logstore, s.group);
-          for (const shard of fresh) {
-            const from = checkpoints.get(shard) ?? (await this.startCursor(shard));
-            this.tasks.set(shard, new ShardTask(this, shard, from));
-            log({ consumer: s.consumer, shard, result: 'acquired', from: checkpoints.has(shard) ? 'checkpoint' : s.start.kind });
-          }
-        }
-      } catch (err) {
-        log({ consumer: s.consumer, result: 'heartbeat-error', error: (err as Error).message.split('\n')[0] });
+      await this.beat();
+      if (this.backfillEnd !== undefined && (await this.backfillDone())) {
+        log({ consumer: s.consumer, result: 'backfill-done' });
+        break;
       }
       await this.sleeper.sleep(s.heartbeatMs);
     }
-    // Drain: every shard finishes and checkpoints its current range, then the shards are released.
-    const tasks = [...this.tasks.values()];
-    for (const t of tasks) t.stop();
-    await Promise.all(tasks.map((t) => t.done));
-    this.tasks.clear();
+    // Drain: every shard stops after its current batch, proves and checkpoints it; heartbeats go on
+    // listing them meanwhile, so SLS hands none over before its checkpoint is saved.
+    for (const t of this.tasks.values()) t.stop();
+    while (this.tasks.size > 0) {
+      await this.beat(false);
+      await Promise.race([Promise.all([...this.tasks.values()].map((t) => t.done)), new Promise((r) => setTimeout(r, s.heartbeatMs))]);
+    }
     await this.client.heartbeat(s.logstore, s.group, s.consumer, []).catch(() => []);
     this.client.close();
     log({ consumer: s.consumer, result: 'stopped' });
@@ -156,8 +228,113 @@ export class ConsumerWorker {
     this.sleeper.interrupt();
   }
 
+  /** Backfill (SLS_END): the group's checkpoint of every shard has reached that shard's end. */
+  private async backfillDone(): Promise<boolean> {
+    const s = this.settings;
+    try {
+      const [shards, checkpoints] = await Promise.all([this.client.listShards(s.logstore), this.client.getCheckpoints(s.logstore, s.group)]);
+      for (const { shard } of shards) {
+        const [at, end] = [decodeCursor(checkpoints.get(shard) ?? ''), decodeCursor(await this.endOf(shard))];
+        if (at === undefined || end === undefined || at < end) return false;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** No heartbeat accepted for nearly the group timeout: SLS may be handing the shards on. */
+  silentTooLong(): boolean {
+    return Date.now() - this.lastAccepted > this.fenceAfterMs();
+  }
+
+  private readonly finishedShards = new Set<number>();
+
+  /** One heartbeat: fences on silence, lets go what SLS took away once it is checkpointed, takes on what SLS gave. */
+  private async beat(acquire = true): Promise<void> {
+    const s = this.settings;
+    // Finished tasks are let go: a held shard is listed until its task has stopped and checkpointed.
+    for (const [shard, task] of this.tasks) {
+      if (task.settled) {
+        this.tasks.delete(shard);
+        if (task.finished) this.finishedShards.add(shard);
+        log({ consumer: s.consumer, shard, result: 'released' });
+      }
+    }
+    for (const task of this.fenced) if (task.settled) this.fenced.delete(task);
+    if (this.silentTooLong()) this.fenceAll('no heartbeat accepted within the group timeout');
+    let assigned: Set<number>;
+    try {
+      assigned = new Set(await this.client.heartbeat(s.logstore, s.group, s.consumer, [...this.tasks.keys()]));
+      this.lastAccepted = Date.now();
+    } catch (err) {
+      if (err instanceof SlsError && err.code === 'ConsumerNotExist') this.fenceAll('SLS refused the heartbeat (this worker timed out)');
+      log({ consumer: s.consumer, result: 'heartbeat-error', error: (err as Error).message.split('\n')[0] });
+      return;
+    }
+    try {
+      for (const { shard, readonly } of await this.client.listShards(s.logstore)) if (readonly) this.readonlyShards.add(shard);
+    } catch {
+      /* the next heartbeat asks again */
+    }
+    for (const [shard, task] of this.tasks) {
+      if (!assigned.has(shard) && !task.stopped) {
+        task.stop();
+        log({ consumer: s.consumer, shard, result: 'releasing' });
+      }
+    }
+    if (!acquire || this.stopping) return;
+    const finishing = new Set([...this.fenced].map((t) => t.shard));
+    const fresh = [...assigned].filter(
+      (shard) => !this.tasks.has(shard) && !finishing.has(shard) && !(this.backfillEnd !== undefined && this.finishedShards.has(shard)),
+    );
+    if (fresh.length === 0) return;
+    const anyCheckpoint = this.client.getCheckpoints(s.logstore, s.group).then((all) => all.size > 0);
+    anyCheckpoint.catch(() => {});
+    for (const shard of fresh) {
+      this.tasks.set(shard, new ShardTask(this, shard, this.startOf(shard, anyCheckpoint)));
+      log({ consumer: s.consumer, shard, result: 'acquired' });
+    }
+  }
+
+  /** Fencing: past the timeout SLS may have given the shards away, so stop them now and rejoin empty. */
+  private fenceAll(why: string): void {
+    if (this.tasks.size === 0) return;
+    log({ consumer: this.settings.consumer, result: 'fenced', why, shards: [...this.tasks.keys()] });
+    for (const task of this.tasks.values()) {
+      task.fence();
+      this.fenced.add(task);
+    }
+    // Not listed again: a timed-out consumer must come back holding nothing.
+    this.tasks.clear();
+  }
+
+  /** A heartbeat short of the group timeout, so the worker stops before SLS can hand its shards on. */
+  private fenceAfterMs(): number {
+    const timeout = this.settings.timeoutSeconds * 1000;
+    return Math.max(this.settings.heartbeatMs, timeout - this.settings.heartbeatMs);
+  }
+
+  private async startOf(shard: number, anyCheckpoint: Promise<boolean>): Promise<{ cursor: string; checkpointed: boolean }> {
+    const s = this.settings;
+    const saved = await this.client.getCheckpoint(s.logstore, s.group, shard);
+    if (saved) {
+      log({ consumer: s.consumer, shard, result: 'start', from: 'checkpoint' });
+      return { cursor: saved.checkpoint, checkpointed: true };
+    }
+    // SLS_START is for the group's first start; a shard that appears later (a split's child) starts at its beginning.
+    const first = !(await anyCheckpoint);
+    const start = first ? s.start : ({ kind: 'begin' } as const);
+    log({ consumer: s.consumer, shard, result: 'start', from: first ? s.start.kind : 'begin' });
+    const cursor = await this.client.getCursor(s.logstore, shard, start.kind === 'time' ? start.unixSeconds : start.kind === 'begin' ? 'begin' : 'end');
+    return { cursor, checkpointed: false };
+  }
+
   /** Ships [from, end) (or as much as fits in the window); answers how far everything was proven delivered. */
-  async shipOnce(shard: number, from: string, end: string, connection: SiemConnection, onProgress: (proven: string) => Promise<void> | undefined): Promise<string> {
+  async shipOnce(
+    shard: number, from: string, end: string, connection: SiemConnection,
+    onProgress: (proven: string) => Promise<void> | undefined, shouldStop: () => boolean,
+  ): Promise<string> {
     const s = this.settings;
     const event: TriggerEvent = {
       endpoint: s.endpoint, project: s.project, logstore: s.logstore, shardId: shard,
@@ -167,18 +344,16 @@ export class ConsumerWorker {
     let summary: ShipSummary;
     const credentials = typeof s.credentials === 'function' ? await s.credentials() : s.credentials;
     try {
-      summary = await shipRange(event, this.config, credentials, connection, { deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress });
+      summary = await shipRange(event, this.config, credentials, connection, { deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress, shouldStop });
     } catch (err) {
       // The window closed: everything before reachedCursor is proven delivered (onProgress saw it).
       if (err instanceof ShipError && err.cause.name === 'DeadlineError') return err.summary.reachedCursor;
       throw err;
     }
-    log({ consumer: s.consumer, shard, result: 'ok', records: summary.records, delivered: summary.delivered, proof: summary.proof, groups: summary.groups, resent: summary.resent, commits: summary.commits, durationMs: summary.durationMs });
+    log({
+      consumer: s.consumer, shard, result: 'ok', records: summary.records, delivered: summary.delivered, proof: summary.proof,
+      groups: summary.groups, resent: summary.resent, commits: summary.commits, durationMs: summary.durationMs,
+    });
     return summary.reachedCursor;
-  }
-
-  private startCursor(shard: number): Promise<string> {
-    const start = this.settings.start;
-    return this.client.getCursor(this.settings.logstore, shard, start.kind === 'time' ? start.unixSeconds : start.kind === 'begin' ? 'begin' : 'end');
   }
 }

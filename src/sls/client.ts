@@ -149,21 +149,26 @@ export class SlsClient {
     };
   }
 
-  /** ListShards: the shard ids of a logstore. */
-  async listShards(logstore: string): Promise<number[]> {
+  /** ListShards: the shards of a logstore; `readonly` after a split or merge (no more writes, a fixed end). */
+  async listShards(logstore: string): Promise<Array<{ shard: number; readonly: boolean }>> {
     const res = await this.call('ListShards', `/logstores/${encodeURIComponent(logstore)}/shards`, {}, 'application/json');
-    const list = JSON.parse(res.body.toString('utf8')) as Array<{ shardID: number }>;
-    return list.map((s) => s.shardID);
+    const list = JSON.parse(res.body.toString('utf8')) as Array<{ shardID: number; status?: string }>;
+    return list.map((s) => ({ shard: s.shardID, readonly: String(s.status ?? '').toLowerCase() === 'readonly' }));
   }
 
-  /** Creates a consumer group; an existing one (ConsumerGroupAlreadyExist) is fine. */
-  async createConsumerGroup(logstore: string, name: string, timeoutSeconds: number): Promise<void> {
+  /**
+   * Creates a consumer group (`order`: a split's children are handed out only after their parent is
+   * consumed). Answers false when it already existed (ConsumerGroupAlreadyExist).
+   */
+  async createConsumerGroup(logstore: string, name: string, timeoutSeconds: number, order = false): Promise<boolean> {
     try {
       await this.call('CreateConsumerGroup', `/logstores/${encodeURIComponent(logstore)}/consumergroups`, {}, 'application/json', undefined, {
-        method: 'POST', json: { consumerGroup: name, timeout: timeoutSeconds, order: false },
+        method: 'POST', json: { consumerGroup: name, timeout: timeoutSeconds, order },
       });
+      return true;
     } catch (err) {
       if ((err as SlsError).code !== 'ConsumerGroupAlreadyExist') throw err;
+      return false;
     }
   }
 

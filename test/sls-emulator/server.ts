@@ -31,17 +31,27 @@ export type Fault =
 
 interface ConsumerGroup {
   timeoutSeconds: number;
-  /** consumer -> last heartbeat (ms). */
+  /** `order`: a split's children are handed out only once their parent is consumed to its end. */
+  order: boolean;
+  /** consumer -> last accepted heartbeat (ms). */
   consumers: Map<string, number>;
-  /** shard -> consumer holding it. */
+  /** Consumers that timed out: their heartbeats are refused until they come back holding nothing. */
+  expired: Set<string>;
+  /** shard -> consumer holding it. A holder keeps a shard until it stops listing it (or times out). */
   owners: Map<number, string>;
   checkpoints: Map<number, { checkpoint: string; consumer: string; updateTime: number }>;
+  /** Every accepted checkpoint write, in order (tests check none moved backwards). */
+  history: Array<{ shard: number; checkpoint: string; consumer: string; forced: boolean }>;
 }
 
 interface Shard {
   base: bigint;
   groups: Buffer[];
   receiveTimes: number[];
+  /** After SplitShard: no more writes, its end cursor stays where it is. */
+  readonly: boolean;
+  /** The shard it was split from, if any. */
+  parent?: number;
 }
 
 export interface RequestRecord {
@@ -132,9 +142,31 @@ export class SlsEmulator {
     if (!stores.has(logstore)) {
       stores.set(
         logstore,
-        Array.from({ length: shardCount }, (_, i) => ({ base: CURSOR_BASE + BigInt(i) * 1_000_000n, groups: [], receiveTimes: [] })),
+        Array.from({ length: shardCount }, (_, i) => ({ base: CURSOR_BASE + BigInt(i) * 1_000_000n, groups: [], receiveTimes: [], readonly: false })),
       );
     }
+  }
+
+  /**
+   * SplitShard: the shard turns readonly (its data stays readable to its end) and two new shards
+   * with new ids take the writes. Returns the children's ids.
+   */
+  splitShard(project: string, logstore: string, shard: number): [number, number] {
+    const parent = this.shard(project, logstore, shard);
+    if (parent.readonly) throw new ApiError(400, 'ShardReadOnly', `shard ${shard} is readonly`);
+    parent.readonly = true;
+    const shards = this.projects.get(project)!.get(logstore)!;
+    const ids: [number, number] = [shards.length, shards.length + 1];
+    for (const id of ids) shards.push({ base: CURSOR_BASE + BigInt(id) * 1_000_000n, groups: [], receiveTimes: [], readonly: false, parent: shard });
+    return ids;
+  }
+
+  shardIds(project: string, logstore: string): number[] {
+    return [...(this.projects.get(project)?.get(logstore)?.keys() ?? [])];
+  }
+
+  isReadonly(project: string, logstore: string, shard: number): boolean {
+    return this.shard(project, logstore, shard).readonly;
   }
 
   /** Stores an encoded LogGroup directly (for bytes the SDK cannot produce, e.g. invalid UTF-8). */
@@ -145,6 +177,7 @@ export class SlsEmulator {
   /** Stores a LogGroup as it is (the caller added `__receive_time__`); the same Buffer may be stored many times. */
   appendTaggedGroup(project: string, logstore: string, shard: number, group: Buffer, receiveTime: number): void {
     const s = this.shard(project, logstore, shard);
+    if (s.readonly) throw new ApiError(400, 'ShardReadOnly', `shard ${shard} is readonly: write to its children`);
     if (!this.groupIds.has(group)) this.groupIds.set(group, this.nextGroupId++);
     s.groups.push(group);
     s.receiveTimes.push(receiveTime);
@@ -261,7 +294,7 @@ export class SlsEmulator {
     if (api === 'ListShards') {
       this.shard(project, logstore, 0);
       const shards = this.projects.get(project)!.get(logstore)!;
-      return json(shards.map((_, i) => ({ shardID: i, status: 'readwrite', inclusiveBeginKey: '', exclusiveEndKey: '', createTime: 1737669036 })));
+      return json(shards.map((sh, i) => ({ shardID: i, status: sh.readonly ? 'readonly' : 'readwrite', inclusiveBeginKey: '', exclusiveEndKey: '', createTime: 1737669036 })));
     }
     if (['CreateConsumerGroup', 'ConsumerGroupHeartBeat', 'ConsumerGroupUpdateCheckPoint', 'GetCheckPoint'].includes(api)) {
       return json(this.consumerGroupApi(api, project, logstore, segments[4], url, body));
@@ -285,42 +318,89 @@ export class SlsEmulator {
     const shards = this.projects.get(project)?.get(logstore);
     if (!shards) throw new ApiError(404, 'LogStoreNotExist', `logstore ${logstore} does not exist`);
     if (api === 'CreateConsumerGroup') {
-      const { consumerGroup, timeout } = JSON.parse(body.toString()) as { consumerGroup: string; timeout: number };
+      const { consumerGroup, timeout, order } = JSON.parse(body.toString()) as { consumerGroup: string; timeout: number; order?: boolean };
       const key = `${project}/${logstore}/${consumerGroup}`;
       if (this.consumerGroups.has(key)) throw new ApiError(400, 'ConsumerGroupAlreadyExist', `consumer group ${consumerGroup} already exist`);
-      this.consumerGroups.set(key, { timeoutSeconds: timeout, consumers: new Map(), owners: new Map(), checkpoints: new Map() });
+      this.consumerGroups.set(key, {
+        timeoutSeconds: timeout, order: order === true, consumers: new Map(), expired: new Set(), owners: new Map(), checkpoints: new Map(), history: [],
+      });
       return {};
     }
     const group = this.consumerGroups.get(`${project}/${logstore}/${groupName}`);
     if (!group) throw new ApiError(404, 'ConsumerGroupNotExist', `consumer group ${groupName} does not exist`);
     const consumer = url.searchParams.get('consumer') ?? '';
+    this.expireConsumers(group);
     if (api === 'GetCheckPoint') {
-      return [...group.checkpoints].map(([shard, c]) => ({ shard, checkpoint: c.checkpoint, updateTime: c.updateTime, consumer: c.consumer }));
+      const only = url.searchParams.get('shard');
+      return [...group.checkpoints]
+        .filter(([shard]) => only === null || String(shard) === only)
+        .map(([shard, c]) => ({ shard, checkpoint: c.checkpoint, updateTime: c.updateTime, consumer: c.consumer }));
     }
     if (api === 'ConsumerGroupUpdateCheckPoint') {
       const { shard, checkpoint } = JSON.parse(body.toString()) as { shard: number; checkpoint: string };
       positionOf(checkpoint, 'checkpoint');
+      const forced = url.searchParams.get('forceSuccess') === 'true';
+      if (!forced) {
+        if (!group.consumers.has(consumer)) throw new ApiError(400, 'ConsumerNotExist', `consumer ${consumer} does not exist in group ${groupName}`);
+        if (group.owners.get(shard) !== consumer) throw new ApiError(400, 'ConsumerNotMatch', `consumer ${consumer} does not hold shard ${shard}`);
+      }
       group.checkpoints.set(shard, { checkpoint, consumer, updateTime: Math.floor(Date.now() / 1000) });
+      group.history.push({ shard, checkpoint, consumer, forced });
       return {};
     }
-    // Heartbeat: forget consumers silent for longer than the group timeout, then balance the shards,
-    // leaving each shard with its holder unless the holder has more than its share.
+    return this.heartbeat(group, shards, consumer, JSON.parse(body.toString() || '[]') as number[]);
+  }
+
+  /** A consumer silent for longer than the group's timeout loses its shards. */
+  private expireConsumers(group: ConsumerGroup): void {
     const now = Date.now();
-    group.consumers.set(consumer, now);
-    for (const [name, last] of group.consumers) if (now - last > group.timeoutSeconds * 1000) group.consumers.delete(name);
-    const alive = [...group.consumers.keys()].sort();
-    for (const [shard, owner] of group.owners) if (!group.consumers.has(owner)) group.owners.delete(shard);
-    const fair = Math.ceil(shards.length / alive.length);
-    const count = (name: string) => [...group.owners.values()].filter((o) => o === name).length;
-    for (const name of alive) {
-      for (const [shard, owner] of [...group.owners]) if (owner === name && count(name) > fair) group.owners.delete(shard);
+    for (const [name, last] of group.consumers) {
+      if (now - last <= group.timeoutSeconds * 1000) continue;
+      group.consumers.delete(name);
+      group.expired.add(name);
+      for (const [shard, owner] of group.owners) if (owner === name) group.owners.delete(shard);
     }
-    for (let shard = 0; shard < shards.length; shard++) {
-      if (group.owners.has(shard)) continue;
-      const least = alive.reduce((a, b) => (count(b) < count(a) ? b : a));
-      group.owners.set(shard, least);
+  }
+
+  /**
+   * ConsumerGroupHeartBeat with the shards the consumer holds; answers the shards it should hold.
+   * As SLS does it: a shard goes to another consumer only after its holder stops listing it (or
+   * times out); a consumer over its fair share is told to let some go, and keeps them until it does.
+   * A readonly shard consumed to its end is finished; with `order`, children wait for their parent.
+   */
+  private heartbeat(group: ConsumerGroup, shards: Shard[], consumer: string, held: number[]): number[] {
+    if (group.expired.has(consumer)) {
+      if (held.length > 0) throw new ApiError(400, 'ConsumerNotExist', `consumer ${consumer} timed out: drop its shards and heartbeat again with none`);
+      group.expired.delete(consumer);
     }
-    return [...group.owners].filter(([, o]) => o === consumer).map(([shard]) => shard).sort((a, b) => a - b);
+    group.consumers.set(consumer, Date.now());
+    const heldSet = new Set(held);
+    // Shards this consumer no longer lists are released.
+    for (const [shard, owner] of group.owners) if (owner === consumer && !heldSet.has(shard)) group.owners.delete(shard);
+    const finished = (id: number) => {
+      const sh = shards[id]!;
+      const cp = group.checkpoints.get(id);
+      return sh.readonly && cp !== undefined && positionOf(cp.checkpoint, 'checkpoint') >= sh.base + BigInt(sh.groups.length);
+    };
+    const available = (id: number) => !finished(id) && !(group.order && shards[id]!.parent !== undefined && !finished(shards[id]!.parent!));
+    const live = shards.map((_, id) => id).filter(available);
+    // Shares: live shards spread evenly; the extra ones go to those holding most now (fewest moves).
+    const count = (name: string) => [...group.owners].filter(([id, o]) => o === name && available(id)).length;
+    const alive = [...group.consumers.keys()].sort((a, b) => count(b) - count(a) || a.localeCompare(b));
+    const rank = alive.indexOf(consumer);
+    const fair = Math.floor(live.length / alive.length) + (rank < live.length % alive.length ? 1 : 0);
+    const mine = [...group.owners].filter(([shard, o]) => o === consumer && available(shard)).map(([shard]) => shard).sort((a, b) => a - b);
+    // Over its share: told to let the highest go (it still holds them until it stops listing them).
+    const keep = mine.slice(0, fair);
+    for (const id of live) {
+      if (keep.length >= fair) break;
+      if (!group.owners.has(id)) {
+        group.owners.set(id, consumer);
+        keep.push(id);
+      }
+    }
+    // Finished shards it still lists are not part of the answer: it lets them go.
+    return keep.sort((a, b) => a - b);
   }
 
   private requestBody(headers: http.IncomingHttpHeaders, body: Buffer): Buffer {
