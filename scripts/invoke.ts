@@ -1,6 +1,8 @@
 /**
- * `npm run invoke -- [--shard 0] [--minutes 15]`: invokes the deployed function with a REAL SLS
- * trigger event — cursors asked from SLS for the last N minutes of one shard — and prints the
+ * `npm run invoke -- [--shard 0] [--minutes 15 | --from <time> [--to <time>]]`: invokes the deployed
+ * function with a REAL SLS trigger event — cursors asked from SLS for the last N minutes of one
+ * shard, or for a time range (ISO-8601, relative such as -2h, `begin`/`end`; re-ship a range after
+ * a SIEM outage) — and prints the
  * function's answer and its log tail. Test with real data instead of the console's placeholders.
  *
  * Flags (or .env): --region (REGION), --project (SLS_PROJECT), --logstore (SLS_LOGSTORE),
@@ -11,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { parseCursorSpec } from '../src/event';
 import { SlsClient } from '../src/sls/client';
 import { credentialsFromEnv, fcClient, run, setting, UsageError } from './lib/cloud';
 
@@ -18,7 +21,7 @@ const { values: flags } = parseArgs({
   options: {
     region: { type: 'string' }, project: { type: 'string' }, logstore: { type: 'string' },
     service: { type: 'string' }, function: { type: 'string' }, 'account-id': { type: 'string' },
-    shard: { type: 'string', default: '0' }, minutes: { type: 'string', default: '15' },
+    shard: { type: 'string', default: '0' }, minutes: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
     'sls-endpoint': { type: 'string' }, 'event-endpoint': { type: 'string' }, 'fc-endpoint': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
   },
@@ -29,17 +32,17 @@ run(async () => {
   const project = setting(flags, 'project', 'SLS_PROJECT');
   const logstore = setting(flags, 'logstore', 'SLS_LOGSTORE');
   const shard = Number(flags.shard);
-  const minutes = Number(flags.minutes);
   if (!Number.isInteger(shard) || shard < 0) throw new UsageError(`--shard ${flags.shard} is not a shard id`);
+  if (flags.minutes !== undefined && flags.from !== undefined) throw new UsageError('--minutes and --from say the same thing: give one of them');
+  const minutes = Number(flags.minutes ?? '15');
   if (!(minutes > 0)) throw new UsageError(`--minutes ${flags.minutes} must be a positive number`);
+  const from = timeFlag('--from', flags.from ?? `-${Math.round(minutes * 60)}s`);
+  const to = timeFlag('--to', flags.to ?? 'end');
   const creds = credentialsFromEnv();
 
   const sls = new SlsClient({ endpoint: flags['sls-endpoint'] ?? `https://${region}.log.aliyuncs.com`, project, credentials: creds });
   const now = Math.floor(Date.now() / 1000);
-  const [beginCursor, endCursor] = await Promise.all([
-    sls.getCursor(logstore, shard, now - Math.round(minutes * 60)),
-    sls.getCursor(logstore, shard, 'end'),
-  ]);
+  const [beginCursor, endCursor] = await Promise.all([sls.getCursor(logstore, shard, from), sls.getCursor(logstore, shard, to)]);
   sls.close();
   const event = {
     parameter: {},
@@ -49,7 +52,7 @@ run(async () => {
     },
     jobName: 'manual-invoke', taskId: randomUUID(), cursorTime: now,
   };
-  console.log(`Event for shard ${shard}, the last ${minutes} min:\n${JSON.stringify(event, null, 2)}`);
+  console.log(`Event for shard ${shard}, from ${flags.from ?? `the last ${minutes} min`} to ${flags.to ?? 'now'}:\n${JSON.stringify(event, null, 2)}`);
   if (flags['dry-run']) return;
 
   const service = setting(flags, 'service', 'FC_SERVICE_NAME');
@@ -64,3 +67,10 @@ run(async () => {
   if (errorType) throw new Error(`the function failed (${errorType}, request ${res.headers['x-fc-request-id'] ?? '?'}):\n${body}`);
   console.log(`\nResult (request ${res.headers['x-fc-request-id'] ?? '?'}):\n${body}`);
 });
+
+/** A time flag as GetCursor takes it: `begin`, `end`, or unix seconds from an ISO-8601 or relative time. */
+function timeFlag(name: string, text: string): 'begin' | 'end' | number {
+  const spec = parseCursorSpec(text, Date.now());
+  if (!spec || spec.kind === 'cursor') throw new UsageError(`${name} ${text} must be begin, end, an ISO-8601 time or a relative time such as -2h`);
+  return spec.kind === 'time' ? spec.unixSeconds : spec.kind;
+}

@@ -55,6 +55,9 @@ export interface ShipSummary {
   /** `new`, `reused` (kept from an earlier invocation of this instance) or `none` (empty range). */
   connection: 'new' | 'reused' | 'none';
   durationMs: number;
+  /** With SPL (SLS_QUERY, SLS_CONSUME_PROCESSOR): records and bytes pulled before the statement. */
+  recordsBeforeQuery?: number;
+  bytesBeforeQuery?: number;
 }
 
 export interface ShipOptions {
@@ -87,8 +90,9 @@ export function reconnectDelay(attempt: number, random = Math.random): number {
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
-function reachedEnd(next: string, current: string, end: string, groupCount: number): boolean {
-  if (next === end || next === current || groupCount === 0) return true;
+/** With SPL a pull may answer no groups and a new cursor (all filtered out): that is not the end. */
+function reachedEnd(next: string, current: string, end: string, groupCount: number, filtered: boolean): boolean {
+  if (next === end || next === current || (groupCount === 0 && !filtered)) return true;
   const n = decodeCursor(next);
   const e = decodeCursor(end);
   return n !== undefined && e !== undefined && n >= e;
@@ -166,7 +170,7 @@ class RangeShipper {
     this.siemDeadline = Number.isFinite(deadline) ? deadline - answerMarginMs(budget) : deadline;
     this.client = new SlsClient({
       endpoint: event.endpoint, project: event.project, credentials, timeoutMs: config.slsTimeoutMs, ...options.slsClient,
-      deadlineMs: this.stopPullingAt,
+      deadlineMs: this.stopPullingAt, spl: config.spl,
       onRetry: () => this.summary.slsRetries++,
     });
     // Its own client: proof points are saved after pulling stopped, up to the SIEM deadline.
@@ -271,7 +275,11 @@ class RangeShipper {
       // A stop request (shard lost, drain) takes effect before the next batch is sent, not after the range.
       const stopped = batch !== undefined && this.options.shouldStop?.() === true;
       if (batch && !stopped) {
-        done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount);
+        done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount, this.config.spl !== undefined);
+        if (batch.beforeQuery) {
+          this.summary.recordsBeforeQuery = (this.summary.recordsBeforeQuery ?? 0) + batch.beforeQuery.records;
+          this.summary.bytesBeforeQuery = (this.summary.bytesBeforeQuery ?? 0) + batch.beforeQuery.bytes;
+        }
         outOfTime = !done && Date.now() >= this.stopPullingAt;
         this.adaptCount(batch.lz4?.rawSize ?? batch.body.length);
         if (!done && !outOfTime) pending = this.pull(batch.nextCursor, end, slots[n % 2]!);

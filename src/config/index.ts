@@ -11,6 +11,7 @@ import { SEVERITY_PRESETS, type LevelRule } from '../format/levels';
 import { lookupNamed, SettingsReader, type Env } from './reader';
 import { readHec, type HecSettings } from './hec';
 import { readTls, type TlsSettings } from './tls';
+import type { SplSource } from '../sls/client';
 
 export type { Env } from './reader';
 export type { TlsSettings } from './tls';
@@ -92,6 +93,8 @@ export interface ForwarderConfig {
   resumeMaxAgeMs: number;
   /** RELP over TLS (the SYSLOG_TLS_* settings apply). */
   relpTls: boolean;
+  /** SPL on the way (SLS_QUERY or SLS_CONSUME_PROCESSOR): PullLogs answers what it makes of the data. */
+  spl: SplSource | undefined;
 }
 
 export const FACILITIES: Record<string, number> = {
@@ -240,6 +243,10 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
   const commitMs = r.integer('SYSLOG_COMMIT_SECONDS', DEFAULT_COMMIT_SECONDS, 1, 3600) * 1000;
   const resume = r.flag('SLS_RESUME', true);
   const resumeMaxAgeMs = r.integer('SLS_RESUME_MAX_AGE_SECONDS', 3600, 60, 7 * 86400) * 1000;
+  const splQuery = r.text('SLS_QUERY');
+  const splProcessor = r.text('SLS_CONSUME_PROCESSOR');
+  if (splQuery !== undefined && splProcessor !== undefined) r.problems.push('SLS_QUERY and SLS_CONSUME_PROCESSOR are two ways to run SPL on the way: set one of them.');
+  const spl: SplSource | undefined = splQuery !== undefined ? { query: splQuery } : splProcessor !== undefined ? { processor: splProcessor } : undefined;
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return {
@@ -247,7 +254,7 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
     hostname, appName, procId, msgId, structuredDataId: structured ? sdId : undefined, bom, timeZone,
     messageFormat, kvSeparator, kvQuote, fields, event, recordId, maxMessageBytes, connectTimeoutMs,
     connectionMode, maxIdleMs, pullCount, pullBudgetBytes, writeTimeoutMs, reconnectAttempts, slsTimeoutMs,
-    deliveryProof, proofTimeoutMs, commitBytes, commitMs, resume, resumeMaxAgeMs, relpTls,
+    deliveryProof, proofTimeoutMs, commitBytes, commitMs, resume, resumeMaxAgeMs, relpTls, spl,
   };
 }
 

@@ -30,7 +30,12 @@ export interface SlsClientOptions {
   onRetry?: (err: unknown, attempt: number) => void;
   /** Epoch ms after which no request is started or retried (the function's own deadline). */
   deadlineMs?: number;
+  /** SPL on the way: PullLogs answers what the statement (or the named consume processor) makes of the data. */
+  spl?: SplSource | undefined;
 }
+
+/** `query`: an SPL statement (SLS_QUERY); `processor`: a consume processor's name (SLS_CONSUME_PROCESSOR). */
+export type SplSource = { query: string } | { processor: string };
 
 /**
  * Buffers a PullLogs answer may be decoded into, reused from one batch to the batch after next,
@@ -56,6 +61,8 @@ export interface PullResult {
   /** The count asked for: pulling the same cursor with it again gives the same batch. */
   count: number;
   requestId: string | undefined;
+  /** With SPL: the records and bytes the answer covered before the statement (`x-log-rawdatacount/-size`). */
+  beforeQuery?: { records: number; bytes: number } | undefined;
 }
 
 interface RawResponse {
@@ -125,7 +132,10 @@ export class SlsClient {
   /** One PullLogs call: LogGroups from `cursor` (inclusive) towards `endCursor` (exclusive). */
   async pullLogs(logstore: string, shard: number, cursor: string, endCursor: string, count: number, slot?: PullSlot): Promise<PullResult> {
     const path = `/logstores/${encodeURIComponent(logstore)}/shards/${shard}`;
-    const query = { type: 'log', cursor, end_cursor: endCursor, count: String(count) };
+    const spl = this.options.spl;
+    const query: Record<string, string> = { type: 'log', cursor, end_cursor: endCursor, count: String(count) };
+    if (spl && 'query' in spl) Object.assign(query, { query: spl.query, pullMode: 'scan_on_stream' });
+    else if (spl) query.processor = spl.processor;
     // Read inside the retried call: an answer that does not decompress was damaged on the way and
     // is asked for again, with the same backoff and deadline as any retryable error.
     return this.call('PullLogs', path, query, 'application/x-protobuf', slot, undefined, (res) => this.readPull(res, count, slot));
@@ -146,6 +156,9 @@ export class SlsClient {
       groupCount: Number(header(res.headers, 'x-log-count') ?? 0),
       count,
       requestId: header(res.headers, 'x-log-requestid'),
+      beforeQuery: this.options.spl
+        ? { records: Number(header(res.headers, 'x-log-rawdatacount') ?? 0), bytes: Number(header(res.headers, 'x-log-rawdatasize') ?? 0) }
+        : undefined,
     };
   }
 
@@ -327,11 +340,20 @@ export class SlsClient {
       /* non-JSON error body: keep its start as the message */
     }
     const retryable = RETRYABLE_CODES.has(code) || res.status >= 500;
-    const hint = HINTS[code] ?? (retryable ? 'A transient SLS error; retried with backoff.' : 'See the SLS error code reference.');
+    const hint = this.splHint(api, res.status, code) ?? HINTS[code] ?? (retryable ? 'A transient SLS error; retried with backoff.' : 'See the SLS error code reference.');
     return new SlsError(
       `SLS ${api} failed: ${code} (HTTP ${res.status}): ${text} [request id ${requestId ?? 'none'}, project ${this.options.project}]. ${hint}`,
       code, res.status, requestId, retryable,
     );
+  }
+
+  /** A PullLogs refused with SPL on is, unless it names another cause, about the statement or processor. */
+  private splHint(api: string, status: number, code: string): string | undefined {
+    const spl = this.options.spl;
+    if (!spl || api !== 'PullLogs' || (status !== 400 && status !== 404) || code in HINTS) return undefined;
+    return 'query' in spl
+      ? `SLS refused the SPL statement in SLS_QUERY ("${spl.query}"): fix it as the message says (e.g. * | where status = '200' | project-away body), or unset SLS_QUERY.`
+      : `SLS refused the consume processor in SLS_CONSUME_PROCESSOR ("${spl.processor}"): check that it exists in the project, or unset SLS_CONSUME_PROCESSOR.`;
   }
 
   private badResponse(res: RawResponse, api: string, why: string): SlsError {

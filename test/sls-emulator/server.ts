@@ -11,6 +11,9 @@ import { deflateSync, gzipSync, inflateSync } from 'node:zlib';
 import { bytes, pair } from '../support/log-group-writer';
 import { lz4CompressBlock } from '../support/lz4';
 import { decompressLz4Block } from '../../src/decode/lz4';
+import { decodeLogGroupList } from '../../src/decode/log-group';
+import { encodeLogGroup } from '../support/log-group-writer';
+import { compileSpl, SplError, type SplProgram } from './spl';
 import { type AccessKey, verifyRequest } from './auth';
 
 export interface EmulatorOptions {
@@ -100,6 +103,8 @@ export class SlsEmulator {
   private readonly groupIds = new WeakMap<Buffer, number>();
   private nextGroupId = 0;
   private readonly projects = new Map<string, Map<string, Shard[]>>();
+  /** Consume processors by name (PullLogs `processor`): an SPL statement each. */
+  readonly processors = new Map<string, string>();
   /** `project/logstore/group` -> consumer group state. */
   readonly consumerGroups = new Map<string, ConsumerGroup>();
   private readonly keys: Map<string, AccessKey>;
@@ -403,6 +408,26 @@ export class SlsEmulator {
     return keep.sort((a, b) => a - b);
   }
 
+  /** The SPL program of a PullLogs request (`query` with pullMode=scan_on_stream, or a named `processor`). */
+  private splOf(url: URL): SplProgram | undefined {
+    const query = url.searchParams.get('query');
+    const processor = url.searchParams.get('processor');
+    if (query !== null && processor !== null) throw new ApiError(400, 'ParameterInvalid', 'query and processor cannot be used together');
+    if (processor !== null) {
+      const statement = this.processors.get(processor);
+      if (statement === undefined) throw new ApiError(404, 'ConsumeProcessorNotExist', `consume processor ${processor} does not exist`);
+      return compileSpl(statement);
+    }
+    if (query === null) return undefined;
+    if (url.searchParams.get('pullMode') !== 'scan_on_stream') throw new ApiError(400, 'ParameterInvalid', 'query needs pullMode=scan_on_stream');
+    try {
+      return compileSpl(query);
+    } catch (err) {
+      if (err instanceof SplError) throw new ApiError(400, 'InvalidSpl', err.message);
+      throw err;
+    }
+  }
+
   private requestBody(headers: http.IncomingHttpHeaders, body: Buffer): Buffer {
     const type = String(headers['x-log-compresstype'] ?? '');
     const raw = Number(headers['x-log-bodyrawsize'] ?? body.length);
@@ -434,14 +459,34 @@ export class SlsEmulator {
     }
     const count = Number(url.searchParams.get('count') ?? '1000');
     if (!Number.isInteger(count) || count < 1 || count > 1000) throw new ApiError(400, 'ParameterInvalid', 'count must be 1..1000');
+    const spl = this.splOf(url);
     const parts: Buffer[] = [];
     let size = 0;
     let i = Number(begin);
-    while (i < Number(stop) && parts.length < count && (parts.length === 0 || size < this.maxPullBytes)) {
-      const framed = bytes(1, shard.groups[i]!);
+    let rawCount = 0;
+    let rawSize = 0;
+    let scanned = 0;
+    // With SPL, `count` log groups are scanned; groups the query empties are left out, but the
+    // cursor still moves past them (a pull may answer none and a new cursor).
+    while (i < Number(stop) && scanned < count && (scanned === 0 || size < this.maxPullBytes)) {
+      const stored = shard.groups[i]!;
+      scanned++;
+      i++;
+      let group = stored;
+      if (spl) {
+        const [g] = decodeLogGroupList(bytes(1, stored));
+        rawCount += g!.logs.length;
+        rawSize += stored.length;
+        const logs = g!.logs.flatMap((log) => {
+          const fields = spl(log.contents);
+          return fields ? [{ time: log.time, timeNs: log.timeNs || undefined, contents: fields }] : [];
+        });
+        if (logs.length === 0) continue;
+        group = encodeLogGroup({ logs, topic: g!.topic, source: g!.source, tags: g!.tags });
+      }
+      const framed = bytes(1, group);
       parts.push(framed);
       size += framed.length;
-      i++;
     }
     const raw = Buffer.concat(parts);
     const accepted = String(headers['accept-encoding'] ?? '').split(',').map((s) => s.trim());
@@ -462,6 +507,7 @@ export class SlsEmulator {
       'x-log-end-of-cursor': i === shard.groups.length ? '1' : '0',
     };
     if (type) out['x-log-compresstype'] = type;
+    if (spl) Object.assign(out, { 'x-log-rawdatacount': String(rawCount), 'x-log-rawdatasize': String(rawSize) });
     return [200, out, payload];
   }
 }
