@@ -1,55 +1,66 @@
 /**
- * Credentials for the long-running worker: fixed keys from the standard environment variables,
- * or a provider that refreshes STS credentials before they expire — the ECS instance RAM role
- * (`ALIBABA_CLOUD_ECS_METADATA=<role>`, from the metadata service) or a credentials URI
- * (`ALIBABA_CLOUD_CREDENTIALS_URI`, e.g. a sidecar on Kubernetes). Nothing here is ever logged.
+ * Credentials for the long-running worker, through Alibaba Cloud's official chain
+ * (`@alicloud/credentials`): fixed keys (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, optional
+ * SECURITY_TOKEN), RRSA/OIDC on ACK (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN,
+ * ALIBABA_CLOUD_OIDC_TOKEN_FILE), the Alibaba Cloud CLI profile, the credentials file, the ECS
+ * instance RAM role (ALIBABA_CLOUD_ECS_METADATA; ALIBABA_CLOUD_IMDSV1_DISABLED=true for the
+ * hardened, token-only metadata mode) and a credentials URI (ALIBABA_CLOUD_CREDENTIALS_URI). The
+ * library caches STS credentials and refreshes them before they expire. Nothing here is logged.
  */
-import http from 'node:http';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DefaultCredentialsProvider, OIDCRoleArnCredentialsProvider, StaticAKCredentialsProvider, StaticSTSCredentialsProvider,
+} from '@alicloud/credentials';
+import type { Env } from '../config/reader';
 import type { Credentials } from '../sls/client';
 
-const ECS_METADATA = 'http://100.100.100.200/latest/meta-data/ram/security-credentials/';
-/** Refresh this long before the expiration the provider announced. */
-const REFRESH_BEFORE_MS = 5 * 60_000;
-
-function fetchJson(url: string): Promise<Record<string, string>> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 5_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`the credentials provider at ${url} answered HTTP ${res.statusCode}`));
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, string>);
-        } catch {
-          reject(new Error(`the credentials provider at ${url} did not answer JSON`));
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`the credentials provider at ${url} did not answer within 5 s`)));
-    req.on('error', reject);
-  });
+interface Provider {
+  getCredentials(): Promise<{ accessKeyId: string; accessKeySecret: string; securityToken?: string }>;
 }
 
-/** A provider fetching `{AccessKeyId, AccessKeySecret, SecurityToken, Expiration}` from `url`. */
-export function refreshingCredentials(url: string): () => Promise<Credentials> {
-  let current: Credentials | undefined;
-  let refreshAt = 0;
-  let inFlight: Promise<Credentials> | undefined;
+const set = (env: Env, name: string) => (env[name] ?? '').trim() !== '';
+
+/** Whether any link of the chain has something to work with (else: say what to set, before starting). */
+export function credentialsConfigured(env: Env): boolean {
+  return (
+    (set(env, 'ALIBABA_CLOUD_ACCESS_KEY_ID') && set(env, 'ALIBABA_CLOUD_ACCESS_KEY_SECRET')) ||
+    (set(env, 'ALIBABA_CLOUD_ROLE_ARN') && set(env, 'ALIBABA_CLOUD_OIDC_PROVIDER_ARN') && set(env, 'ALIBABA_CLOUD_OIDC_TOKEN_FILE')) ||
+    set(env, 'ALIBABA_CLOUD_ECS_METADATA') || set(env, 'ALIBABA_CLOUD_CREDENTIALS_URI') ||
+    set(env, 'ALIBABA_CLOUD_CREDENTIALS_FILE') || existsSync(join(homedir(), '.alibabacloud', 'credentials')) ||
+    existsSync(join(homedir(), '.aliyun', 'config.json'))
+  );
+}
+
+/**
+ * The chain's provider. Keys given in `env` (ours or the sample program's aliases, already mapped)
+ * are passed to the library's static providers; everything else the library reads from the
+ * process environment itself. `ALIBABA_CLOUD_STS_ENDPOINT` (host[:port]) points RRSA/OIDC at
+ * another STS endpoint, e.g. the VPC one or a test's.
+ */
+export function officialCredentials(env: Env): () => Promise<Credentials> {
+  let provider: Provider;
+  const id = env.ALIBABA_CLOUD_ACCESS_KEY_ID?.trim();
+  const secret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+  const token = env.ALIBABA_CLOUD_SECURITY_TOKEN;
+  if (id && secret) {
+    provider = token
+      ? StaticSTSCredentialsProvider.builder().withAccessKeyId(id).withAccessKeySecret(secret).withSecurityToken(token).build()
+      : StaticAKCredentialsProvider.builder().withAccessKeyId(id).withAccessKeySecret(secret).build();
+  } else if (set(env, 'ALIBABA_CLOUD_STS_ENDPOINT') && set(env, 'ALIBABA_CLOUD_ROLE_ARN')) {
+    provider = OIDCRoleArnCredentialsProvider.builder()
+      .withRoleArn(env.ALIBABA_CLOUD_ROLE_ARN!).withOIDCProviderArn(env.ALIBABA_CLOUD_OIDC_PROVIDER_ARN!)
+      .withOIDCTokenFilePath(env.ALIBABA_CLOUD_OIDC_TOKEN_FILE!).withStsEndpoint(env.ALIBABA_CLOUD_STS_ENDPOINT!).build();
+  } else provider = DefaultCredentialsProvider.builder().build();
   return async () => {
-    if (current && Date.now() < refreshAt) return current;
-    inFlight ??= fetchJson(url)
-      .then((j) => {
-        if (!j.AccessKeyId || !j.AccessKeySecret) throw new Error(`the credentials provider at ${url} returned no AccessKeyId/AccessKeySecret`);
-        current = { accessKeyId: j.AccessKeyId, accessKeySecret: j.AccessKeySecret, securityToken: j.SecurityToken };
-        const expires = j.Expiration ? Date.parse(j.Expiration) : Number.NaN;
-        refreshAt = Number.isFinite(expires) ? expires - REFRESH_BEFORE_MS : Date.now() + 15 * 60_000;
-        return current;
-      })
-      .finally(() => (inFlight = undefined));
-    return inFlight;
+    let c: Awaited<ReturnType<Provider['getCredentials']>>;
+    try {
+      c = await provider.getCredentials();
+    } catch (err) {
+      // The library's messages name the providers it tried, never a secret.
+      throw new Error(`No Alibaba Cloud credentials could be had: ${(err as Error).message}`);
+    }
+    return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken || undefined };
   };
-}
-
-export function ecsRoleUrl(role: string): string {
-  return ECS_METADATA + encodeURIComponent(role);
 }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { ConfigError } from '../errors';
 import { parseCursorSpec, type CursorSpec } from '../event';
 import type { Credentials } from '../sls/client';
-import { ecsRoleUrl, refreshingCredentials } from './credentials';
+import { credentialsConfigured, officialCredentials } from './credentials';
 import { SettingsReader, type Env } from '../config/reader';
 
 export interface ConsumeSettings {
@@ -24,7 +24,8 @@ export interface ConsumeSettings {
   idleMs: number;
   /** Least time between two checkpoints of a shard while a range is being shipped. */
   checkpointMs: number;
-  credentials: Credentials | (() => Promise<Credentials>);
+  /** From Alibaba Cloud's credentials chain; refreshed before they expire. */
+  credentials: () => Promise<Credentials>;
 }
 
 /**
@@ -63,20 +64,15 @@ export function loadConsumeSettings(source: Env = process.env): ConsumeSettings 
   const startText = r.text('SLS_START') ?? 'end';
   const start = parseCursorSpec(startText, Date.now());
   if (!start || start.kind === 'cursor') r.problems.push(`SLS_START="${startText}" must be begin, end, an ISO-8601 time or a relative time such as -15m.`);
-  const accessKeyId = r.text('ALIBABA_CLOUD_ACCESS_KEY_ID');
-  const accessKeySecret = r.raw('ALIBABA_CLOUD_ACCESS_KEY_SECRET');
-  const credentialsUri = r.text('ALIBABA_CLOUD_CREDENTIALS_URI');
-  const ecsRole = r.text('ALIBABA_CLOUD_ECS_METADATA');
-  let credentials: ConsumeSettings['credentials'] = { accessKeyId: accessKeyId ?? '', accessKeySecret: accessKeySecret ?? '', securityToken: r.raw('ALIBABA_CLOUD_SECURITY_TOKEN') };
-  if (credentialsUri) credentials = refreshingCredentials(credentialsUri);
-  else if (ecsRole) credentials = refreshingCredentials(ecsRoleUrl(ecsRole));
-  else if (!accessKeyId || !accessKeySecret) {
+  if (!credentialsConfigured(env)) {
     r.problems.push(
       'No credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS), ' +
-        'or ALIBABA_CLOUD_ECS_METADATA=<ECS RAM role>, or ALIBABA_CLOUD_CREDENTIALS_URI, for an identity with log:GetCursorOrData, ' +
-        'log:ListShards and the consumer-group actions on the logstore.',
+        'or RRSA on ACK (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE), ' +
+        'or ALIBABA_CLOUD_ECS_METADATA=<ECS RAM role>, or ALIBABA_CLOUD_CREDENTIALS_URI, or an Alibaba Cloud CLI profile, for an identity with ' +
+        'log:GetCursorOrData, log:ListShards and the consumer-group actions on the logstore.',
     );
   }
+  const credentials = officialCredentials(env);
   const endText = r.text('SLS_END');
   const endSpec = endText === undefined ? undefined : parseCursorSpec(endText, Date.now());
   if (endText !== undefined && (!endSpec || (endSpec.kind !== 'end' && endSpec.kind !== 'time'))) {
