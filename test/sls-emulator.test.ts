@@ -121,3 +121,32 @@ test('throttling, 5xx and connection resets are retried with backoff until they 
   await assert.rejects(client.pullLogs('store', 0, emulator.cursor('proj', 'store', 0, 'begin'), emulator.cursor('proj', 'store', 0, 1), 1), { code: 'ReadQuotaExceed' });
   client.close();
 });
+
+test('consumer groups through the SDK\'s own signed requests: hold-until-released hand-over, ownership-checked checkpoints, refused heartbeats after a timeout', async () => {
+  const { client, options } = officialSdk(emulator.endpoint, creds);
+  const call = (verb: string, path: string, queries: Record<string, string> | undefined, json?: unknown) =>
+    client._request(verb, 'proj', `/logstores/store/consumergroups${path}`, queries ?? {}, json === undefined ? undefined : Buffer.from(JSON.stringify(json)), {}, options);
+  await call('POST', '', undefined, { consumerGroup: 'sdk-cg', timeout: 1, order: false });
+  const beat = (consumer: string, held: number[]) => call('POST', '/sdk-cg', { type: 'heartbeat', consumer }, held) as Promise<number[]>;
+  const checkpoint = (consumer: string, shard: number, force: boolean) =>
+    call('POST', '/sdk-cg', { type: 'checkpoint', consumer, forceSuccess: String(force) }, { shard, checkpoint: 'MTczNzY2OTAzNjAxNzIxODQ1NQ==' });
+  assert.deepEqual(await beat('a', []), [0, 1], 'a alone is given both shards');
+  assert.deepEqual(await beat('b', []), [], 'b joins: nothing is free yet');
+  assert.deepEqual(await beat('a', [0, 1]), [0], 'a is told to let one go, and still holds it');
+  assert.deepEqual(await beat('b', []), [], 'shard 1 is not b\'s until a stops listing it');
+  await assert.rejects(checkpoint('b', 1, false), (e: { code?: string }) => e.code === 'ConsumerNotMatch');
+  await assert.rejects(checkpoint('nobody', 1, false), (e: { code?: string }) => e.code === 'ConsumerNotExist');
+  await checkpoint('a', 1, false); // the holder checkpoints before letting go
+  assert.deepEqual(await beat('a', [0]), [0], 'a lets shard 1 go');
+  assert.deepEqual(await beat('b', []), [1], 'now b gets it');
+  await checkpoint('other', 0, true); // forced: taken from anyone
+  const list = (await call('GET', '/sdk-cg', undefined)) as Array<{ shard: number; consumer: string }>;
+  assert.deepEqual(list.map((c) => [c.shard, c.consumer]).sort(), [[0, 'other'], [1, 'a']]);
+  // a goes silent past the 1 s timeout: its shard goes to b, and its own heartbeat is refused until it holds nothing.
+  await new Promise((r) => setTimeout(r, 600));
+  await beat('b', [1]);
+  await new Promise((r) => setTimeout(r, 600));
+  assert.deepEqual(await beat('b', [1]), [0, 1], 'a timed out: b is given shard 0');
+  await assert.rejects(beat('a', [0]), (e: { code?: string }) => e.code === 'ConsumerNotExist');
+  assert.deepEqual(await beat('a', []), [], 'a rejoins holding nothing');
+});

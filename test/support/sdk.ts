@@ -7,6 +7,8 @@ import http from 'node:http';
 const SdkClient = require('@alicloud/log') as new (config: Record<string, unknown>) => SdkApi;
 
 export interface SdkApi {
+  /** The SDK's own signed request (it has no consumer-group methods in 1.2.6; this signs them the same way). */
+  _request(verb: string, project: string, path: string, queries: Record<string, string> | undefined, body: Buffer | undefined, headers: Record<string, string>, options?: unknown): Promise<unknown>;
   createProject(project: string, data: { description: string }, options?: unknown): Promise<unknown>;
   createLogStore(project: string, logstore: string, data: { ttl: number; shardCount: number }, options?: unknown): Promise<unknown>;
   postLogStoreLogs(
