@@ -79,6 +79,51 @@ function runChild(bundle: string, env: Record<string, string>, eventFile: string
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+function row(scenario: string, results: RunResult[]): Record<string, number | string> {
+  return {
+    scenario,
+    records: results[0]!.records,
+    rawMB: +(results[0]!.rawBytes / 1e6).toFixed(1),
+    recordsPerSec: Math.round(median(results.map((x) => x.records / (x.wallMs / 1000)))),
+    MBps: +median(results.map((x) => x.rawBytes / 1e6 / (x.wallMs / 1000))).toFixed(1),
+    cpuSecPerGB: +median(results.map((x) => x.cpuMs / 1000 / (x.rawBytes / 1e9))).toFixed(2),
+    peakRssMB: Math.round(Math.max(...results.map((x) => x.maxRssMB))),
+    runs: results.length,
+  };
+}
+
+/**
+ * One `sls-syslog-forwarder consume` process on a fresh consumer group over 8 shards: wall time
+ * from its start until every shard's checkpoint is at the end, and its CPU and peak RSS read from
+ * /proc at that moment (CPU includes its start-up).
+ */
+async function runWorker(emulator: SlsEmulator, group: string, env: Record<string, string>, groupsPool: Buffer[], groupsPerShard: number): Promise<RunResult> {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [join(root, 'bin/sls-syslog-forwarder.js'), 'consume'], {
+    env: {
+      PATH: process.env.PATH ?? '', ...env,
+      SLS_ENDPOINT: emulator.endpoint, SLS_PROJECT: PROJECT, SLS_LOGSTORE: 'worker-8', SLS_CONSUMER_GROUP: group, SLS_START: 'begin',
+      SLS_HEARTBEAT_MS: '500', SLS_IDLE_MS: '200',
+      ALIBABA_CLOUD_ACCESS_KEY_ID: CREDS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: CREDS.accessKeySecret, ALIBABA_CLOUD_SECURITY_TOKEN: CREDS.securityToken,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const ends = Array.from({ length: 8 }, (_, shard) => emulator.cursor(PROJECT, 'worker-8', shard, 'end'));
+  const done = () => ends.every((end, shard) => emulator.consumerGroups.get(`${PROJECT}/worker-8/${group}`)?.checkpoints.get(shard)?.checkpoint === end);
+  while (!done()) {
+    if (Date.now() - t0 > 300_000) throw new Error('the worker did not finish within 5 minutes');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const wallMs = Date.now() - t0;
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const cpuMs = ((Number(stat[11]) + Number(stat[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  const rawBytes = groupsPool.slice(0, POOL).reduce((sum, g) => sum + g.length, 0) / POOL * groupsPerShard * 8;
+  return { records: 8 * groupsPerShard * PER_GROUP, rawBytes, wallMs, cpuMs, maxRssMB: hwm ? Number(hwm[1]) / 1024 : 0 };
+}
+
 async function main(): Promise<void> {
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
   const work = mkdtempSync(join(os.tmpdir(), 'sls-fwd-bench-'));
@@ -150,22 +195,23 @@ async function main(): Promise<void> {
   await runChild(bundle, envFor('tcp'), eventFile('wide-10x'));
 
   const rows: Array<Record<string, number | string>> = [];
+  // The consumer-group worker: 8 shards in one process, to the TCP sink.
+  const WORKER_GROUPS_PER_SHARD = Math.round(50 * scale);
+  emulator.createLogstore(PROJECT, 'worker-8', 8);
+  for (let shard = 0; shard < 8; shard++) {
+    for (let g = 0; g < WORKER_GROUPS_PER_SHARD; g++) emulator.appendTaggedGroup(PROJECT, 'worker-8', shard, rawPool.waf[(g + shard) % POOL]!, 1737669100);
+  }
+  if (!args.only || 'worker 8 shards'.startsWith(args.only)) {
+    const results: RunResult[] = [];
+    for (let r = 0; r < RUNS; r++) results.push(await runWorker(emulator, `bench-${r}-${Date.now()}`, envFor('tcp'), rawPool.waf, WORKER_GROUPS_PER_SHARD));
+    rows.push(row('worker 8 shards', results));
+    console.log(JSON.stringify(rows[rows.length - 1]));
+  }
   for (const s of scenarios.filter((x) => !args.only || x.name.startsWith(args.only))) {
     const results: RunResult[] = [];
     for (let r = 0; r < s.runs; r++) results.push(await runChild(s.bundle, s.env, eventFile(s.logstore)));
-    const mbps = median(results.map((x) => x.rawBytes / 1e6 / (x.wallMs / 1000)));
-    const row = {
-      scenario: s.name,
-      records: results[0]!.records,
-      rawMB: +(results[0]!.rawBytes / 1e6).toFixed(1),
-      recordsPerSec: Math.round(median(results.map((x) => x.records / (x.wallMs / 1000)))),
-      MBps: +mbps.toFixed(1),
-      cpuSecPerGB: +median(results.map((x) => x.cpuMs / 1000 / (x.rawBytes / 1e9))).toFixed(2),
-      peakRssMB: Math.round(Math.max(...results.map((x) => x.maxRssMB))),
-      runs: s.runs,
-    };
-    rows.push(row);
-    console.log(JSON.stringify(row));
+    rows.push(row(s.name, results));
+    console.log(JSON.stringify(rows[rows.length - 1]));
   }
   if (args.only) return closeAll();
   const byName = (n: string) => rows.find((r) => r.scenario === n)!;
@@ -177,6 +223,7 @@ async function main(): Promise<void> {
       tcpVsNaive1x: +((byName('tcp waf 1x').MBps as number) / (byName('naive tcp waf 1x').MBps as number)).toFixed(1),
       tcpVsNaive10x: +((byName('tcp waf 10x').MBps as number) / (byName('naive tcp waf 10x').MBps as number)).toFixed(1),
       tlsVsTcp: +((byName('tcp waf 10x').MBps as number) / (byName('tls waf 10x').MBps as number)).toFixed(2),
+      workerCpuSecPerGBVsPythonGuide: +((byName('worker 8 shards').cpuSecPerGB as number) / 20).toFixed(2),
       proofVsNoProofTcp: +((byName('tcp waf 10x').MBps as number) / (byName('commit tcp no-proof').MBps as number)).toFixed(3),
       proofVsNoProofTcpRtt20: +((byName('commit tcp rtt20').MBps as number) / (byName('commit tcp rtt20 no-proof').MBps as number)).toFixed(3),
     },
