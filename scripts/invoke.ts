@@ -12,19 +12,16 @@
  * the trigger does); --fc-endpoint: FC API base URL; --dry-run: print the event only.
  */
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { parseCursorSpec } from '../src/event';
 import { SlsClient } from '../src/sls/client';
-import { credentialsFromEnv, fcClient, run, setting, UsageError } from './lib/cloud';
+import { credentialsFromEnv, fcClient, parseFlags, run, setting, UsageError } from './lib/cloud';
 
-const { values: flags } = parseArgs({
-  options: {
+const flags = parseFlags({
     region: { type: 'string' }, project: { type: 'string' }, logstore: { type: 'string' },
     service: { type: 'string' }, function: { type: 'string' }, 'account-id': { type: 'string' },
     shard: { type: 'string', default: '0' }, minutes: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
     'sls-endpoint': { type: 'string' }, 'event-endpoint': { type: 'string' }, 'fc-endpoint': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
-  },
 });
 
 run(async () => {

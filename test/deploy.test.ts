@@ -197,6 +197,20 @@ describe('artifacts', () => {
       const gets = emulator.requests.filter((r) => r.api === 'GetCursor' && r.headers['x-acs-security-token'] === cloudCreds.securityToken);
       assert.equal(gets.length, 2);
 
+      // A time range instead of "the last N minutes" (re-shipping after an outage), printed with --dry-run.
+      const base = args.filter((a, i) => a !== '--minutes' && args[i - 1] !== '--minutes');
+      const ranged = await runScript([...base, '--from=-2h', '--to', 'end', '--dry-run'], env);
+      assert.equal(ranged.code, 0, ranged.stderr);
+      assert.match(ranged.stdout, new RegExp(`"beginCursor": "${emulator.cursor(PROJECT, LOGSTORE, 0, 'begin')}"`));
+      assert.match(ranged.stdout, /from -2h to end/);
+      const wrongTime = await runScript([...base, '--from', 'yesterday-ish', '--dry-run'], env);
+      assert.notEqual(wrongTime.code, 0);
+      assert.match(wrongTime.stderr, /--from yesterday-ish must be begin, end, an ISO-8601 time or a relative time/);
+      assert.doesNotMatch(wrongTime.stderr, /\n\s+at /, 'no stack trace');
+      const dashed = await runScript([...base, '--from', '-2h', '--dry-run'], env);
+      assert.equal(dashed.code, 2);
+      assert.match(dashed.stderr, /^Option '--from' argument is ambiguous\..*--from=-XYZ/);
+      assert.doesNotMatch(dashed.stderr, /\n\s+at /, 'a flag mistake is one line, not a stack trace');
       const bad = await runScript(args, { ...env, ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'wrong' });
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /SignatureNotMatch/);

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseDotenv } from './s-yaml';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -72,6 +73,17 @@ export function fcClient(accountId: string, region: string, creds: CloudCredenti
 }
 
 /** Runs a script's main, turning errors into one clear line and exit code 1. */
+/** node:util parseArgs, with a user's mistake (unknown flag, a value that looks like a flag) as a UsageError. */
+export function parseFlags<const T extends NonNullable<ParseArgsConfig['options']>>(options: T) {
+  try {
+    return parseArgs({ options, strict: true }).values;
+  } catch (err) {
+    const text = (err as Error).message.split('\n');
+    console.error(`${text[0]}${text[2] ? ` ${text[2]}` : ''}`);
+    process.exit(2);
+  }
+}
+
 export function run(main: () => Promise<void>): void {
   main().catch((err: Error) => {
     console.error(`${err.name === 'UsageError' ? '' : `${err.name}: `}${err.message}`);
