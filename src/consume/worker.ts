@@ -68,6 +68,8 @@ class ShardTask {
   constructor(private readonly worker: ConsumerWorker, readonly shard: number, start: Promise<{ cursor: string; checkpointed: boolean }>) {
     this.connection = worker.newConnection();
     this.done = this.run(start)
+      // Never a rejection: a task that cannot go on is let go, and SLS may offer the shard again.
+      .catch((err: Error) => log({ shard, result: 'error', error: err.message.split('\n')[0] }))
       .finally(() => this.connection.close().catch(() => {}))
       .finally(() => (this.settled = true));
   }
