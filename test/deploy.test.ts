@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkSYaml, configSources, parseDotenv } from '../scripts/lib/s-yaml';
+import { checkFc3Yaml, checkSYaml, configSources, parseDotenv, passedSettings, settingsReadByFunction } from '../scripts/lib/s-yaml';
 import { packageArtifacts } from '../scripts/package';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
@@ -22,8 +22,8 @@ import { Rsyslog } from './support/rsyslog';
 const root = join(__dirname, '..');
 const read = (f: string) => readFileSync(join(root, f), 'utf8');
 
-describe('s.yaml', () => {
-  const sYaml = read('s.yaml');
+describe('s.fc2.yaml (FC 2.0, for Alibaba\'s FC 2.0 guide)', () => {
+  const sYaml = read('s.fc2.yaml');
   const env = parseDotenv(read('.env.example'));
   const configSource = configSources(root);
   const check = (text: string, e = env) => checkSYaml(text, e, '123456789012', configSource).problems;
@@ -46,7 +46,7 @@ describe('s.yaml', () => {
       ['              logstore: ${env(SLS_LOGSTORE)}\n', '              logstre: ${env(SLS_LOGSTORE)}\n', /sourceConfig: must have required property 'logstore'/],
       ['          SLS_PULL_COUNT: ${env(SLS_PULL_COUNT)}\n', '', /lacks SLS_PULL_COUNT, which the function reads/],
       ['codeUri: ./dist', 'codeUri: ./src', /codeUri: must be equal to constant/],
-      ['SYSLOG_HOST: ${env(SYSLOG_HOST)}', 'SYSLOG_HOST: ${env(SIEM_HOST)}', /\$\{env\(SIEM_HOST\)\} is used in s.yaml but not defined/],
+      ['SYSLOG_HOST: ${env(SYSLOG_HOST)}', 'SYSLOG_HOST: ${env(SIEM_HOST)}', /\$\{env\(SIEM_HOST\)\} is used in s.fc2.yaml but not defined/],
     ];
     for (const [from, to, expected] of cases) {
       assert.ok(sYaml.includes(from), `fixture text ${from}`);
@@ -54,11 +54,13 @@ describe('s.yaml', () => {
       assert.ok(problems.some((p) => expected.test(p)), `${to}: ${problems.join(' | ')}`);
     }
     assert.ok(check(sYaml, { ...env, FUNCTION_ROLE_ARN: 'my-role' }).some((p) => /role: must match pattern/.test(p)));
+    assert.ok(check(sYaml, { ...env, LAYER_ARN: '' }).some((p) => /LAYER_ARN is empty: .*delete the two `layers` lines of s.fc2.yaml/.test(p)), 'no layer: says what to do');
   });
 
   test('npm run check-deploy reports success and failure with an exit code', () => {
     const ok = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/check-s-yaml.ts', '--env', '.env.example'], { cwd: root }).toString();
-    assert.match(ok, /s.yaml is valid/);
+    assert.match(ok, /s.yaml \(FC 3.0\) is valid/);
+    assert.match(ok, /s.fc2.yaml \(FC 2.0\) is valid/);
     const dir = mkdtempSync(join(tmpdir(), 'sls-fwd-env-'));
     writeFileSync(join(dir, '.env'), read('.env.example').replace(/^REGION=.*$/m, 'REGION=Hangzhou'));
     assert.throws(
@@ -66,6 +68,80 @@ describe('s.yaml', () => {
       (err: Error & { stderr: Buffer }) => /region: must match pattern/.test(err.stderr.toString()),
     );
   });
+});
+
+describe('s.yaml (FC 3.0), rendered offline by the real Serverless Devs CLI (s preview)', () => {
+  const sYaml = read('s.yaml');
+  const envText = read('.env.example');
+  const env = parseDotenv(envText);
+  const configSource = configSources(root);
+  type Props = {
+    functionName: string; runtime: string; handler: string; memorySize: number; timeout: number; layers: string[];
+    environmentVariables: Record<string, string>; instanceLifecycleConfig: Record<string, { handler: string }>;
+    triggers: Array<{ triggerType: string; sourceArn: string; triggerConfig: { sourceConfig: { logstore: string }; jobConfig: { maxRetryTime: number; triggerInterval: number } } }>;
+  };
+  const propsOf = (rendered: unknown) => (rendered as { resources: { forwarder: { props: Props } } }).resources.forwarder.props;
+
+  test('renders every setting, the function and the trigger as FC 3.0 takes them', () => {
+    const { rendered, problems } = checkFc3Yaml(sYaml, envText, '123456789012', configSource);
+    assert.deepEqual(problems, []);
+    const p = propsOf(rendered);
+    assert.equal(p.functionName, env.FC_FUNCTION_NAME);
+    assert.equal(p.runtime, 'nodejs20');
+    assert.equal(p.handler, 'index.handler');
+    assert.equal(p.memorySize, 256);
+    assert.equal(p.timeout, 300);
+    assert.equal(p.instanceLifecycleConfig.initializer!.handler, 'index.initializer');
+    assert.equal(p.instanceLifecycleConfig.preStop!.handler, 'index.preStop');
+    assert.deepEqual(p.layers, [env.LAYER_ARN]);
+    // Every environment variable the function reads, with the .env value (or empty: the default).
+    assert.deepEqual(Object.keys(p.environmentVariables).sort(), settingsReadByFunction(configSource));
+    for (const [name, value] of Object.entries(p.environmentVariables)) assert.equal(value, env[name] ?? '', name);
+    const t = p.triggers[0]!;
+    assert.equal(t.triggerType, 'log');
+    assert.equal(t.sourceArn, `acs:log:${env.REGION}:123456789012:project/${env.SLS_PROJECT}`);
+    assert.equal(t.triggerConfig.sourceConfig.logstore, env.SLS_LOGSTORE);
+    assert.equal(t.triggerConfig.jobConfig.triggerInterval, 60);
+    assert.equal(t.triggerConfig.jobConfig.maxRetryTime, 10);
+  });
+
+  test('an empty LAYER_ARN deploys without a layer', () => {
+    const { rendered, problems } = checkFc3Yaml(sYaml, envText.replace(/^LAYER_ARN=.*$/m, 'LAYER_ARN='), '123456789012', configSource);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(propsOf(rendered).layers, []);
+  });
+
+  test('the fc3 props constraints catch what FC 3.0 would reject', () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['runtime: nodejs20', 'runtime: nodejs22', /runtime: must be equal to one of the allowed values/],
+      ['memorySize: 256', 'memorySize: 300', /memorySize: must be multiple of 64/],
+      ['memorySize: 256', 'memorySize: 64', /memorySize: must be >= 128/],
+      ['timeout: 300', 'timeout: 0', /timeout: must be >= 1/],
+      ['triggerType: log', 'triggerType: logs', /triggerType: must be equal to one of the allowed values/],
+      ['      logConfig: auto\n', '      logConfig: auto\n      memorySiz: 512\n', /must NOT have additional properties/],
+      ["        SLS_PULL_COUNT: ${env('SLS_PULL_COUNT', '')}\n", '', /lacks SLS_PULL_COUNT, which the function reads/],
+      ["functionName: ${env('FC_FUNCTION_NAME')}", "functionName: ${env('FC_FUNCTION')}", /does not render with s preview: .*FC_FUNCTION/],
+    ];
+    for (const [from, to, expected] of cases) {
+      assert.ok(sYaml.includes(from), `fixture text ${from}`);
+      const { problems } = checkFc3Yaml(sYaml.replace(from, to), envText, '123456789012', configSource);
+      assert.ok(problems.some((p) => expected.test(p)), `${to}: ${problems.join(' | ')}`);
+    }
+  });
+});
+
+test('one list of settings: the function, s.yaml, s.fc2.yaml, .env.example and the README tables carry exactly the same', () => {
+  const fn = settingsReadByFunction(configSources(root));
+  assert.deepEqual(passedSettings(read('s.yaml')), fn, 's.yaml');
+  assert.deepEqual(passedSettings(read('s.fc2.yaml')), fn, 's.fc2.yaml');
+  const deployOnly = new Set(['SLS_PROJECT', 'SLS_LOGSTORE', 'SLS_TRIGGER_LOGSTORE']);
+  const env = Object.keys(parseDotenv(read('.env.example'))).filter((k) => /^(SYSLOG|SLS|SPLUNK_HEC)_|^OUTPUT$/.test(k) && !deployOnly.has(k)).sort();
+  assert.deepEqual(env, fn, '.env.example');
+  const readme = read('README.md');
+  const section = readme.slice(readme.indexOf('## Settings'), readme.indexOf('## Delivery guarantee'));
+  const inTables = new Set<string>();
+  for (const line of section.split('\n')) for (const m of (/^\| ([^|]+)\|/.exec(line)?.[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)) inTables.add(m[1]!);
+  assert.deepEqual([...inTables].sort(), fn, 'the README settings tables');
 });
 
 describe('artifacts', () => {

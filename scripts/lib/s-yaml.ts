@@ -1,11 +1,15 @@
 /**
- * Offline check of s.yaml: render the variables Serverless Devs would (`${env(X)}`,
- * `${config(AccountID)}`, `${vars.x}`), validate against scripts/s-yaml.schema.json, and
- * cross-check that every setting the function reads is passed through and every variable is defined.
+ * Offline checks of the two deploy files. s.yaml (FC 3.0, edition 3.0.0) is rendered by the real
+ * Serverless Devs CLI (`s preview`, which works offline for that edition) and validated against
+ * scripts/s-fc3.schema.json; s.fc2.yaml (FC 2.0, edition 1.0.0, which `s` 3.x cannot preview) is
+ * rendered here (`${env(X)}`, `${config(AccountID)}`, `${vars.x}`) and validated against
+ * scripts/s-yaml.schema.json. Both must pass every setting the function reads.
  */
 import Ajv from 'ajv';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import yaml from 'js-yaml';
 
 export interface CheckResult {
@@ -33,10 +37,86 @@ export function settingsReadByFunction(configSource: string): string[] {
   return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS|SPLUNK_HEC)_[A-Z0-9_]*[A-Z0-9]|OUTPUT)\b/g)].map((m) => m[1]!))].sort();
 }
 
+/** Each setting the function reads is passed through `vars`, and the whole fits FC's 4 KB. */
+function settingsProblems(where: string, vars: Record<string, string>, configSource: string): string[] {
+  const problems: string[] = [];
+  for (const setting of settingsReadByFunction(configSource)) {
+    if (!(setting in vars)) problems.push(`${where} lacks ${setting}, which the function reads`);
+  }
+  const size = Object.entries(vars).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
+  if (size > 4096) problems.push(`environment variables total ${size} bytes; FC allows 4 KB (put the CA in the layer: SYSLOG_TLS_CA_FILE=/opt/certs/...)`);
+  return problems;
+}
+
+function schemaProblems(schemaFile: string, rendered: unknown, file: string): string[] {
+  const schema = JSON.parse(readFileSync(join(__dirname, '..', schemaFile), 'utf8')) as object;
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  if (validate(rendered)) return [];
+  return (validate.errors ?? []).map(
+    (e) => `${file}${e.instancePath.replace(/\//g, '.')}: ${e.message}${e.params && 'allowedValue' in e.params ? ` (${String(e.params.allowedValue)})` : ''}`,
+  );
+}
+
+/** The environment names a deploy file passes to the function. */
+export function passedSettings(yamlText: string): string[] {
+  return [...yamlText.matchAll(/^ +([A-Z][A-Z0-9_]*): \$\{env\('?\1'?(?:, '')?\)\}$/gm)].map((m) => m[1]!).sort();
+}
+
+/**
+ * Renders an edition 3.0.0 file with the real `s preview`, offline: a scratch HOME holding a
+ * throwaway access (so `${config('AccountID')}` resolves) and the env file as the `.env` that `s`
+ * loads beside the YAML. Answers the rendered object, or the CLI's error.
+ */
+export function renderWithServerlessDevs(yamlText: string, envText: string, accountId: string): { rendered?: unknown; error?: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sls-fwd-s-'));
+  try {
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    writeFileSync(join(dir, 's.yaml'), yamlText);
+    writeFileSync(join(dir, '.env'), envText);
+    const s = join(dirname(require.resolve('@serverless-devs/s/package.json')), 'bin/s');
+    const run = (args: string[]) =>
+      execFileSync(process.execPath, [s, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: home }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }).toString();
+    run(['config', 'add', '--AccessKeyID', 'offline-check', '--AccessKeySecret', 'offline-check', '--AccountID', accountId, '-a', 'default', '-f']);
+    let out: string;
+    try {
+      out = run(['preview', '-t', join(dir, 's.yaml'), '-o', 'json']);
+    } catch (err) {
+      return { error: cliError(`${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`) };
+    }
+    const start = out.indexOf('\n{');
+    const json = out.slice(out.startsWith('{') ? 0 : start + 1);
+    if (!json.startsWith('{')) return { error: cliError(out) };
+    return { rendered: JSON.parse(json) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The part of the CLI's report that says what is wrong: its error block, without the log-file footer. */
+function cliError(text: string): string {
+  const block = /Error Message:\s*\n([\s\S]*?)(?:\n\s*\n\s*(?:A complete log|🍼)|$)/.exec(text)?.[1];
+  return (block ?? text).split('\n').map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 500);
+}
+
+/** s.yaml (FC 3.0): rendered by `s preview`, then the fc3 schema and the settings it passes. */
+export function checkFc3Yaml(yamlText: string, envText: string, accountId: string, configSource: string): CheckResult {
+  const { rendered, error } = renderWithServerlessDevs(yamlText, envText, accountId);
+  if (error !== undefined) return { rendered: undefined, problems: [`s.yaml does not render with s preview: ${error}`] };
+  const problems = schemaProblems('s-fc3.schema.json', rendered, 's.yaml');
+  const resources = (rendered as { resources?: Record<string, { props?: { environmentVariables?: Record<string, string> } }> }).resources ?? {};
+  for (const [name, r] of Object.entries(resources)) problems.push(...settingsProblems(`resources.${name}.props.environmentVariables`, r.props?.environmentVariables ?? {}, configSource));
+  return { rendered, problems };
+}
+
+/** s.fc2.yaml (FC 2.0): rendered here (`s` 3.x cannot preview edition 1.0.0), then its schema and settings. */
 export function checkSYaml(sYaml: string, env: Record<string, string>, accountId: string, configSource: string): CheckResult {
   const problems: string[] = [];
   const referenced = new Set([...sYaml.matchAll(/\$\{env\(([A-Za-z0-9_]+)\)\}/g)].map((m) => m[1]!));
-  for (const name of referenced) if (!(name in env)) problems.push(`\${env(${name})} is used in s.yaml but not defined in the env file`);
+  for (const name of referenced) if (!(name in env)) problems.push(`\${env(${name})} is used in s.fc2.yaml but not defined in the env file`);
+  if (referenced.has('LAYER_ARN') && !env.LAYER_ARN) {
+    problems.push('LAYER_ARN is empty: FC 2.0 files (edition 1.0.0) have no expressions to leave the layer out, so delete the two `layers` lines of s.fc2.yaml, or deploy s.yaml (FC 3.0), which does it by itself');
+  }
 
   let parsed: unknown;
   try {
@@ -59,23 +139,12 @@ export function checkSYaml(sYaml: string, env: Record<string, string>, accountId
   const vars = substitute((parsed as { vars?: Record<string, unknown> })?.vars ?? {}, {}) as Record<string, unknown>;
   const rendered = substitute(parsed, vars);
   const leftover = /\$\{[^}]+\}/.exec(JSON.stringify(rendered));
-  if (leftover) problems.push(`unresolved variable ${leftover[0]} (only \${env(X)}, \${config(AccountID)} and \${vars.x} are used here)`);
+  if (leftover) problems.push(`unresolved variable ${leftover[0]} (only \${env(X)}, \${config(AccountID)} and \${vars.x} are used in s.fc2.yaml)`);
 
-  const schema = JSON.parse(readFileSync(join(__dirname, '../s-yaml.schema.json'), 'utf8')) as object;
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  const validate = ajv.compile(schema);
-  if (!validate(rendered)) {
-    for (const e of validate.errors ?? []) problems.push(`s.yaml${e.instancePath.replace(/\//g, '.')}: ${e.message}${e.params && 'allowedValue' in e.params ? ` (${String(e.params.allowedValue)})` : ''}`);
-  }
-
+  problems.push(...schemaProblems('s-yaml.schema.json', rendered, 's.fc2.yaml'));
   const services = (rendered as { services?: Record<string, { props?: { function?: { environmentVariables?: Record<string, string> } } }> }).services ?? {};
   for (const [name, svc] of Object.entries(services)) {
-    const vars = svc.props?.function?.environmentVariables ?? {};
-    for (const setting of settingsReadByFunction(configSource)) {
-      if (!(setting in vars)) problems.push(`services.${name}.props.function.environmentVariables lacks ${setting}, which the function reads`);
-    }
-    const size = Object.entries(vars).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
-    if (size > 4096) problems.push(`environment variables total ${size} bytes; FC allows 4 KB (put the CA in the layer: SYSLOG_TLS_CA_FILE=/opt/certs/...)`);
+    problems.push(...settingsProblems(`services.${name}.props.function.environmentVariables`, svc.props?.function?.environmentVariables ?? {}, configSource));
   }
   return { rendered, problems };
 }
