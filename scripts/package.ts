@@ -1,7 +1,9 @@
 /**
  * `npm run package`: builds the two artifacts FC takes, reproducibly.
- *   build/code.zip   dist/ at the zip root (index.js = `index.handler`)
- *   build/layer.zip  nodejs/node_modules (layer/package.json dependencies) + certs/*.pem
+ *   build/code.zip   dist/ at the zip root (index.js = `index.handler`) + certs/*.pem: what
+ *                    `s deploy` uploads (s.yaml `code`, s.fc2.yaml `codeUri`), so a deployment
+ *                    without a layer finds the CA at /code/certs
+ *   build/layer.zip  nodejs/node_modules (layer/package.json dependencies) + certs/*.pem (/opt/certs)
  * Options: --out DIR (default build), --certs DIR (default layer/certs).
  */
 import { execFileSync } from 'node:child_process';
@@ -17,6 +19,19 @@ const root = resolve(__dirname, '..');
 export interface Artifacts {
   codeZip: string;
   layerZip: string;
+}
+
+/** The CA certificates to ship (`certs/*.pem`); a private key among them is refused. */
+function caEntries(certsDir: string): ZipEntry[] {
+  if (!existsSync(certsDir)) return [];
+  const pems = readdirSync(certsDir).filter((f) => f.endsWith('.pem')).sort();
+  const entries: ZipEntry[] = pems.length > 0 ? [{ name: 'certs/', data: Buffer.alloc(0) }] : [];
+  for (const f of pems) {
+    const data = readFileSync(join(certsDir, f));
+    if (/PRIVATE KEY/.test(data.toString('latin1'))) throw new Error(`${join(certsDir, f)} contains a private key: only CA certificates belong in the code package and the layer`);
+    entries.push({ name: `certs/${f}`, data });
+  }
+  return entries;
 }
 
 function layerEntries(certsDir: string): ZipEntry[] {
@@ -35,15 +50,7 @@ function layerEntries(certsDir: string): ZipEntry[] {
       rmSync(stage, { recursive: true, force: true });
     }
   }
-  if (existsSync(certsDir)) {
-    const pems = readdirSync(certsDir).filter((f) => f.endsWith('.pem')).sort();
-    if (pems.length > 0) entries.push({ name: 'certs/', data: Buffer.alloc(0) });
-    for (const f of pems) {
-      const data = readFileSync(join(certsDir, f));
-      if (/PRIVATE KEY/.test(data.toString('latin1'))) throw new Error(`${join(certsDir, f)} contains a private key: only CA certificates belong in the layer`);
-      entries.push({ name: `certs/${f}`, data });
-    }
-  }
+  entries.push(...caEntries(certsDir));
   return entries;
 }
 
@@ -52,7 +59,7 @@ export function packageArtifacts(outDir: string, certsDir: string): Artifacts {
   mkdirSync(outDir, { recursive: true });
   const codeZip = join(outDir, 'code.zip');
   const layerZip = join(outDir, 'layer.zip');
-  writeFileSync(codeZip, createZip(treeEntries(join(root, 'dist'))));
+  writeFileSync(codeZip, createZip([...treeEntries(join(root, 'dist')), ...caEntries(certsDir)]));
   writeFileSync(layerZip, createZip(layerEntries(certsDir)));
   return { codeZip, layerZip };
 }

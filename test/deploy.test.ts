@@ -45,7 +45,7 @@ describe('s.fc2.yaml (FC 2.0, for Alibaba\'s FC 2.0 guide)', () => {
       ['triggerInterval: 60', 'triggerInterval: 1', /triggerInterval: must be >= 3/],
       ['              logstore: ${env(SLS_LOGSTORE)}\n', '              logstre: ${env(SLS_LOGSTORE)}\n', /sourceConfig: must have required property 'logstore'/],
       ['          SLS_PULL_COUNT: ${env(SLS_PULL_COUNT)}\n', '', /lacks SLS_PULL_COUNT, which the function reads/],
-      ['codeUri: ./dist', 'codeUri: ./src', /codeUri: must be equal to constant/],
+      ['codeUri: ./build/code.zip', 'codeUri: ./src', /codeUri: must be equal to constant/],
       ['SYSLOG_HOST: ${env(SYSLOG_HOST)}', 'SYSLOG_HOST: ${env(SIEM_HOST)}', /\$\{env\(SIEM_HOST\)\} is used in s.fc2.yaml but not defined/],
     ];
     for (const [from, to, expected] of cases) {
@@ -177,7 +177,7 @@ describe('artifacts', () => {
     },
   });
 
-  test('the code and layer zips are reproducible, valid, and the layer carries the CA and nothing secret', () => {
+  test('the code and layer zips are reproducible, valid, both carry the CA and nothing secret', () => {
     const a = packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs);
     const b = packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs);
     const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
@@ -185,7 +185,7 @@ describe('artifacts', () => {
     assert.equal(sha(a.layerZip), sha(b.layerZip));
     for (const zip of [a.codeZip, a.layerZip]) execFileSync('unzip', ['-tq', zip]);
     const listing = (zip: string) => execFileSync('unzip', ['-Z1', zip]).toString().trim().split('\n');
-    assert.deepEqual(listing(a.codeZip), ['index.js', 'index.js.map']);
+    assert.deepEqual(listing(a.codeZip), ['certs/', 'certs/siem-ca.pem', 'index.js', 'index.js.map'], 'the function and the CA, for a deployment without a layer');
     assert.deepEqual(listing(a.layerZip), ['certs/', 'certs/siem-ca.pem', 'nodejs/', 'nodejs/node_modules/', 'nodejs/package.json']);
     writeFileSync(join(certs, 'oops.pem'), readFileSync(pki.keyFile));
     assert.throws(() => packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs), /private key/);
@@ -219,6 +219,23 @@ describe('artifacts', () => {
     assert.equal(out.result!.records, 100);
     await rsyslog.waitForCount('tls', 100);
     assert.equal((await rsyslog.settle('tls')).length, 100);
+  });
+
+  test('without a layer: the code zip alone runs FC-style, with the CA from the code package (/code/certs)', async () => {
+    const { codeZip } = packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs);
+    const code = join(mkdtempSync(join(tmpdir(), 'sls-fwd-fcroot-')), 'code');
+    mkdirSync(code);
+    execFileSync('unzip', ['-q', codeZip, '-d', code]);
+    assert.ok(readFileSync(join(code, 'certs/siem-ca.pem'), 'utf8').includes('BEGIN CERTIFICATE'), 'the CA is in the code package');
+    rsyslog.clear();
+    const out = await invokeFunction(
+      { SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tls), SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_CA_FILE: join(code, 'certs/siem-ca.pem') },
+      event(),
+      { bundle: join(code, 'index.js'), cwd: code },
+    );
+    assert.equal(out.error, null, out.error?.message);
+    assert.equal(out.result!.records, 100);
+    assert.equal((await rsyslog.waitForCount('tls', 100)).length, 100);
   });
 
   test('scripts/invoke asks SLS for real cursors, calls FC InvokeFunction through @alicloud/fc2 and shows the log tail', async () => {
