@@ -17,6 +17,7 @@ import { createFormatter, type RecordFormatter } from './format';
 import { KernelFormatter, type FramedTransport } from './format/kernel-formatter';
 import { SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from './sls/client';
 import { decodeCursor } from './sls/cursor';
+import { slsEndpoint } from './sls/endpoint';
 import { Kernel } from './native/kernel';
 import { ResumeStore } from './resume';
 import type { Lease, SiemConnection } from './transport/connection';
@@ -55,6 +56,8 @@ export interface ShipSummary {
   /** `new`, `reused` (kept from an earlier invocation of this instance) or `none` (empty range). */
   connection: 'new' | 'reused' | 'none';
   durationMs: number;
+  /** How the function talked to SLS: `https` (Alibaba's endpoints are upgraded unless SLS_HTTPS=off) or `http`. */
+  sls: 'https' | 'http';
   /** With SPL (SLS_QUERY, SLS_CONSUME_PROCESSOR): records and bytes pulled before the statement. */
   recordsBeforeQuery?: number;
   bytesBeforeQuery?: number;
@@ -162,20 +165,22 @@ class RangeShipper {
       project: event.project, logstore: event.logstore, shard: event.shardId,
       beginCursor: describeSpec(event.begin), endCursor: describeSpec(event.end), reachedCursor: describeSpec(event.begin),
       groups: 0, records: 0, delivered: 0, rawBytes: 0, sentBytes: 0, truncated: 0, pulls: 0, slsRetries: 0, reconnects: 0, resent: 0,
-      commits: 0, proof: 'none', connection: 'none', durationMs: 0,
+      commits: 0, proof: 'none', connection: 'none', durationMs: 0, sls: 'http',
     };
+    const sls = slsEndpoint(event.endpoint, config.slsHttps);
+    this.summary.sls = sls.scheme;
     const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
     const budget = deadline - Date.now();
     this.stopPullingAt = Number.isFinite(deadline) ? deadline - deadlineReserveMs(budget) : deadline;
     this.siemDeadline = Number.isFinite(deadline) ? deadline - answerMarginMs(budget) : deadline;
     this.client = new SlsClient({
-      endpoint: event.endpoint, project: event.project, credentials, timeoutMs: config.slsTimeoutMs, ...options.slsClient,
+      endpoint: sls.url, project: event.project, credentials, timeoutMs: config.slsTimeoutMs, ...options.slsClient,
       deadlineMs: this.stopPullingAt, spl: config.spl,
       onRetry: () => this.summary.slsRetries++,
     });
     // Its own client: proof points are saved after pulling stopped, up to the SIEM deadline.
     this.resumeClient = options.resumeJob
-      ? new SlsClient({ endpoint: event.endpoint, project: event.project, credentials, timeoutMs: Math.min(config.slsTimeoutMs, 5_000), ...options.slsClient, deadlineMs: this.siemDeadline })
+      ? new SlsClient({ endpoint: sls.url, project: event.project, credentials, timeoutMs: Math.min(config.slsTimeoutMs, 5_000), ...options.slsClient, deadlineMs: this.siemDeadline })
       : undefined;
     this.resume = this.resumeClient ? new ResumeStore(this.resumeClient, event.logstore, event.shardId, options.resumeJob!, config.resumeMaxAgeMs) : undefined;
     this.kernel = KernelFormatter.supports(config) ? new KernelFormatter(config, { project: event.project, logstore: event.logstore }) : undefined;

@@ -95,6 +95,8 @@ export interface ForwarderConfig {
   relpTls: boolean;
   /** SPL on the way (SLS_QUERY or SLS_CONSUME_PROCESSOR): PullLogs answers what it makes of the data. */
   spl: SplSource | undefined;
+  /** Upgrade Alibaba's `http://*.log.aliyuncs.com` endpoints to HTTPS (SLS_HTTPS, on by default). */
+  slsHttps: boolean;
 }
 
 export const FACILITIES: Record<string, number> = {
@@ -246,6 +248,7 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
   const splQuery = r.text('SLS_QUERY');
   const splProcessor = r.text('SLS_CONSUME_PROCESSOR');
   if (splQuery !== undefined && splProcessor !== undefined) r.problems.push('SLS_QUERY and SLS_CONSUME_PROCESSOR are two ways to run SPL on the way: set one of them.');
+  const slsHttps = r.flag('SLS_HTTPS', true);
   const spl: SplSource | undefined = splQuery !== undefined ? { query: splQuery } : splProcessor !== undefined ? { processor: splProcessor } : undefined;
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
@@ -254,7 +257,7 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
     hostname, appName, procId, msgId, structuredDataId: structured ? sdId : undefined, bom, timeZone,
     messageFormat, kvSeparator, kvQuote, fields, event, recordId, maxMessageBytes, connectTimeoutMs,
     connectionMode, maxIdleMs, pullCount, pullBudgetBytes, writeTimeoutMs, reconnectAttempts, slsTimeoutMs,
-    deliveryProof, proofTimeoutMs, commitBytes, commitMs, resume, resumeMaxAgeMs, relpTls, spl,
+    deliveryProof, proofTimeoutMs, commitBytes, commitMs, resume, resumeMaxAgeMs, relpTls, spl, slsHttps,
   };
 }
 

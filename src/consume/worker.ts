@@ -19,6 +19,7 @@ import { SlsError } from '../errors';
 import type { TriggerEvent } from '../event';
 import { SlsClient } from '../sls/client';
 import { decodeCursor } from '../sls/cursor';
+import { slsEndpoint } from '../sls/endpoint';
 import { ShipError, shipRange, type ShipSummary } from '../ship';
 import { SiemConnection } from '../transport/connection';
 import type { ConsumeSettings } from './settings';
@@ -169,7 +170,7 @@ export class ConsumerWorker {
   private readonly fenced = new Set<ShardTask>();
 
   constructor(readonly settings: ConsumeSettings, private readonly config: ForwarderConfig) {
-    this.client = new SlsClient({ endpoint: settings.endpoint, project: settings.project, credentials: settings.credentials });
+    this.client = new SlsClient({ endpoint: slsEndpoint(settings.endpoint, config.slsHttps).url, project: settings.project, credentials: settings.credentials });
     const end = settings.end;
     this.backfillEnd = end === undefined ? undefined : end.kind === 'time' ? end.unixSeconds : 'end';
   }

@@ -371,7 +371,10 @@ export class SlsClient {
     // connection: that is not an address problem, and saying "check the endpoint" would mislead.
     const dropped = code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|aborted/i.test(err.message);
     const slow = code === 'ETIMEDOUT' && /no answer within/.test(err.message);
-    const hint = dropped
+    const certificate = /CERT|SIGNATURE|SELF_SIGNED|UNABLE_TO_/.test(code);
+    const hint = certificate
+      ? "SLS's TLS certificate was not accepted (it is verified against the system roots). Behind a TLS-inspecting proxy, add its CA (NODE_EXTRA_CA_CERTS) or, for a plain-HTTP proxy only, set SLS_HTTPS=off."
+      : dropped
       ? 'SLS (or a proxy between) dropped the connection mid-request; retried with backoff. If it persists, the shard may be overloaded or a proxy is cutting long answers.'
       : slow
         ? 'SLS did not answer in time (SLS_REQUEST_TIMEOUT_MS); retried with backoff.'

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { deflateSync, gzipSync, inflateSync } from 'node:zlib';
 import { bytes, pair } from '../support/log-group-writer';
@@ -22,6 +23,8 @@ export interface EmulatorOptions {
   maxPullBytes?: number;
   /** Unix seconds stamped as `__receive_time__` on ingest (default: the real clock). */
   clock?: () => number;
+  /** Serve HTTPS with this certificate (as every SLS endpoint does). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 /** A fault served instead of the next matching request (FIFO). */
@@ -112,19 +115,26 @@ export class SlsEmulator {
   private readonly clock: () => number;
   private server: http.Server | undefined;
   private port = 0;
+  private readonly tls: EmulatorOptions['tls'];
 
   constructor(options: EmulatorOptions = {}) {
     this.keys = new Map(Object.entries(options.keys ?? {}));
     this.maxPullBytes = options.maxPullBytes ?? 2 * 1024 * 1024;
     this.clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+    this.tls = options.tls;
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+
+  get listenPort(): number {
+    return this.port;
   }
 
   async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    this.server = this.tls ? https.createServer(this.tls, handler) : http.createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this.endpoint;

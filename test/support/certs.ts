@@ -55,3 +55,14 @@ export function makeTestPki(): TestPki {
     otherCaFile: join(dir, 'other-ca.pem'),
   };
 }
+
+/** Another server certificate from the test CA, for these DNS names (e.g. an SLS endpoint's). */
+export function makeServerCert(pki: TestPki, names: string[]): { certFile: string; keyFile: string } {
+  const base = `server-${names[0]!.replace(/[^a-z0-9]+/gi, '-')}`;
+  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${names[0]}`,
+    '-keyout', `${base}.key`, '-out', `${base}.csr`], pki.dir);
+  writeFileSync(join(pki.dir, `${base}.ext`), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\n`);
+  openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', 'test-ca.pem', '-CAkey', 'test-ca.key', '-CAcreateserial',
+    '-days', '2', '-extfile', `${base}.ext`, '-out', `${base}.pem`], pki.dir);
+  return { certFile: join(pki.dir, `${base}.pem`), keyFile: join(pki.dir, `${base}.key`) };
+}

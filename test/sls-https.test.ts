@@ -1,0 +1,91 @@
+/**
+ * HTTPS to SLS by default: the trigger event names `http://<region>-intranet.log.aliyuncs.com`;
+ * the function upgrades Alibaba's endpoints to HTTPS (the STS token never travels in clear),
+ * verifies the certificate, and says which it used. Served by the emulator over HTTPS under such a
+ * name (a throwaway CA added to the roots with NODE_EXTRA_CA_CERTS; a resolver override maps
+ * *.log.aliyuncs.com to 127.0.0.1 in the function's process only).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { slsEndpoint } from '../src/sls/endpoint';
+import { SlsEmulator } from './sls-emulator/server';
+import { makeServerCert, makeTestPki, type TestPki } from './support/certs';
+import { invokeFunction, TEST_CREDENTIALS } from './support/fc-invoke';
+import { encodeLogGroup } from './support/log-group-writer';
+import { Rsyslog } from './support/rsyslog';
+
+const HOST = 'cn-hangzhou-intranet.log.aliyuncs.com';
+const keys = { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } };
+let pki: TestPki;
+let secure: SlsEmulator;
+let plain: SlsEmulator;
+let rsyslog: Rsyslog;
+
+function seed(e: SlsEmulator): void {
+  e.createLogstore('sec-logs', 'waf', 1);
+  e.appendGroup('sec-logs', 'waf', 0, encodeLogGroup({ logs: Array.from({ length: 20 }, (_, i) => ({ time: 1737669036, contents: [['id', `h-${i}`]] as Array<[string, string]> })) }));
+}
+
+before(async () => {
+  pki = makeTestPki();
+  const cert = makeServerCert(pki, [`*.${HOST}`, HOST]);
+  secure = new SlsEmulator({ keys, tls: { key: readFileSync(cert.keyFile), cert: readFileSync(cert.certFile) } });
+  plain = new SlsEmulator({ keys });
+  await Promise.all([secure.start(), plain.start()]);
+  seed(secure);
+  seed(plain);
+  rsyslog = await new Rsyslog().start();
+});
+after(async () => {
+  await Promise.all([secure?.stop(), plain?.stop(), rsyslog?.stop()]);
+});
+
+function event(e: SlsEmulator) {
+  return {
+    parameter: {},
+    // As the trigger writes it: http, the intranet name (with the test emulator's port).
+    source: { endpoint: `http://${HOST}:${e.listenPort}`, projectName: 'sec-logs', logstoreName: 'waf', shardId: 0, beginCursor: e.cursor('sec-logs', 'waf', 0, 'begin'), endCursor: e.cursor('sec-logs', 'waf', 0, 'end') },
+  };
+}
+
+const env = (extra: Record<string, string> = {}) => ({
+  SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tcp),
+  NODE_OPTIONS: `--require ${join(__dirname, 'support/resolve-sls-to-loopback.cjs')}`, ...extra,
+});
+
+test('which endpoints are upgraded: Alibaba\'s http ones, unless SLS_HTTPS=off; others as given', () => {
+  assert.deepEqual(slsEndpoint('http://cn-shanghai-intranet.log.aliyuncs.com', true), { url: 'https://cn-shanghai-intranet.log.aliyuncs.com', scheme: 'https' });
+  assert.deepEqual(slsEndpoint('http://cn-shanghai-intranet.log.aliyuncs.com', false), { url: 'http://cn-shanghai-intranet.log.aliyuncs.com', scheme: 'http' });
+  assert.deepEqual(slsEndpoint('cn-shanghai.log.aliyuncs.com', true), { url: 'https://cn-shanghai.log.aliyuncs.com', scheme: 'https' });
+  assert.deepEqual(slsEndpoint('http://sls-proxy.corp.example:8080', true), { url: 'http://sls-proxy.corp.example:8080', scheme: 'http' }, 'not Alibaba\'s: as given');
+  assert.deepEqual(slsEndpoint('http://evil-log.aliyuncs.com.example', true).scheme, 'http', 'only *.log.aliyuncs.com itself');
+});
+
+test('the trigger\'s http://…log.aliyuncs.com endpoint is used over HTTPS, certificate verified; the summary says so', async () => {
+  rsyslog.clear();
+  const before = secure.requests.length;
+  const out = await invokeFunction(env({ NODE_EXTRA_CA_CERTS: pki.caFile }), event(secure));
+  assert.equal(out.error, null, out.error?.message);
+  assert.equal(out.result!.sls, 'https');
+  assert.equal(out.result!.records, 20);
+  const pulls = secure.requests.slice(before).filter((r) => r.api === 'PullLogs');
+  assert.ok(pulls.length >= 1 && pulls.every((r) => r.headers.host === `sec-logs.${HOST}:${secure.listenPort}`), 'the project named as SLS expects');
+  assert.ok(pulls.every((r) => r.headers['x-acs-security-token'] === TEST_CREDENTIALS.securityToken), 'the STS token, now inside TLS');
+  assert.equal((await rsyslog.waitForCount('tcp', 20)).length, 20);
+});
+
+test('an SLS certificate the roots do not trust fails (verification is on), with what to check', async () => {
+  const out = await invokeFunction(env(), event(secure));
+  assert.ok(out.error, 'no silent fallback to plain HTTP');
+  assert.match(out.error.message, /SLS (PullLogs|GetCursor) could not reach https:\/\/sec-logs\.cn-hangzhou-intranet\.log\.aliyuncs\.com:\d+: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/);
+});
+
+test('SLS_HTTPS=off is the only way to plain HTTP to an Alibaba endpoint (for a proxy that needs it)', async () => {
+  rsyslog.clear();
+  const out = await invokeFunction(env({ SLS_HTTPS: 'off' }), event(plain));
+  assert.equal(out.error, null, out.error?.message);
+  assert.equal(out.result!.sls, 'http');
+  assert.equal(out.result!.records, 20);
+});
