@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { SlsEmulator } from '../test/sls-emulator/server';
-import { makeTestPki } from '../test/support/certs';
+import { makeServerCert, makeTestPki } from '../test/support/certs';
 import { encodeLogGroup } from '../test/support/log-group-writer';
 import { hecSink, latencyRelay, tcpSink, udpSink, type Sink } from './sinks';
 
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
 const RUNS = args.quick ? 1 : Number(args.runs);
 const CREDS = { accessKeyId: 'STS.bench', accessKeySecret: 'bench-secret', securityToken: 'bench-token' };
 const PROJECT = 'bench';
+const SLS_HOST = 'cn-hangzhou-intranet.log.aliyuncs.com';
 const PER_GROUP = 500;
 const POOL = 20;
 
@@ -153,9 +154,9 @@ async function main(): Promise<void> {
     emulator.createLogstore(PROJECT, name, 1);
     for (let g = 0; g < groups; g++) emulator.appendTaggedGroup(PROJECT, name, 0, rawPool[profile][g % POOL]!, 1737669100);
   }
-  const eventFile = (logstore: string) => {
-    const f = join(work, `${logstore}.json`);
-    writeFileSync(f, JSON.stringify({ source: { endpoint: emulator.endpoint, projectName: PROJECT, logstoreName: logstore, shardId: 0, beginCursor: emulator.cursor(PROJECT, logstore, 0, 'begin'), endCursor: emulator.cursor(PROJECT, logstore, 0, 'end') } }));
+  const eventFile = (logstore: string, endpoint = emulator.endpoint) => {
+    const f = join(work, `${logstore}-${endpoint.length}.json`);
+    writeFileSync(f, JSON.stringify({ source: { endpoint, projectName: PROJECT, logstoreName: logstore, shardId: 0, beginCursor: emulator.cursor(PROJECT, logstore, 0, 'begin'), endCursor: emulator.cursor(PROJECT, logstore, 0, 'end') } }));
     return f;
   };
 
@@ -170,14 +171,31 @@ async function main(): Promise<void> {
     SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(sinks[sink]!.port), SYSLOG_PROTOCOL: protocol,
     ...(protocol === 'tls' ? { SYSLOG_TLS_CA_FILE: pki.caFile } : {}),
   });
+  // HTTPS to SLS: the same data from an emulator serving TLS under the trigger's intranet name
+  // (resolved to 127.0.0.1 in the function's process, its CA added to the roots).
+  const slsCert = makeServerCert(pki, [`*.${SLS_HOST}`, SLS_HOST]);
+  const slsTls = new SlsEmulator({
+    keys: { [CREDS.accessKeyId]: { secret: CREDS.accessKeySecret, securityToken: CREDS.securityToken } }, maxPullBytes: 4 * 1024 * 1024,
+    tls: { key: readFileSync(slsCert.keyFile), cert: readFileSync(slsCert.certFile) },
+  });
+  slsTls.cachePulls = true;
+  await slsTls.start();
+  slsTls.createLogstore(PROJECT, 'waf-10x', 1);
+  for (let g = 0; g < sizes['10x']; g++) slsTls.appendTaggedGroup(PROJECT, 'waf-10x', 0, rawPool.waf[g % POOL]!, 1737669100);
+  const slsHttps = {
+    endpoint: `http://${SLS_HOST}:${slsTls.listenPort}`,
+    env: { NODE_OPTIONS: `--require ${join(root, 'test/support/resolve-sls-to-loopback.cjs')}`, NODE_EXTRA_CA_CERTS: pki.caFile },
+  };
   const noProof = { SYSLOG_DELIVERY_PROOF: 'none' };
   const smallSegments = { SYSLOG_COMMIT_BYTES: String(1024 * 1024) };
 
-  const scenarios: Array<{ name: string; bundle: string; env: Record<string, string>; logstore: string; runs: number }> = [
+  const scenarios: Array<{ name: string; bundle: string; env: Record<string, string>; logstore: string; runs: number; endpoint?: string }> = [
     { name: 'tcp waf 10x', bundle, env: envFor('tcp'), logstore: 'waf-10x', runs: RUNS },
     { name: 'tls waf 10x', bundle, env: envFor('tls'), logstore: 'waf-10x', runs: RUNS },
     // Commit points (docs/benchmarks.md): the default (close proof every 16 MiB / 10 s) against no
     // proof at all and against 1 MiB segments, on loopback and 20 ms away.
+    // What HTTPS to SLS costs: the same range pulled over TLS (the default for *.log.aliyuncs.com).
+    { name: 'tcp waf 10x sls-https', bundle, env: { ...envFor('tcp'), ...slsHttps.env }, logstore: 'waf-10x', runs: RUNS, endpoint: slsHttps.endpoint },
     { name: 'commit tcp no-proof', bundle, env: { ...envFor('tcp'), ...noProof }, logstore: 'waf-10x', runs: RUNS },
     { name: 'commit tcp 1MiB', bundle, env: { ...envFor('tcp'), ...smallSegments }, logstore: 'waf-10x', runs: RUNS },
     { name: 'commit tls no-proof', bundle, env: { ...envFor('tls'), ...noProof }, logstore: 'waf-10x', runs: RUNS },
@@ -204,11 +222,12 @@ async function main(): Promise<void> {
   // Warm the emulator's response cache so its compression is not part of any measurement.
   await runChild(bundle, envFor('tcp'), eventFile('waf-100x'));
   await runChild(bundle, envFor('tcp'), eventFile('wide-10x'));
+  await runChild(bundle, { ...envFor('tcp'), ...slsHttps.env }, eventFile('waf-10x', slsHttps.endpoint));
 
   const rows: Array<Record<string, number | string>> = [];
   for (const s of scenarios.filter((x) => !args.only || x.name.startsWith(args.only))) {
     const results: RunResult[] = [];
-    for (let r = 0; r < s.runs; r++) results.push(await runChild(s.bundle, s.env, eventFile(s.logstore)));
+    for (let r = 0; r < s.runs; r++) results.push(await runChild(s.bundle, s.env, eventFile(s.logstore, s.endpoint)));
     rows.push(row(s.name, results));
     console.log(JSON.stringify(rows[rows.length - 1]));
   }
@@ -236,6 +255,7 @@ async function main(): Promise<void> {
       tcpVsNaive10x: +((byName('tcp waf 10x').MBps as number) / (byName('naive tcp waf 10x').MBps as number)).toFixed(1),
       tlsVsTcp: +((byName('tcp waf 10x').MBps as number) / (byName('tls waf 10x').MBps as number)).toFixed(2),
       workerCpuSecPerGBVsPythonGuide: +((byName('worker 8 shards').cpuSecPerGB as number) / 20).toFixed(2),
+      slsHttpsVsHttp: +((byName('tcp waf 10x sls-https').MBps as number) / (byName('tcp waf 10x').MBps as number)).toFixed(3),
       proofVsNoProofTcp: +((byName('tcp waf 10x').MBps as number) / (byName('commit tcp no-proof').MBps as number)).toFixed(3),
       proofVsNoProofTcpRtt20: +((byName('commit tcp rtt20').MBps as number) / (byName('commit tcp rtt20 no-proof').MBps as number)).toFixed(3),
     },
@@ -250,6 +270,7 @@ async function main(): Promise<void> {
   async function closeAll(): Promise<void> {
     for (const s of Object.values(sinks)) await s.close();
     await emulator.stop();
+    await slsTls.stop();
   }
 }
 
