@@ -6,7 +6,9 @@
  * function's answer and its log tail. Test with real data instead of the console's placeholders.
  *
  * Flags (or .env): --region (REGION), --project (SLS_PROJECT), --logstore (SLS_LOGSTORE),
- * --service (FC_SERVICE_NAME), --function (FC_FUNCTION_NAME), --account-id (ALIBABA_CLOUD_ACCOUNT_ID).
+ * --function (FC_FUNCTION_NAME), --account-id (ALIBABA_CLOUD_ACCOUNT_ID), --fc-version 3|2
+ * (FC_VERSION; 3 = FC 3.0 as deployed by s.yaml, the default; 2 = FC 2.0, s.fc2.yaml, which also
+ * needs --service / FC_SERVICE_NAME).
  * --sls-endpoint: where this script asks for cursors (default https://<region>.log.aliyuncs.com);
  * --event-endpoint: the endpoint put in the event for the function (default the intranet one, as
  * the trigger does); --fc-endpoint: FC API base URL; --dry-run: print the event only.
@@ -14,14 +16,15 @@
 import { randomUUID } from 'node:crypto';
 import { parseCursorSpec } from '../src/event';
 import { SlsClient } from '../src/sls/client';
-import { credentialsFromEnv, fcClient, parseFlags, run, setting, UsageError } from './lib/cloud';
+import { credentialsFromEnv, parseFlags, run, setting, UsageError } from './lib/cloud';
+import { fcApi, fcVersion } from './lib/fc-api';
 
 const flags = parseFlags({
     region: { type: 'string' }, project: { type: 'string' }, logstore: { type: 'string' },
     service: { type: 'string' }, function: { type: 'string' }, 'account-id': { type: 'string' },
     shard: { type: 'string', default: '0' }, minutes: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
     'sls-endpoint': { type: 'string' }, 'event-endpoint': { type: 'string' }, 'fc-endpoint': { type: 'string' },
-    'dry-run': { type: 'boolean', default: false },
+    'fc-version': { type: 'string' }, 'dry-run': { type: 'boolean', default: false },
 });
 
 run(async () => {
@@ -52,17 +55,18 @@ run(async () => {
   console.log(`Event for shard ${shard}, from ${flags.from ?? `the last ${minutes} min`} to ${flags.to ?? 'now'}:\n${JSON.stringify(event, null, 2)}`);
   if (flags['dry-run']) return;
 
-  const service = setting(flags, 'service', 'FC_SERVICE_NAME');
-  const fn = setting(flags, 'function', 'FC_FUNCTION_NAME');
-  const accountId = setting(flags, 'account-id', 'ALIBABA_CLOUD_ACCOUNT_ID');
-  const fc = fcClient(accountId, region, creds, flags['fc-endpoint']);
-  const res = await fc.invokeFunction(service, fn, JSON.stringify(event), { 'x-fc-invocation-type': 'Sync', 'x-fc-log-type': 'Tail' });
+  const version = fcVersion(flags);
+  const fc = fcApi(version, {
+    accountId: setting(flags, 'account-id', 'ALIBABA_CLOUD_ACCOUNT_ID'), region, credentials: creds, endpoint: flags['fc-endpoint'],
+    functionName: setting(flags, 'function', 'FC_FUNCTION_NAME'),
+    service: version === '2' ? setting(flags, 'service', 'FC_SERVICE_NAME') : undefined,
+  });
+  const res = await fc.invoke(JSON.stringify(event));
   const tail = res.headers['x-fc-log-result'];
   if (tail) console.log(`\nFunction log (tail):\n${Buffer.from(tail, 'base64').toString('utf8')}`);
-  const body = Buffer.isBuffer(res.data) ? res.data.toString('utf8') : typeof res.data === 'string' ? res.data : JSON.stringify(res.data, null, 2);
   const errorType = res.headers['x-fc-error-type'];
-  if (errorType) throw new Error(`the function failed (${errorType}, request ${res.headers['x-fc-request-id'] ?? '?'}):\n${body}`);
-  console.log(`\nResult (request ${res.headers['x-fc-request-id'] ?? '?'}):\n${body}`);
+  if (errorType) throw new Error(`the function failed (${errorType}, request ${res.headers['x-fc-request-id'] ?? '?'}):\n${res.body}`);
+  console.log(`\nResult (FC ${version}.0, request ${res.headers['x-fc-request-id'] ?? '?'}):\n${res.body}`);
 });
 
 /** A time flag as GetCursor takes it: `begin`, `end`, or unix seconds from an ISO-8601 or relative time. */

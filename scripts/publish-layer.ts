@@ -1,30 +1,25 @@
 /**
  * `npm run publish-layer`: packages and publishes build/layer.zip as a new FC layer version and
- * prints the ARN to put in LAYER_ARN. Flags (or .env): --region (REGION), --account-id
- * (ALIBABA_CLOUD_ACCOUNT_ID), --name (default sls-syslog-forwarder), --fc-endpoint.
+ * prints the ARN to put in LAYER_ARN (optional: layer/README.md). Flags (or .env): --region (REGION),
+ * --account-id (ALIBABA_CLOUD_ACCOUNT_ID), --name (default sls-syslog-forwarder), --fc-version 3|2
+ * (FC_VERSION; FC 3.0 by default), --fc-endpoint.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { credentialsFromEnv, fcClient, run, setting } from './lib/cloud';
+import { credentialsFromEnv, parseFlags, run, setting } from './lib/cloud';
+import { fcApi, fcVersion } from './lib/fc-api';
 
-const { values: flags } = parseArgs({
-  options: {
-    region: { type: 'string' }, 'account-id': { type: 'string' }, name: { type: 'string', default: 'sls-syslog-forwarder' },
-    zip: { type: 'string', default: join(resolve(__dirname, '..'), 'build/layer.zip') }, 'fc-endpoint': { type: 'string' },
-  },
+const flags = parseFlags({
+  region: { type: 'string' }, 'account-id': { type: 'string' }, name: { type: 'string', default: 'sls-syslog-forwarder' },
+  zip: { type: 'string', default: join(resolve(__dirname, '..'), 'build/layer.zip') }, 'fc-endpoint': { type: 'string' }, 'fc-version': { type: 'string' },
 });
 
 run(async () => {
   const region = setting(flags, 'region', 'REGION');
   const accountId = setting(flags, 'account-id', 'ALIBABA_CLOUD_ACCOUNT_ID');
   const zip = readFileSync(flags.zip!);
-  const fc = fcClient(accountId, region, credentialsFromEnv(), flags['fc-endpoint']);
-  const { data } = await fc.publishLayerVersion(flags.name!, {
-    description: 'sls-syslog-forwarder runtime layer (nodejs/node_modules, certs/)',
-    compatibleRuntime: ['nodejs20', 'nodejs18'],
-    code: { zipFile: zip.toString('base64') },
-  });
-  const arn = data.arnV2 ?? `acs:fc:${region}:${accountId}:layers/${flags.name}/versions/${data.version}`;
-  console.log(`Published ${flags.name} version ${data.version} (${zip.length} bytes).\nSet in .env:  LAYER_ARN=${arn}`);
+  const version = fcVersion(flags);
+  const fc = fcApi(version, { accountId, region, credentials: credentialsFromEnv(), endpoint: flags['fc-endpoint'] });
+  const layer = await fc.publishLayer(flags.name!, zip, 'sls-syslog-forwarder runtime layer (nodejs/node_modules, certs/)', ['nodejs20', 'nodejs18']);
+  console.log(`Published ${flags.name} version ${layer.version} on FC ${version}.0 (${zip.length} bytes).\nSet in .env:  LAYER_ARN=${layer.arn}`);
 });

@@ -15,6 +15,7 @@ import { packageArtifacts } from '../scripts/package';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
 import { FcApiMock } from './support/fc-api-mock';
+import { Fc3ApiMock } from './support/fc3-api-mock';
 import { FcInstance, invokeFunction, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Rsyslog } from './support/rsyslog';
@@ -238,7 +239,7 @@ describe('artifacts', () => {
     assert.equal((await rsyslog.waitForCount('tls', 100)).length, 100);
   });
 
-  test('scripts/invoke asks SLS for real cursors, calls FC InvokeFunction through @alicloud/fc2 and shows the log tail', async () => {
+  test('scripts/invoke --fc-version 2 asks SLS for real cursors, calls FC 2.0 InvokeFunction through @alicloud/fc2 and shows the log tail', async () => {
     const accountId = '1234567890123456';
     const cloudCreds = { accessKeyId: 'STS.invoker-key', accessKeySecret: 'invoker-secret-Qw3rTy', securityToken: 'invoker-token-Zx9' };
     emulator.addKey(cloudCreds.accessKeyId, { secret: cloudCreds.accessKeySecret, securityToken: cloudCreds.securityToken });
@@ -267,7 +268,7 @@ describe('artifacts', () => {
       rsyslog.clear();
       const args = [
         '--import', 'tsx', 'scripts/invoke.ts', '--region', 'cn-hangzhou', '--project', PROJECT, '--logstore', LOGSTORE,
-        '--service', 'sls-syslog', '--function', 'forwarder', '--account-id', accountId, '--shard', '0', '--minutes', '30',
+        '--fc-version', '2', '--service', 'sls-syslog', '--function', 'forwarder', '--account-id', accountId, '--shard', '0', '--minutes', '30',
         '--sls-endpoint', emulator.endpoint, '--event-endpoint', emulator.endpoint, '--fc-endpoint', fcApi.endpoint,
       ];
       const env = {
@@ -312,7 +313,7 @@ describe('artifacts', () => {
     }
   });
 
-  test('scripts/publish-layer uploads build/layer.zip through @alicloud/fc2 and prints the ARN', async () => {
+  test('scripts/publish-layer --fc-version 2 uploads build/layer.zip through @alicloud/fc2 and prints the ARN', async () => {
     const accountId = '1234567890123456';
     const creds = { accessKeyId: 'LTAI-publisher', accessKeySecret: 'publisher-secret' };
     const { layerZip } = packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs);
@@ -329,7 +330,7 @@ describe('artifacts', () => {
     await fcApi.start();
     try {
       const { code, stdout, stderr } = await runScript(
-        ['--import', 'tsx', 'scripts/publish-layer.ts', '--region', 'cn-hangzhou', '--account-id', accountId, '--zip', layerZip, '--fc-endpoint', fcApi.endpoint],
+        ['--import', 'tsx', 'scripts/publish-layer.ts', '--fc-version', '2', '--region', 'cn-hangzhou', '--account-id', accountId, '--zip', layerZip, '--fc-endpoint', fcApi.endpoint],
         { PATH: process.env.PATH ?? '', ALIBABA_CLOUD_ACCESS_KEY_ID: creds.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.accessKeySecret },
       );
       assert.equal(code, 0, stderr);
@@ -337,6 +338,84 @@ describe('artifacts', () => {
       assert.match(stdout, /LAYER_ARN=acs:fc:cn-hangzhou:1234567890123456:layers\/sls-syslog-forwarder\/versions\/7/);
     } finally {
       await fcApi.stop();
+    }
+  });
+
+  test('scripts/invoke on FC 3.0 (the default) calls InvokeFunction through @alicloud/fc20230330, signed with OpenAPI v3, and shows the log tail', async () => {
+    const cloudCreds = { accessKeyId: 'STS.fc3-invoker', accessKeySecret: 'fc3-invoker-secret-Kp2', securityToken: 'fc3-invoker-token-Lm4' };
+    emulator.addKey(cloudCreds.accessKeyId, { secret: cloudCreds.accessKeySecret, securityToken: cloudCreds.securityToken });
+    const fc3 = new Fc3ApiMock({
+      ...cloudCreds, tls: { key: readFileSync(pki.keyFile), cert: readFileSync(pki.certFile) },
+      onInvoke: async (fn, body, headers) => {
+        assert.equal(fn, 'forwarder');
+        assert.equal(headers['x-fc-log-type'], 'Tail');
+        assert.equal(headers['x-fc-invocation-type'], 'Sync');
+        const instance = new FcInstance({ SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tcp) });
+        await instance.init();
+        const out = await instance.invoke(body.toString());
+        await instance.stop();
+        return { headers: { 'x-fc-log-result': Buffer.from(out.stdout).toString('base64') }, body: JSON.stringify(out.error ?? out.result) };
+      },
+    });
+    await fc3.start();
+    try {
+      rsyslog.clear();
+      const args = [
+        '--import', 'tsx', 'scripts/invoke.ts', '--region', 'cn-hangzhou', '--project', PROJECT, '--logstore', LOGSTORE, '--function', 'forwarder',
+        '--account-id', '1234567890123456', '--minutes', '30', '--sls-endpoint', emulator.endpoint, '--event-endpoint', emulator.endpoint, '--fc-endpoint', fc3.endpoint,
+      ];
+      const env = {
+        PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: pki.caFile, ALIBABA_CLOUD_ACCESS_KEY_ID: cloudCreds.accessKeyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: cloudCreds.accessKeySecret, ALIBABA_CLOUD_SECURITY_TOKEN: cloudCreds.securityToken,
+      };
+      const { code, stdout, stderr } = await runScript(args, env);
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(fc3.requests.map((r) => [r.action, r.status]), [['InvokeFunction', 200]], 'one signed FC 3.0 call, accepted');
+      assert.match(stdout, /Function log \(tail\):\n.*"event":"sls-syslog-forwarder.invocation".*"records":100/s);
+      assert.match(stdout, /Result \(FC 3\.0, request mock-fc3-request-1\)/);
+      await rsyslog.waitForCount('tcp', 100);
+      for (const secret of [cloudCreds.accessKeySecret, cloudCreds.securityToken]) assert.ok(!(stdout + stderr).includes(secret), 'no credential printed');
+      // An FC endpoint that knows another secret for this key: the signature is refused, in one line.
+      const other = new Fc3ApiMock({ ...cloudCreds, accessKeySecret: 'not-the-same', tls: { key: readFileSync(pki.keyFile), cert: readFileSync(pki.certFile) } });
+      await other.start();
+      try {
+        const bad = await runScript(args.map((a) => (a === fc3.endpoint ? other.endpoint : a)), env);
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /SignatureDoesNotMatch/);
+        assert.doesNotMatch(bad.stderr, /\n\s+at /, 'one line, not a stack trace');
+      } finally {
+        await other.stop();
+      }
+    } finally {
+      await fc3.stop();
+    }
+  });
+
+  test('scripts/publish-layer on FC 3.0 (the default) creates a layer version through @alicloud/fc20230330 and prints its ARN', async () => {
+    const creds = { accessKeyId: 'LTAI-fc3-publisher', accessKeySecret: 'fc3-publisher-secret' };
+    const { layerZip } = packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs);
+    let uploaded: Buffer | undefined;
+    const fc3 = new Fc3ApiMock({
+      ...creds, tls: { key: readFileSync(pki.keyFile), cert: readFileSync(pki.certFile) },
+      onCreateLayerVersion: async (name, body) => {
+        assert.equal(name, 'sls-syslog-forwarder');
+        assert.deepEqual(body.compatibleRuntime, ['nodejs20', 'nodejs18']);
+        uploaded = Buffer.from((body.code as { zipFile: string }).zipFile, 'base64');
+        return { body: JSON.stringify({ layerName: name, version: 3, layerVersionArn: `acs:fc:cn-hangzhou:1234567890123456:layers/${name}/versions/3` }) };
+      },
+    });
+    await fc3.start();
+    try {
+      const { code, stdout, stderr } = await runScript(
+        ['--import', 'tsx', 'scripts/publish-layer.ts', '--region', 'cn-hangzhou', '--account-id', '1234567890123456', '--zip', layerZip, '--fc-endpoint', fc3.endpoint],
+        { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: pki.caFile, ALIBABA_CLOUD_ACCESS_KEY_ID: creds.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.accessKeySecret },
+      );
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(fc3.requests.map((r) => r.action), ['CreateLayerVersion']);
+      assert.ok(uploaded?.equals(readFileSync(layerZip)), 'the exact zip was uploaded');
+      assert.match(stdout, /on FC 3\.0 .*\nSet in \.env: {2}LAYER_ARN=acs:fc:cn-hangzhou:1234567890123456:layers\/sls-syslog-forwarder\/versions\/3/s);
+    } finally {
+      await fc3.stop();
     }
   });
 });
