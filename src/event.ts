@@ -95,10 +95,12 @@ export function parseTriggerEvent(event: unknown, nowMs = Date.now()): TriggerEv
   const obj = toObject(event);
   const source = obj.source;
   if (typeof source !== 'object' || source === null || Array.isArray(source)) {
-    const consoleDefault = 'key1' in obj || 'key2' in obj;
+    // FC 2.0's console fills in {"key1": "value1", ...}; hello-world style templates {"key": "value"}.
+    const keys = Object.keys(obj);
+    const consoleDefault = keys.length > 0 && keys.every((k) => /^key\d*$/.test(k) && typeof obj[k] === 'string');
     throw new EventError(
       (consoleDefault
-        ? "This is the FC console's default test event ({\"key1\": ...}), not an SLS trigger event. " +
+        ? `This is the FC console's default test event ({"${keys[0]}": ...}), not an SLS trigger event. ` +
           'In the console, open Test Function > Configure Test Parameters and paste an SLS event. '
         : `The event has no "source" object (keys: ${Object.keys(obj).join(', ') || 'none'}), so it is not an SLS trigger event. `) +
         SHAPE,
