@@ -127,9 +127,15 @@ describe('ships every record exactly once with its content intact', () => {
     assert.equal(out.error, null, out.error?.message);
     await rsyslog.waitForCount('tcp', expected.length);
     const got = await rsyslog.settle('tcp');
-    const escape = (s: string) => s.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+    const escape = (s: string) => s.replace(/\\/g, '\\\\').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+    // Reversible: what rsyslog received decodes back to the original values, byte for byte.
+    const unescape = (s: string) => s.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c));
     // RFC 3164 msg keeps the space after "TAG:".
     assert.deepEqual(exactlyOnce(got.map((m) => m.msg.replace(/^ /, '')), expected.map((e) => escape(kvText(e.fields, ' ; ')))), [], `summary: ${JSON.stringify(out.result)}`);
+    const decoded = new Set(got.map((m) => unescape(m.msg.replace(/^ /, ''))));
+    for (const e of expected.filter((x) => ['literal-escapes', 'multi-line', 'separators'].includes(x.id))) {
+      assert.ok(decoded.has(kvText(e.fields, ' ; ')), `${e.id} decodes back to its original values`);
+    }
     assert.ok(got.every((m) => m.hostname === 'fc-forwarder' && m.programname === 'waf'));
     const midnight = got.find((m) => m.msg.includes('id=midnight'))!;
     assert.equal(midnight.timestamp.slice(0, 19).replace(/^\d{4}/, ''), '-01-23T23:59:59', 'UTC time, no +2400 offset');

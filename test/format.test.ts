@@ -78,8 +78,14 @@ test('an oversize message is cut at a UTF-8 boundary, marked, and within the lim
   assert.equal(utf8Boundary(buf, 4), 4);
 });
 
-test('octet-counting frames by byte length; newline framing escapes embedded newlines', () => {
+test('octet-counting frames by byte length; newline framing escapes embedded newlines, reversibly', () => {
   assert.equal(frame('octet-counting', '中\nx'), '5 中\nx');
   assert.equal(frame('newline', 'a\nb\r\nc'), 'a\\nb\\r\\nc\n');
   assert.equal(frame('newline', 'plain'), 'plain\n');
+  assert.equal(frame('newline', 'C:\\new'), 'C:\\\\new\n', 'a backslash is escaped too');
+  // Decoding what arrives gives back every original, byte for byte (it did not: "\\n" came back as a newline).
+  const unescape = (framed: string) => framed.slice(0, -1).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+  for (const original of ['C:\\new\\table', '^a\\nb$', 'x\\\ny\r\\r', '\\', '\\\\n', 'end\\']) {
+    assert.equal(unescape(frame('newline', original)), original, JSON.stringify(original));
+  }
 });

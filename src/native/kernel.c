@@ -757,7 +757,7 @@ static u32 last_prefix = 4;
 
 /*
  * Frames the message at out[at + offset] so that the frame starts at out[at]: octet-counting puts
- * `LEN ` before it (no move when `offset` was guessed right), newline framing escapes CR/LF and
+ * `LEN ` before it (no move when `offset` was guessed right), newline framing escapes CR/LF/\ and
  * ends it with LF. Returns the frame's end.
  */
 static u32 frame(u32 at, u32 offset, u32 len) {
@@ -775,16 +775,17 @@ static u32 frame(u32 at, u32 offset, u32 len) {
     __builtin_memmove(out + at, msg, len);
     msg = out + at;
   }
-  /* Newline framing: LF and CR inside the message become \n and \r, then one LF ends it. */
+  /* Newline framing: LF, CR and backslash inside the message become \n, \r and \\ (reversible),
+     then one LF ends it. */
   u32 specials = 0;
   for (u32 i = 0; i < len; i++)
-    if (msg[i] == '\n' || msg[i] == '\r') specials++;
+    if (msg[i] == '\n' || msg[i] == '\r' || msg[i] == '\\') specials++;
   if (specials) {
     u8 *src = msg + len, *dst = msg + len + specials;
     while (src > msg) {
       u8 b = *--src;
-      if (b == '\n' || b == '\r') {
-        *--dst = b == '\n' ? 'n' : 'r';
+      if (b == '\n' || b == '\r' || b == '\\') {
+        *--dst = b == '\n' ? 'n' : b == '\r' ? 'r' : '\\';
         *--dst = '\\';
       } else *--dst = b;
     }

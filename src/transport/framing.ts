@@ -1,7 +1,9 @@
 /**
  * Framing of syslog messages on a byte stream (RFC 6587). Octet-counting (`LEN SP MSG`) carries
  * any content, newlines included. Newline framing ends each message with LF, so newlines inside
- * a record are escaped as the two characters `\n` (and CR as `\r`) to keep it ONE message.
+ * a record are escaped as the two characters `\n` (and CR as `\r`) to keep it ONE message, and a
+ * backslash as `\\`, so the escaping is reversible: a value that already held `\n` (a Windows
+ * path, a regex) reads back as those two characters, not as a newline.
  */
 import type { Framing } from '../config';
 
@@ -31,9 +33,9 @@ export function frameInto(framing: Framing, message: Buffer, dst: Buffer, at: nu
   }
   for (let i = 0; i < message.length; i++) {
     const b = message[i]!;
-    if (b === LF || b === CR) {
+    if (b === LF || b === CR || b === BACKSLASH) {
       dst[o++] = BACKSLASH;
-      dst[o++] = b === LF ? 0x6e : 0x72; // 'n' / 'r'
+      dst[o++] = b === LF ? 0x6e : b === CR ? 0x72 : BACKSLASH; // 'n' / 'r' / '\'
     } else dst[o++] = b;
   }
   dst[o++] = LF;

@@ -47,6 +47,11 @@ function tricky(): SdkGroup[] {
       topic: '', source: '192.168.1.7', tags: [],
       logs: [log('big', 1737669040, 1, { body: BIG_VALUE, tail: 'end' })],
     },
+    {
+      topic: '', source: '192.168.1.8', tags: [],
+      // Already escaped-looking text: newline framing must not turn "\\n" back into a newline.
+      logs: [log('literal-escapes', 1737669041, 0, { path: 'C:\\new\\table\\r1', regex: '^a\\nb$', both: 'x\\\ny' })],
+    },
   ];
 }
 
