@@ -14,6 +14,35 @@ export interface MockReply {
   body: string;
 }
 
+/** The shared part of both FC API mocks: read each request whole, answer with `reply`, record it. */
+export type Handler = (req: http.IncomingMessage, body: Buffer) => Promise<MockReply>;
+
+export function replyingListener(handle: Handler, requestId: string, record: (req: http.IncomingMessage, reply: MockReply) => void): http.RequestListener {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void handle(req, Buffer.concat(chunks)).then((reply) => {
+        record(req, reply);
+        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'x-fc-request-id': requestId, ...reply.headers });
+        res.end(reply.body);
+      });
+    });
+  };
+}
+
+/** Listens on 127.0.0.1 at a free port; answers a function that closes it. */
+export async function listenLocally(server: http.Server): Promise<{ port: number; close: () => Promise<void> }> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 export interface FcApiMockOptions {
   accountId: string;
   accessKeyId: string;
@@ -25,8 +54,8 @@ export interface FcApiMockOptions {
 
 export class FcApiMock {
   readonly requests: Array<{ method: string; path: string; status: number }> = [];
-  private server: http.Server | undefined;
   private port = 0;
+  private close: (() => Promise<void>) | undefined;
 
   constructor(private readonly options: FcApiMockOptions) {}
 
@@ -35,24 +64,12 @@ export class FcApiMock {
   }
 
   async start(): Promise<void> {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        void this.handle(req, Buffer.concat(chunks)).then((reply) => {
-          this.requests.push({ method: req.method ?? '', path: req.url ?? '', status: reply.status ?? 200 });
-          res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'x-fc-request-id': 'mock-request-1', ...reply.headers });
-          res.end(reply.body);
-        });
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
+    const record = (req: http.IncomingMessage, reply: MockReply) => this.requests.push({ method: req.method ?? '', path: req.url ?? '', status: reply.status ?? 200 });
+    ({ port: this.port, close: this.close } = await listenLocally(http.createServer(replyingListener((req, body) => this.handle(req, body), 'mock-request-1', record))));
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await this.close?.();
   }
 
   private error(status: number, code: string, message: string): MockReply {

@@ -8,8 +8,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import https from 'node:https';
 import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { MockReply } from './fc-api-mock';
+import { listenLocally, replyingListener, type MockReply } from './fc-api-mock';
 
 export interface Fc3ApiMockOptions {
   accessKeyId: string;
@@ -26,8 +25,8 @@ const encode = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `
 
 export class Fc3ApiMock {
   readonly requests: Array<{ method: string; path: string; action: string; status: number }> = [];
-  private server: https.Server | undefined;
   private port = 0;
+  private close: (() => Promise<void>) | undefined;
 
   constructor(private readonly options: Fc3ApiMockOptions) {}
 
@@ -37,24 +36,14 @@ export class Fc3ApiMock {
   }
 
   async start(): Promise<void> {
-    this.server = https.createServer(this.options.tls, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        void this.handle(req, Buffer.concat(chunks)).then((reply) => {
-          this.requests.push({ method: req.method ?? '', path: req.url ?? '', action: String(req.headers['x-acs-action'] ?? ''), status: reply.status ?? 200 });
-          res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'x-fc-request-id': 'mock-fc3-request-1', ...reply.headers });
-          res.end(reply.body);
-        });
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
+    const record = (req: http.IncomingMessage, reply: MockReply) =>
+      this.requests.push({ method: req.method ?? '', path: req.url ?? '', action: String(req.headers['x-acs-action'] ?? ''), status: reply.status ?? 200 });
+    const listener = replyingListener((req, body) => this.handle(req, body), 'mock-fc3-request-1', record);
+    ({ port: this.port, close: this.close } = await listenLocally(https.createServer(this.options.tls, listener)));
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await this.close?.();
   }
 
   private error(status: number, code: string, message: string): MockReply {
