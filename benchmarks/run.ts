@@ -11,7 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../scripts/lib/cloud';
 import { build } from 'esbuild';
 import { SlsEmulator } from '../test/sls-emulator/server';
 import { makeServerCert, makeTestPki } from '../test/support/certs';
@@ -19,9 +19,14 @@ import { encodeLogGroup } from '../test/support/log-group-writer';
 import { hecSink, latencyRelay, tcpSink, udpSink, type Sink } from './sinks';
 
 const root = join(__dirname, '..');
-const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
-});
+const args = parseFlags({ runs: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false }, only: { type: 'string' } }, `
+npm run bench -- [options]: the function (and the worker) against local sinks, with the naive
+baseline; numbers in docs/benchmarks.md, results in benchmarks/results/latest.json.
+
+  --runs N       runs per scenario, median reported (default 3)
+  --quick        smaller ranges, one run, nothing written to results/
+  --only TEXT    only the scenarios whose name starts with TEXT (nothing written to results/)
+  -h, --help     this text`);
 const RUNS = args.quick ? 1 : Number(args.runs);
 const CREDS = { accessKeyId: 'STS.bench', accessKeySecret: 'bench-secret', securityToken: 'bench-token' };
 const PROJECT = 'bench';

@@ -9,7 +9,13 @@ import { checkFc3Yaml, checkSYaml, configSources, parseDotenv } from './lib/s-ya
 import { parseFlags } from './lib/cloud';
 
 const root = resolve(__dirname, '..');
-const values = parseFlags({ env: { type: 'string' }, 'account-id': { type: 'string', default: '123456789012' } });
+const values = parseFlags({ env: { type: 'string' }, 'account-id': { type: 'string', default: '123456789012' } }, `
+npm run check-deploy -- [options]: check s.yaml (FC 3.0, rendered by the real \`s preview\`) and
+s.fc2.yaml (FC 2.0) offline, with the values of an env file. Exit 1 lists every problem.
+
+  --env FILE         the env file (default .env, else .env.example)
+  --account-id A     the account id \${config('AccountID')} renders as (default 123456789012)
+  -h, --help         this text`);
 const envFile = values.env ?? (existsSync(join(root, '.env')) ? join(root, '.env') : join(root, '.env.example'));
 if (!existsSync(envFile)) {
   console.error(`No env file at ${envFile}: copy .env.example to .env and fill it in, or give --env FILE.`);

@@ -25,7 +25,26 @@ const flags = parseFlags({
     shard: { type: 'string', default: '0' }, minutes: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
     'sls-endpoint': { type: 'string' }, 'event-endpoint': { type: 'string' }, 'fc-endpoint': { type: 'string' },
     'fc-version': { type: 'string' }, 'dry-run': { type: 'boolean', default: false },
-});
+}, `
+npm run invoke -- [options]: invoke the deployed function with a real SLS trigger event (cursors
+asked from SLS) and print its answer and log tail. Each option falls back to .env, then the environment.
+
+  --region R           REGION, e.g. cn-hangzhou
+  --project P          SLS_PROJECT
+  --logstore L         SLS_LOGSTORE
+  --shard N            shard id (default 0)
+  --minutes M          the last M minutes (default 15), or:
+  --from T, --to T     a time range: ISO-8601, relative (--from=-2h), begin, end (default --to end)
+  --function F         FC_FUNCTION_NAME
+  --service S          FC_SERVICE_NAME (FC 2.0 only)
+  --account-id A       ALIBABA_CLOUD_ACCOUNT_ID
+  --fc-version 3|2     FC_VERSION: FC 3.0 (s.yaml, the default) or FC 2.0 (s.fc2.yaml)
+  --sls-endpoint URL   where cursors are asked (default https://<region>.log.aliyuncs.com)
+  --event-endpoint URL the endpoint written into the event (default the intranet one, as the trigger does)
+  --fc-endpoint URL    the FC API (default <account>.<region>.fc.aliyuncs.com)
+  --dry-run            print the event only
+  -h, --help           this text
+Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET (+ ALIBABA_CLOUD_SECURITY_TOKEN).`);
 
 run(async () => {
   const region = setting(flags, 'region', 'REGION');

@@ -12,7 +12,18 @@ import { fcApi, fcVersion } from './lib/fc-api';
 const flags = parseFlags({
   region: { type: 'string' }, 'account-id': { type: 'string' }, name: { type: 'string', default: 'sls-syslog-forwarder' },
   zip: { type: 'string', default: join(resolve(__dirname, '..'), 'build/layer.zip') }, 'fc-endpoint': { type: 'string' }, 'fc-version': { type: 'string' },
-});
+}, `
+npm run publish-layer -- [options]: package build/layer.zip and publish it as a new layer version
+(optional: layer/README.md); prints the LAYER_ARN for .env.
+
+  --region R         REGION
+  --account-id A     ALIBABA_CLOUD_ACCOUNT_ID
+  --name N           layer name (default sls-syslog-forwarder)
+  --zip FILE         the zip to publish (default build/layer.zip)
+  --fc-version 3|2   FC_VERSION: FC 3.0 (the default) or FC 2.0
+  --fc-endpoint URL  the FC API (default <account>.<region>.fc.aliyuncs.com)
+  -h, --help         this text
+Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET (+ ALIBABA_CLOUD_SECURITY_TOKEN).`);
 
 run(async () => {
   const region = setting(flags, 'region', 'REGION');

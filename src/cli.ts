@@ -4,14 +4,53 @@
  * output settings as the FC function. SIGTERM/SIGINT drain and checkpoint before exiting.
  */
 import { loadConfig } from './config';
+import { ConfigError } from './errors';
 import { loadConsumeSettings } from './consume/settings';
 import { ConsumerWorker } from './consume/worker';
 
+/** Set by scripts/build.mjs from package.json. */
+declare const __VERSION__: string;
+
+const HELP = `sls-syslog-forwarder ${__VERSION__}: ships Alibaba Cloud SLS logs to a SIEM (syslog over UDP/TCP/TLS/RELP, or Splunk HEC).
+
+usage: sls-syslog-forwarder <command> [--help]
+       sls-syslog-forwarder --help | --version
+
+commands:
+  consume   join an SLS consumer group and ship the shards it is given, until SIGTERM/SIGINT
+            (or, with SLS_END, until every shard reached it)
+
+Settings come from the environment (README: "Settings" for the output, "Consumer-group worker"
+for SLS_* and credentials).`;
+
+const CONSUME_HELP = `usage: sls-syslog-forwarder consume
+
+Joins the consumer group SLS_CONSUMER_GROUP of SLS_ENDPOINT / SLS_PROJECT / SLS_LOGSTORE and ships
+the shards SLS gives this worker to the SIEM (SYSLOG_* or SPLUNK_HEC_*), checkpointing only what
+the receiver proved it has. SIGTERM/SIGINT drain (every shard proves and checkpoints its last
+batch) and exit 0. Settings and credentials: README, "Consumer-group worker"; required:
+SLS_ENDPOINT, SLS_PROJECT, SLS_LOGSTORE, SLS_CONSUMER_GROUP, credentials, and SYSLOG_HOST (or
+OUTPUT=splunk-hec with SPLUNK_HEC_URL and SPLUNK_HEC_TOKEN).`;
+
+/** A user's mistake: one line, exit 2. */
+class UsageError extends Error {}
+
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] !== 'consume') {
-    console.error('usage: sls-syslog-forwarder consume   (settings from the environment; see README, "Consumer-group worker")');
-    return 2;
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(HELP);
+    return command === undefined ? 2 : 0;
   }
+  if (command === '--version' || command === '-v') {
+    console.log(__VERSION__);
+    return 0;
+  }
+  if (command !== 'consume') throw new UsageError(`unknown command "${command}": the commands are consume (sls-syslog-forwarder --help)`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(CONSUME_HELP);
+    return 0;
+  }
+  if (rest.length > 0) throw new UsageError(`consume takes no options ("${rest[0]}"): its settings come from the environment (sls-syslog-forwarder consume --help)`);
   const worker = new ConsumerWorker(loadConsumeSettings(), loadConfig());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => worker.stop());
   await worker.run();
@@ -21,7 +60,12 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
-    console.error(`${err.name}: ${err.message}`);
+    if (err instanceof UsageError) {
+      console.error(`sls-syslog-forwarder: ${err.message}`);
+      process.exit(2);
+    }
+    // Settings problems are listed whole; anything else in one line, never a stack trace.
+    console.error(err instanceof ConfigError ? err.message : `${err.name}: ${err.message.split('\n')[0]}`);
     process.exit(1);
   },
 );

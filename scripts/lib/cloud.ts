@@ -73,15 +73,24 @@ export function fcClient(accountId: string, region: string, creds: CloudCredenti
 }
 
 /** Runs a script's main, turning errors into one clear line and exit code 1. */
-/** node:util parseArgs, with a user's mistake (unknown flag, a value that looks like a flag) as a UsageError. */
-export function parseFlags<const T extends NonNullable<ParseArgsConfig['options']>>(options: T) {
+/**
+ * node:util parseArgs for a script's flags, plus `--help`/`-h` (prints `usage`, exit 0); a user's
+ * mistake (unknown flag, a value that looks like a flag) is one line on stderr and exit 2.
+ */
+export function parseFlags<const T extends NonNullable<ParseArgsConfig['options']>>(options: T, usage: string) {
+  let parsed: { values: Record<string, unknown> };
   try {
-    return parseArgs({ options, strict: true }).values;
+    parsed = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }) as { values: Record<string, unknown> };
   } catch (err) {
     const text = (err as Error).message.split('\n');
-    console.error(`${text[0]}${text[2] ? ` ${text[2]}` : ''}`);
+    console.error(`${text[0]}${text[2] ? ` ${text[2]}` : ''} (--help lists the options)`);
     process.exit(2);
   }
+  if (parsed.values.help) {
+    console.log(usage.trim());
+    process.exit(0);
+  }
+  return parsed.values as ReturnType<typeof parseArgs<{ options: T }>>['values'];
 }
 
 export function run(main: () => Promise<void>): void {
