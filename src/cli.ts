@@ -7,6 +7,7 @@ import { loadConfig } from './config';
 import { ConfigError } from './errors';
 import { loadConsumeSettings } from './consume/settings';
 import { ConsumerWorker } from './consume/worker';
+import { renderChecks, runChecks } from './check';
 
 /** Set by scripts/build.mjs from package.json. */
 declare const __VERSION__: string;
@@ -19,9 +20,20 @@ usage: sls-syslog-forwarder <command> [--help]
 commands:
   consume   join an SLS consumer group and ship the shards it is given, until SIGTERM/SIGINT
             (or, with SLS_END, until every shard reached it)
+  check     check the settings, the SIEM and SLS as a checklist (exit 1 on any failure);
+            --send-test also sends one message marked as a test
 
 Settings come from the environment (README: "Settings" for the output, "Consumer-group worker"
 for SLS_* and credentials).`;
+
+const CHECK_HELP = `usage: sls-syslog-forwarder check [--send-test]
+
+Reads the same settings as the function or the worker (the environment) and answers a checklist:
+settings valid; the SIEM reachable (DNS, TCP, TLS with the configured CA, SNI and client
+certificate; a certificate expiring within 30 days is a warning); with --send-test one message
+marked as a test ([TEST], MSGID CHECK), proven delivered where the transport can; SLS reachable with
+the credentials (ListShards, GetCursor on each shard, one PullLogs; needs SLS_ENDPOINT, SLS_PROJECT,
+SLS_LOGSTORE) and the consumer group readable (SLS_CONSUMER_GROUP). Exit 1 when any line fails.`;
 
 const CONSUME_HELP = `usage: sls-syslog-forwarder consume
 
@@ -45,10 +57,17 @@ async function main(argv: string[]): Promise<number> {
     console.log(__VERSION__);
     return 0;
   }
-  if (command !== 'consume') throw new UsageError(`unknown command "${command}": the commands are consume (sls-syslog-forwarder --help)`);
+  if (command !== 'consume' && command !== 'check') throw new UsageError(`unknown command "${command}": the commands are consume and check (sls-syslog-forwarder --help)`);
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(CONSUME_HELP);
+    console.log(command === 'check' ? CHECK_HELP : CONSUME_HELP);
     return 0;
+  }
+  if (command === 'check') {
+    const unknown = rest.find((a) => a !== '--send-test');
+    if (unknown) throw new UsageError(`check takes only --send-test ("${unknown}") (sls-syslog-forwarder check --help)`);
+    const lines = await runChecks(process.env, { sendTest: rest.includes('--send-test') });
+    console.log(renderChecks(lines));
+    return lines.some((l) => l.verdict === 'fail') ? 1 : 0;
   }
   if (rest.length > 0) throw new UsageError(`consume takes no options ("${rest[0]}"): its settings come from the environment (sls-syslog-forwarder consume --help)`);
   const worker = new ConsumerWorker(loadConsumeSettings(), loadConfig());

@@ -71,6 +71,11 @@ export class StreamTransport implements SyslogTransport {
     return !this.failure && !this.closing && !this.socket.destroyed;
   }
 
+  /** TLS: the receiver's certificate (for `check`: its expiry); undefined over plain TCP. */
+  peerCertificate(): tls.PeerCertificate | undefined {
+    return this.options.tls ? (this.socket as tls.TLSSocket).getPeerCertificate() : undefined;
+  }
+
   static connect(options: StreamOptions): Promise<StreamTransport> {
     const target = `${options.tls ? 'tls' : 'tcp'}://${options.host}:${options.port}`;
     return new Promise((resolve, reject) => {
@@ -118,7 +123,11 @@ export class StreamTransport implements SyslogTransport {
           const wait = setTimeout(ready, TLS13_ACCEPT_WAIT_MS);
           tlsSocket.once('session', () => {
             clearTimeout(wait);
-            ready();
+            // Not from inside the session callback: Node runs it within OpenSSL's read of the
+            // ticket, and a write started there (our first batch, via the resolved promise) is
+            // sealed with the wrong record state: the receiver answers "bad record mac"
+            // (measured with rsyslog's ossl driver and a write right after connect).
+            setImmediate(ready);
           });
           socket.once('error', () => clearTimeout(wait));
         } else ready();
