@@ -5,7 +5,7 @@
 # "system log daemon"), so its package is unpacked into a cache directory instead of installed;
 # the tests start it from there by pid.
 set -euo pipefail
-pkgs=(rsyslog rsyslog-openssl rsyslog-gnutls rsyslog-relp openssl unzip iproute2
+pkgs=(rsyslog rsyslog-openssl rsyslog-gnutls rsyslog-relp openssl unzip iproute2 systemd
       libivykis0 libnet1 libjson-c5 libwrap0 libglib2.0-0 libcap2 libpcre3 libssl3)
 # --wasm-toolchain (the tests): clang and lld rebuild src/native/kernel.c to check the committed
 # WebAssembly matches its source. The demo and the function itself do not need them.
