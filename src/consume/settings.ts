@@ -18,6 +18,9 @@ export interface ConsumeSettings {
   end: Extract<CursorSpec, { kind: 'end' | 'time' }> | undefined;
   /** Create the group with `order`: a split's children are consumed only after their parent. */
   inOrder: boolean;
+  /** /healthz, /readyz and /metrics on this port (METRICS_PORT; off when undefined), bound to metricsHost. */
+  metricsPort: number | undefined;
+  metricsHost: string;
   heartbeatMs: number;
   timeoutSeconds: number;
   /** Pause when a shard has no new data. */
@@ -85,6 +88,8 @@ export function loadConsumeSettings(source: Env = process.env): ConsumeSettings 
     start: start && start.kind !== 'cursor' ? start : { kind: 'end' },
     end: endSpec && (endSpec.kind === 'end' || endSpec.kind === 'time') ? endSpec : undefined,
     inOrder: r.flag('SLS_CONSUMER_IN_ORDER', false),
+    metricsPort: r.text('METRICS_PORT') === undefined ? undefined : r.integer('METRICS_PORT', 9464, 0, 65535),
+    metricsHost: r.text('METRICS_HOST') ?? '127.0.0.1',
     heartbeatMs,
     timeoutSeconds: r.integer('SLS_CONSUMER_TIMEOUT_SECONDS', Math.max(1, Math.ceil((heartbeatMs * 6) / 1000)), 1, 3600),
     idleMs: r.integer('SLS_IDLE_MS', 1_000, 10, 60_000),

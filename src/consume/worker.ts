@@ -22,6 +22,7 @@ import { decodeCursor } from '../sls/cursor';
 import { slsEndpoint } from '../sls/endpoint';
 import { ShipError, shipRange, type ShipSummary } from '../ship';
 import { SiemConnection } from '../transport/connection';
+import { serveMetrics, WorkerMetrics } from './metrics';
 import type { ConsumeSettings } from './settings';
 
 /** One shipped range at most this long, so a shard sees new data and a changed end often enough. */
@@ -107,6 +108,7 @@ class ShardTask {
       try {
         const end = await w.endOf(this.shard);
         if (end === cursor) {
+          w.metrics.idle(this.shard);
           if (w.isReadonly(this.shard) || w.backfillEnd !== undefined) {
             this.finished = true; // consumed to its (fixed) end: let it go
             log({ consumer: w.settings.consumer, shard: this.shard, result: 'finished', at: cursor });
@@ -131,6 +133,7 @@ class ShardTask {
         }
       } catch (err) {
         if (this.stopping) break;
+        w.metrics.failed(this.shard);
         failures++;
         const retryInMs = Math.min(30_000, 500 * 2 ** failures);
         log({ shard: this.shard, result: 'error', error: (err as Error).message.split('\n')[0], retryInMs });
@@ -148,6 +151,7 @@ class ShardTask {
       await w.client.updateCheckpoint(w.settings.logstore, w.settings.group, w.settings.consumer, this.shard, at, false);
       this.saved = position;
       this.savedAt = Date.now();
+      w.metrics.checkpointed(this.shard);
     } catch (err) {
       if (!(err instanceof SlsError && LOST.has(err.code))) throw err;
       log({ consumer: w.settings.consumer, shard: this.shard, result: 'lost', why: err.code });
@@ -166,11 +170,13 @@ export class ConsumerWorker {
   private readonly backfill = new Map<number, Promise<string>>();
   readonly backfillEnd: number | 'end' | undefined;
   private lastAccepted = Date.now();
+  readonly metrics: WorkerMetrics;
   /** Fenced tasks still finishing their last batch: their shards are not taken on again until they have. */
   private readonly fenced = new Set<ShardTask>();
 
   constructor(readonly settings: ConsumeSettings, private readonly config: ForwarderConfig) {
     this.client = new SlsClient({ endpoint: slsEndpoint(settings.endpoint, config.slsHttps).url, project: settings.project, credentials: settings.credentials });
+    this.metrics = new WorkerMetrics(settings.timeoutSeconds * 1000);
     const end = settings.end;
     this.backfillEnd = end === undefined ? undefined : end.kind === 'time' ? end.unixSeconds : 'end';
   }
@@ -203,7 +209,8 @@ export class ConsumerWorker {
     const probe = this.newConnection();
     await probe.connect();
     await probe.close();
-    log({ consumer: s.consumer, group: s.group, project: s.project, logstore: s.logstore, result: 'started', groupCreated: created });
+    const endpoints = s.metricsPort === undefined ? undefined : await serveMetrics(this.metrics, s.metricsPort, s.metricsHost);
+    log({ consumer: s.consumer, group: s.group, project: s.project, logstore: s.logstore, result: 'started', groupCreated: created, ...(endpoints ? { metrics: `http://${s.metricsHost}:${endpoints.port}/metrics` } : {}) });
     if (this.backfillEnd === 'end') for (const { shard } of await this.client.listShards(s.logstore)) await this.endOf(shard);
     this.lastAccepted = Date.now();
     while (!this.stopping) {
@@ -222,6 +229,7 @@ export class ConsumerWorker {
       await Promise.race([Promise.all([...this.tasks.values()].map((t) => t.done)), new Promise((r) => setTimeout(r, s.heartbeatMs))]);
     }
     await this.client.heartbeat(s.logstore, s.group, s.consumer, []).catch(() => []);
+    await endpoints?.close();
     this.client.close();
     log({ consumer: s.consumer, result: 'stopped' });
   }
@@ -253,8 +261,16 @@ export class ConsumerWorker {
 
   private readonly finishedShards = new Set<number>();
 
-  /** One heartbeat: fences on silence, lets go what SLS took away once it is checkpointed, takes on what SLS gave. */
   private async beat(acquire = true): Promise<void> {
+    try {
+      await this.beatOnce(acquire);
+    } finally {
+      this.metrics.held([...this.tasks.keys()]);
+    }
+  }
+
+  /** One heartbeat: fences on silence, lets go what SLS took away once it is checkpointed, takes on what SLS gave. */
+  private async beatOnce(acquire: boolean): Promise<void> {
     const s = this.settings;
     // Finished tasks are let go: a held shard is listed until its task has stopped and checkpointed.
     for (const [shard, task] of this.tasks) {
@@ -270,7 +286,9 @@ export class ConsumerWorker {
     try {
       assigned = new Set(await this.client.heartbeat(s.logstore, s.group, s.consumer, [...this.tasks.keys()]));
       this.lastAccepted = Date.now();
+      this.metrics.lastHeartbeatOk = this.lastAccepted;
     } catch (err) {
+      this.metrics.heartbeatFailures.inc();
       if (err instanceof SlsError && err.code === 'ConsumerNotExist') this.fenceAll('SLS refused the heartbeat (this worker timed out)');
       log({ consumer: s.consumer, result: 'heartbeat-error', error: (err as Error).message.split('\n')[0] });
       return;
@@ -350,9 +368,14 @@ export class ConsumerWorker {
       summary = await shipRange(event, this.config, credentials, connection, { deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress, shouldStop });
     } catch (err) {
       // The window closed: everything before reachedCursor is proven delivered (onProgress saw it).
-      if (err instanceof ShipError && err.cause.name === 'DeadlineError') return err.summary.reachedCursor;
+      if (err instanceof ShipError && err.cause.name === 'DeadlineError') {
+        this.metrics.shipped(shard, err.summary, false);
+        return err.summary.reachedCursor;
+      }
+      if (err instanceof ShipError) this.metrics.shipped(shard, err.summary, false);
       throw err;
     }
+    this.metrics.shipped(shard, summary, summary.reachedCursor === end);
     log({
       consumer: s.consumer, shard, result: 'ok', records: summary.records, delivered: summary.delivered, proof: summary.proof,
       groups: summary.groups, resent: summary.resent, commits: summary.commits, durationMs: summary.durationMs,
