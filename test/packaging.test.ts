@@ -1,14 +1,23 @@
 /**
- * How operations teams run the worker: the systemd unit for ECS / a plain server, checked with
- * the real `systemd-analyze verify` and held to what the worker needs (SIGTERM drains within the
- * stop timeout, settings from an EnvironmentFile, a dedicated user, restarts on failure).
+ * How operations teams run the worker: the systemd unit for ECS / a plain server (checked with
+ * the real `systemd-analyze verify`), the Kubernetes manifests (validated against the object
+ * schemas, and their command and environment run for real against the emulator), and the
+ * container image definition. Each is held to what the worker needs: SIGTERM drains within the
+ * stop timeout or grace period, settings from the environment, a non-root user.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import yaml from 'js-yaml';
+import { SlsEmulator } from './sls-emulator/server';
+import { makeTestPki } from './support/certs';
+import { TEST_CREDENTIALS } from './support/fc-invoke';
+import { encodeLogGroup } from './support/log-group-writer';
+import { freePort, Rsyslog } from './support/rsyslog';
 
 const UNIT = join(__dirname, '../deploy/systemd/sls-syslog-forwarder.service');
 /** The longest a drain takes: one range window (src/consume/worker.ts) plus the default proof timeout. */
@@ -42,4 +51,86 @@ test('the unit runs the worker as the worker needs: SIGTERM drain within the sto
   assert.ok(value('User') && value('User') !== 'root', 'a dedicated user');
   assert.equal(value('Restart'), 'on-failure');
   assert.equal(value('NoNewPrivileges'), 'true');
+});
+
+const MANIFEST = join(__dirname, '../deploy/kubernetes/sls-syslog-forwarder.yaml');
+type Doc = { kind: string; metadata: { name: string }; data?: Record<string, string>; stringData?: Record<string, string>; spec?: any };
+
+async function validateManifest(text: string): Promise<void> {
+  const models = {
+    ...(await import('kubernetes-models/v1')),
+    ...(await import('kubernetes-models/apps/v1')),
+  } as unknown as Record<string, new (doc: unknown) => { validate(): void }>;
+  for (const doc of yaml.loadAll(text) as Doc[]) {
+    const Model = models[doc.kind];
+    assert.ok(Model, `a Kubernetes kind: ${doc.kind}`);
+    new Model(doc).validate();
+  }
+}
+
+test('the Kubernetes manifests are valid against the Kubernetes object schemas (kubernetes-models), and a broken one is not', async () => {
+  const text = readFileSync(MANIFEST, 'utf8');
+  await validateManifest(text);
+  await assert.rejects(validateManifest(text.replace('containerPort: 9464', 'containerPort: metrics-port')), /containerPort must be integer/);
+  await assert.rejects(validateManifest(text.replace('terminationGracePeriodSeconds: 45', 'terminationGracePeriodSeconds: soon')), /terminationGracePeriodSeconds must be integer/);
+  const deployment = (yaml.loadAll(text) as Doc[]).find((d) => d.kind === 'Deployment')!;
+  const pod = deployment.spec.template.spec;
+  assert.ok(pod.terminationGracePeriodSeconds > DRAIN_SECONDS, 'SIGTERM drain fits the grace period');
+  assert.equal(pod.serviceAccountName, 'sls-syslog-forwarder');
+  const sa = (yaml.loadAll(text) as Doc[]).find((d) => d.kind === 'ServiceAccount') as Doc & { metadata: { annotations: Record<string, string> } };
+  assert.ok(sa.metadata.annotations['pod-identity.alibabacloud.com/role-name'], 'annotated for RRSA');
+  const c = pod.containers[0];
+  assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+  assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+  assert.ok(c.resources.requests.memory && c.resources.limits.memory);
+});
+
+test('the container command and environment the manifest defines start the worker: it ships and turns ready', async () => {
+  const docs = yaml.loadAll(readFileSync(MANIFEST, 'utf8')) as Doc[];
+  const container = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec.containers[0] as { command: string[]; ports: Array<{ containerPort: number }> };
+  const manifestEnv = { ...docs.find((d) => d.kind === 'ConfigMap')!.data, ...docs.find((d) => d.kind === 'Secret')!.stringData } as Record<string, string>;
+  const pki = makeTestPki();
+  const rsyslog = await new Rsyslog({ tls: pki }).start();
+  const emulator = new SlsEmulator({ keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } } });
+  await emulator.start();
+  // The project and logstore the ConfigMap names, with data in them.
+  emulator.createLogstore(manifestEnv.SLS_PROJECT!, manifestEnv.SLS_LOGSTORE!, 2);
+  for (let shard = 0; shard < 2; shard++) emulator.appendGroup(manifestEnv.SLS_PROJECT!, manifestEnv.SLS_LOGSTORE!, shard, encodeLogGroup({ logs: Array.from({ length: 25 }, (_, i) => ({ time: 1737669036, contents: [['id', `k${shard}-${i}`]] as Array<[string, string]> })) }));
+  const metricsPort = await freePort('tcp');
+  // Exactly the manifest's environment, but for what only exists in the cluster: the addresses
+  // (emulator, rsyslog, loopback for the metrics), the CA path, and keys instead of RRSA.
+  const env = {
+    ...manifestEnv, PATH: process.env.PATH ?? '', SLS_START: 'begin',
+    SLS_ENDPOINT: emulator.endpoint, SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tls), SYSLOG_TLS_CA_FILE: pki.caFile,
+    METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', SLS_HEARTBEAT_MS: '200',
+    ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.accessKeySecret, ALIBABA_CLOUD_SECURITY_TOKEN: TEST_CREDENTIALS.securityToken,
+  };
+  const [program, ...args] = container.command.map((a) => a.replace(/^\/app\//, `${join(__dirname, '..')}/`));
+  assert.equal(program, 'node');
+  const worker = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    assert.equal(container.ports[0]!.containerPort, Number(manifestEnv.METRICS_PORT), 'the probes\' port is the one the worker serves');
+    await rsyslog.waitForCount('tls', 50, 20_000);
+    const deadline = Date.now() + 10_000;
+    let ready = 0;
+    while (Date.now() < deadline && ready !== 200) {
+      ready = await new Promise<number>((resolve) => http.get({ host: '127.0.0.1', port: metricsPort, path: '/readyz' }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', () => resolve(0)));
+      if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(ready, 200, '/readyz');
+  } finally {
+    worker.kill('SIGTERM');
+    await new Promise((r) => worker.once('exit', r));
+    await Promise.all([rsyslog.stop(), emulator.stop()]);
+  }
+});
+
+test('the container image definition: built and started where the machine can', (t) => {
+  const dockerfile = readFileSync(join(__dirname, '../deploy/container/Dockerfile'), 'utf8');
+  assert.match(dockerfile, /^USER 10001$/m, 'runs as a non-root user');
+  assert.match(dockerfile, /ENTRYPOINT \["node", "\/app\/bin\/sls-syslog-forwarder\.js"\]/);
+  const builders = ['podman', 'buildah', 'docker'].filter((b) => spawnSync(b, ['info'], { stdio: 'ignore' }).status === 0);
+  if (builders.length === 0) {
+    t.skip('no container engine runs on this machine (podman, buildah and docker are absent or have no engine): the image is NOT built or started here');
+  }
 });
