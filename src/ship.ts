@@ -58,6 +58,12 @@ export interface ShipSummary {
   durationMs: number;
   /** How the function talked to SLS: `https` (Alibaba's endpoints are upgraded unless SLS_HTTPS=off) or `http`. */
   sls: 'https' | 'http';
+  /**
+   * Seconds between the newest record of the range reaching SLS (the trigger's `cursorTime`) and
+   * the end of this invocation: how far behind the shard is shipped (the worker's
+   * slsfwd_shard_behind_seconds). Absent when the event has no cursorTime.
+   */
+  lagSeconds?: number;
   /** With SPL (SLS_QUERY, SLS_CONSUME_PROCESSOR): records and bytes pulled before the statement. */
   recordsBeforeQuery?: number;
   bytesBeforeQuery?: number;
@@ -203,6 +209,7 @@ class RangeShipper {
       throw new ShipError(err as Error, this.summary);
     } finally {
       this.summary.durationMs = Date.now() - started;
+      if (this.event.cursorTime !== undefined) this.summary.lagSeconds = Math.max(0, Math.round(Date.now() / 1000 - this.event.cursorTime));
       this.client.close();
       this.resumeClient?.close();
     }

@@ -154,6 +154,16 @@ describe('ranges and failures', () => {
     assert.equal(got.length, 5);
   });
 
+  test('the summary says how far behind the shard is shipped (lagSeconds, from the trigger\'s cursorTime)', async () => {
+    rsyslog.clear();
+    const cursorTime = Math.floor(Date.now() / 1000) - 90;
+    const out = await invokeFunction(env({}), { ...event(0, emulator.cursor(PROJECT, LOGSTORE, 0, 0), emulator.cursor(PROJECT, LOGSTORE, 0, 1)), cursorTime });
+    assert.equal(out.error, null, out.error?.message);
+    const lag = out.result!.lagSeconds as number;
+    assert.ok(lag >= 90 && lag < 120, `lagSeconds ${lag}`);
+    assert.match(out.stdout, /"event":"sls-syslog-forwarder.invocation".*"lagSeconds":\d+/, 'in the summary line too');
+  });
+
   test('an empty range succeeds at once, without contacting SLS or the SIEM', async () => {
     const pullsBefore = emulator.requests.length;
     const closed = await freePort('tcp');
