@@ -87,7 +87,8 @@ class ShardTask {
   }
 
   /** The shard was lost (fencing): stop after the current batch and write no checkpoint. */
-  fence(): void {
+  fence(why = 'fenced'): void {
+    if (!this.lost) log({ consumer: this.worker.settings.consumer, shard: this.shard, result: 'fenced', why });
     this.lost = true;
     this.stop();
   }
@@ -123,8 +124,13 @@ class ShardTask {
           return Date.now() - this.savedAt >= w.settings.checkpointMs ? this.checkpoint(at) : undefined;
         };
         try {
-          // Checked before every batch: a stop request, or this worker's own silence past the timeout.
-          await w.shipOnce(this.shard, cursor, end, this.connection, onProof, () => this.stopping || w.silentTooLong());
+          // Checked before every batch: a stop request, or this worker's own silence past the timeout
+          // (then the shard may be another's already: stop, and write no checkpoint).
+          const shouldStop = () => {
+            if (!this.stopping && w.silentTooLong()) this.fence('no heartbeat accepted within the group timeout');
+            return this.stopping;
+          };
+          await w.shipOnce(this.shard, cursor, end, this.connection, onProof, shouldStop);
           failures = 0;
         } finally {
           // Also after a failure: what was proven before it is delivered and need not be sent again.
@@ -154,8 +160,7 @@ class ShardTask {
       w.metrics.checkpointed(this.shard);
     } catch (err) {
       if (!(err instanceof SlsError && LOST.has(err.code))) throw err;
-      log({ consumer: w.settings.consumer, shard: this.shard, result: 'lost', why: err.code });
-      this.fence();
+      this.fence(`SLS refused its checkpoint (${err.code})`);
     }
   }
 }
@@ -323,7 +328,7 @@ export class ConsumerWorker {
     if (this.tasks.size === 0) return;
     log({ consumer: this.settings.consumer, result: 'fenced', why, shards: [...this.tasks.keys()] });
     for (const task of this.tasks.values()) {
-      task.fence();
+      task.fence(why);
       this.fenced.add(task);
     }
     // Not listed again: a timed-out consumer must come back holding nothing.
