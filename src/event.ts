@@ -79,6 +79,10 @@ function toObject(event: unknown): Record<string, unknown> {
   let value = event;
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) value = Buffer.from(value).toString('utf8');
   if (typeof value === 'string') {
+    // FC 3.0's console invokes with an empty body when no test event was saved.
+    if (value.trim() === '') {
+      throw new EventError(`The event is empty: the console's Test Function sends the saved test event, and none is saved. In the console, open Test Function > Configure Test Parameters and paste an SLS event. ${SHAPE}`);
+    }
     try {
       value = JSON.parse(value);
     } catch (err) {
@@ -95,7 +99,7 @@ export function parseTriggerEvent(event: unknown, nowMs = Date.now()): TriggerEv
   const obj = toObject(event);
   const source = obj.source;
   if (typeof source !== 'object' || source === null || Array.isArray(source)) {
-    // FC 2.0's console fills in {"key1": "value1", ...}; hello-world style templates {"key": "value"}.
+    // FC 2.0's console fills in {"key1": "value1", ...}; FC 3.0's and hello-world templates {"key": "value"}.
     const keys = Object.keys(obj);
     const consoleDefault = keys.length > 0 && keys.every((k) => /^key\d*$/.test(k) && typeof obj[k] === 'string');
     throw new EventError(

@@ -55,7 +55,15 @@ describe('s.fc2.yaml (FC 2.0, for Alibaba\'s FC 2.0 guide)', () => {
       assert.ok(problems.some((p) => expected.test(p)), `${to}: ${problems.join(' | ')}`);
     }
     assert.ok(check(sYaml, { ...env, FUNCTION_ROLE_ARN: 'my-role' }).some((p) => /role: must match pattern/.test(p)));
-    assert.ok(check(sYaml, { ...env, LAYER_ARN: '' }).some((p) => /LAYER_ARN is empty: .*delete the two `layers` lines of s.fc2.yaml/.test(p)), 'no layer: says what to do');
+    // Edition 1.0.0 cannot drop or add the layer by itself: a mismatch with LAYER_ARN says what to do.
+    const layerArn = 'acs:fc:cn-hangzhou:123456789012:layers/sls-syslog-forwarder/versions/1';
+    assert.ok(check(sYaml, { ...env, LAYER_ARN: layerArn }).some((p) => /LAYER_ARN is set but s.fc2.yaml names no layer.*add `layers:`/.test(p)), 'layer set, file without: says what to do');
+    const withLayer = sYaml.replace('        environmentVariables:\n', '        layers:\n          - ${env(LAYER_ARN)}\n        environmentVariables:\n');
+    assert.notEqual(withLayer, sYaml);
+    assert.deepEqual(check(withLayer, { ...env, LAYER_ARN: layerArn }), []);
+    const fn = (checkSYaml(withLayer, { ...env, LAYER_ARN: layerArn }, '123456789012', configSource).rendered as { services: { forwarder: { props: { function: { layers: string[] } } } } }).services.forwarder.props.function;
+    assert.deepEqual(fn.layers, [layerArn]);
+    assert.ok(check(withLayer, { ...env, LAYER_ARN: '' }).some((p) => /LAYER_ARN is empty but s.fc2.yaml names .* delete its two `layers` lines/.test(p)), 'no layer, file with: says what to do');
   });
 
   test('npm run check-deploy reports success and failure with an exit code', () => {
@@ -94,7 +102,7 @@ describe('s.yaml (FC 3.0), rendered offline by the real Serverless Devs CLI (s p
     assert.equal(p.timeout, 300);
     assert.equal(p.instanceLifecycleConfig.initializer!.handler, 'index.initializer');
     assert.equal(p.instanceLifecycleConfig.preStop!.handler, 'index.preStop');
-    assert.deepEqual(p.layers, [env.LAYER_ARN]);
+    assert.deepEqual(p.layers, [], 'LAYER_ARN is empty in .env.example: no layer');
     // Every environment variable the function reads, with the .env value (or empty: the default).
     assert.deepEqual(Object.keys(p.environmentVariables).sort(), settingsReadByFunction(configSource));
     for (const [name, value] of Object.entries(p.environmentVariables)) assert.equal(value, env[name] ?? '', name);
@@ -106,10 +114,11 @@ describe('s.yaml (FC 3.0), rendered offline by the real Serverless Devs CLI (s p
     assert.equal(t.triggerConfig.jobConfig.maxRetryTime, 10);
   });
 
-  test('an empty LAYER_ARN deploys without a layer', () => {
-    const { rendered, problems } = checkFc3Yaml(sYaml, envText.replace(/^LAYER_ARN=.*$/m, 'LAYER_ARN='), '123456789012', configSource);
+  test('a LAYER_ARN yields exactly that layer', () => {
+    const layerArn = 'acs:fc:cn-hangzhou:123456789012:layers/sls-syslog-forwarder/versions/1';
+    const { rendered, problems } = checkFc3Yaml(sYaml, envText.replace(/^LAYER_ARN=.*$/m, `LAYER_ARN=${layerArn}`), '123456789012', configSource);
     assert.deepEqual(problems, []);
-    assert.deepEqual(propsOf(rendered).layers, []);
+    assert.deepEqual(propsOf(rendered).layers, [layerArn]);
   });
 
   test('the fc3 props constraints catch what FC 3.0 would reject', () => {

@@ -233,6 +233,11 @@ describe('ranges and failures', () => {
     assert.match(noCreds.error!.message, /no credentials.*RAM role/);
     const placeholder = await invokeFunction(env({}), '{"key1":"value1","key2":"value2","key3":"value3"}');
     assert.match(placeholder.error!.message, /default test event/);
+    const fc3Default = await invokeFunction(env({}), '{"key": "value"}');
+    assert.match(fc3Default.error!.message, /default test event/);
+    const nothingSaved = await invokeFunction(env({}), '');
+    assert.match(nothingSaved.error!.message, /event is empty/);
+    for (const out of [placeholder, fc3Default, nothingSaved]) assert.doesNotMatch(out.stdout + out.error!.message, /\n\s+at /, 'no stack trace');
     const badSettings = await invokeFunction({ SYSLOG_PROTOCOL: 'smtp' }, event());
     assert.equal(badSettings.error!.name, 'ConfigError');
     assert.match(badSettings.error!.message, /SYSLOG_HOST is not set/);

@@ -19,11 +19,19 @@ test('a real trigger event parses from a Buffer, as FC passes it', () => {
   assert.equal(ev.taskId, EXAMPLE_EVENT.taskId);
 });
 
-test('the console default test event is recognised and the fix is explained', () => {
-  assert.throws(
-    () => parseTriggerEvent(Buffer.from('{"key1":"value1","key2":"value2","key3":"value3"}')),
-    (err: Error) => err instanceof EventError && /default test event/.test(err.message) && /"beginCursor"/.test(err.message),
-  );
+test('the consoles\' default test events (FC 2.0 and FC 3.0) are recognised and the fix is explained', () => {
+  for (const body of ['{"key1":"value1","key2":"value2","key3":"value3"}', '{\n  "key": "value"\n}']) {
+    assert.throws(
+      () => parseTriggerEvent(Buffer.from(body)),
+      (err: Error) => err instanceof EventError && /default test event/.test(err.message) && /Configure Test Parameters/.test(err.message) && /"beginCursor"/.test(err.message),
+      body,
+    );
+  }
+  // No saved test event: FC passes an empty body.
+  for (const body of [Buffer.alloc(0), Buffer.from(' \n')]) {
+    assert.throws(() => parseTriggerEvent(body), (err: Error) => err instanceof EventError && /event is empty/.test(err.message) && /"beginCursor"/.test(err.message));
+  }
+  assert.throws(() => parseTriggerEvent(Buffer.from('{}')), (err: Error) => err instanceof EventError && /no "source" object \(keys: none\)/.test(err.message));
 });
 
 test('the SLS template sample event is called a placeholder', () => {

@@ -112,10 +112,15 @@ export function checkFc3Yaml(yamlText: string, envText: string, accountId: strin
 /** s.fc2.yaml (FC 2.0): rendered here (`s` 3.x cannot preview edition 1.0.0), then its schema and settings. */
 export function checkSYaml(sYaml: string, env: Record<string, string>, accountId: string, configSource: string): CheckResult {
   const problems: string[] = [];
-  const referenced = new Set([...sYaml.matchAll(/\$\{env\(([A-Za-z0-9_]+)\)\}/g)].map((m) => m[1]!));
+  const uncommented = sYaml.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n');
+  const referenced = new Set([...uncommented.matchAll(/\$\{env\(([A-Za-z0-9_]+)\)\}/g)].map((m) => m[1]!));
   for (const name of referenced) if (!(name in env)) problems.push(`\${env(${name})} is used in s.fc2.yaml but not defined in the env file`);
+  // Edition 1.0.0 has no expressions: whether the file names the layer must match LAYER_ARN.
   if (referenced.has('LAYER_ARN') && !env.LAYER_ARN) {
-    problems.push('LAYER_ARN is empty: FC 2.0 files (edition 1.0.0) have no expressions to leave the layer out, so delete the two `layers` lines of s.fc2.yaml, or deploy s.yaml (FC 3.0), which does it by itself');
+    problems.push('LAYER_ARN is empty but s.fc2.yaml names ${env(LAYER_ARN)} as a layer: delete its two `layers` lines (the code zip carries the CA certificates), or set LAYER_ARN (npm run publish-layer prints it)');
+  }
+  if (!referenced.has('LAYER_ARN') && env.LAYER_ARN) {
+    problems.push('LAYER_ARN is set but s.fc2.yaml names no layer, so FC 2.0 would deploy without it: add `layers:` with `- ${env(LAYER_ARN)}` under `function:` (edition 1.0.0 has no expressions to do it by itself), or empty LAYER_ARN');
   }
 
   let parsed: unknown;
