@@ -13,8 +13,8 @@ import type { ForwarderConfig } from './config';
 import { decodeGroupView, groupSpans } from './decode/log-group';
 import { DeadlineError, SlsError, SyslogError } from './errors';
 import type { CursorSpec, TriggerEvent } from './event';
-import { createFormatter, type RecordFormatter } from './format';
-import { KernelFormatter, type FramedTransport } from './format/kernel-formatter';
+import { kernelDeclines, KernelEngine, type FramedTransport } from './format/kernel-engine';
+import { referenceFormatter, type RecordFormatter } from './format/reference-engine';
 import { SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from './sls/client';
 import { decodeCursor } from './sls/cursor';
 import { slsEndpoint } from './sls/endpoint';
@@ -58,6 +58,8 @@ export interface ShipSummary {
   durationMs: number;
   /** How the function talked to SLS: `https` (Alibaba's endpoints are upgraded unless SLS_HTTPS=off) or `http`. */
   sls: 'https' | 'http';
+  /** `kernel`, or `reference (<the setting the kernel does not take>)`: which engine formatted the range. */
+  engine: string;
   /**
    * Seconds between the newest record of the range reaching SLS (the trigger's `cursorTime`) and
    * the end of this invocation: how far behind the shard is shipped (the worker's
@@ -140,7 +142,7 @@ class RangeShipper {
   /** The JavaScript path (made on first use: with the kernel it is rarely needed). */
   private jsFormatter: RecordFormatter | undefined;
   /** The WebAssembly path, when the settings allow it. */
-  private readonly kernel: KernelFormatter | undefined;
+  private readonly kernel: KernelEngine | undefined;
   private readonly lz4: Pick<Kernel, 'decodeLz4'>;
   private readonly stopPullingAt: number;
   /** No SIEM wait (connect, back-pressure, proof) may pass this: there must be time to answer. */
@@ -171,7 +173,7 @@ class RangeShipper {
       project: event.project, logstore: event.logstore, shard: event.shardId,
       beginCursor: describeSpec(event.begin), endCursor: describeSpec(event.end), reachedCursor: describeSpec(event.begin),
       groups: 0, records: 0, delivered: 0, rawBytes: 0, sentBytes: 0, truncated: 0, pulls: 0, slsRetries: 0, reconnects: 0, resent: 0,
-      commits: 0, proof: 'none', connection: 'none', durationMs: 0, sls: 'http',
+      commits: 0, proof: 'none', connection: 'none', durationMs: 0, sls: 'http', engine: 'kernel',
     };
     const sls = slsEndpoint(event.endpoint, config.slsHttps);
     this.summary.sls = sls.scheme;
@@ -189,7 +191,9 @@ class RangeShipper {
       ? new SlsClient({ endpoint: sls.url, project: event.project, credentials, timeoutMs: Math.min(config.slsTimeoutMs, 5_000), ...options.slsClient, deadlineMs: this.siemDeadline })
       : undefined;
     this.resume = this.resumeClient ? new ResumeStore(this.resumeClient, event.logstore, event.shardId, options.resumeJob!, config.resumeMaxAgeMs) : undefined;
-    this.kernel = KernelFormatter.supports(config) ? new KernelFormatter(config, { project: event.project, logstore: event.logstore }) : undefined;
+    const declined = kernelDeclines(config);
+    this.kernel = declined === undefined ? new KernelEngine(config, { project: event.project, logstore: event.logstore }) : undefined;
+    if (declined !== undefined) this.summary.engine = `reference (${declined})`;
     // LZ4 is decoded in WebAssembly either way: into the formatting kernel's memory, or an LZ4-only one.
     this.lz4 = this.kernel ?? new Kernel();
     this.count = config.pullCount;
@@ -437,7 +441,7 @@ class RangeShipper {
   }
 
   private get formatter(): RecordFormatter {
-    return (this.jsFormatter ??= createFormatter(this.config, { project: this.event.project, logstore: this.event.logstore }));
+    return (this.jsFormatter ??= referenceFormatter(this.config, { project: this.event.project, logstore: this.event.logstore }));
   }
 
   /** Keeps a batch (and the one prefetched behind it) within the byte budget. */

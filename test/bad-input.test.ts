@@ -12,7 +12,7 @@ import { parseDotenv } from '../scripts/lib/s-yaml';
 import { loadConfig } from '../src/config';
 import { ConfigError, EventError } from '../src/errors';
 import { parseTriggerEvent } from '../src/event';
-import { TRUNCATION_MARK } from '../src/format/message';
+import { TRUNCATION_MARK } from '../src/format/syslog-message';
 import { SlsEmulator } from './sls-emulator/server';
 import { invokeFunction, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { TRUNCATION_MARK } from '../src/format/message';
+import { TRUNCATION_MARK } from '../src/format/syslog-message';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
 import { exactlyOnce, isoMicros, kvText, RECEIVE_TIME, seedShard, type ExpectedRecord } from './support/dataset';

@@ -8,7 +8,7 @@ import { globToRegExp, selectFields } from '../src/format/fields';
 import { rfc3164Timestamp } from '../src/format/header';
 import { levelFor, SEVERITY_PRESETS } from '../src/format/levels';
 import { FieldLookup } from '../src/format/lookup';
-import { MessageFormatter, truncateMessage } from '../src/format/message';
+import { MessageFormatter, truncateMessage } from '../src/format/syslog-message';
 import { structuredData } from '../src/format/structured-data';
 
 const header = { vendor: 'Ali|baba', product: 'WAF', version: '1.0', idField: 'rule', nameField: undefined, leefDelimiter: '\t' };

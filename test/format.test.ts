@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config';
 import type { LogGroup } from '../src/decode/log-group';
 import { jsonBody, kvBody } from '../src/format/body';
 import { rfc3164Timestamp, rfc5424Timestamp } from '../src/format/header';
-import { MessageFormatter, TRUNCATION_MARK, utf8Boundary } from '../src/format/message';
+import { MessageFormatter, TRUNCATION_MARK, utf8Boundary } from '../src/format/syslog-message';
 import type { Framing } from '../src/config';
 import { frameInto, maxFramedLength } from '../src/transport/framing';
 

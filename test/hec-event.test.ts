@@ -1,13 +1,14 @@
 /**
- * Splunk HEC events: the byte-level formatter (FastFormatter's JSON body inside the HEC envelope)
- * writes exactly what the string reference writes, on hostile content and for every setting that
- * shapes an event (renames, filters, record ids, host, source, index).
+ * Splunk HEC events from the reference engine: valid JSON that carries every field back, on
+ * hostile content and for every setting that shapes an event (renames, filters, record ids, host,
+ * source, index). test/kernel-engine.test.ts checks the kernel writes the same bytes.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig, type Env } from '../src/config';
-import { decodeGroupViews } from '../src/decode/log-group';
-import { HecEventFormatter, ReferenceHecEventFormatter } from '../src/format/hec-event';
+import { decodeGroupViews, materializeGroupMeta, materializeLog } from '../src/decode/log-group';
+import { recordFields, selectFields } from '../src/format/fields';
+import { referenceFormatter } from '../src/format/reference-engine';
 import { encodeLogGroup, encodeLogGroupList } from './support/log-group-writer';
 
 const bad = (...b: number[]) => Buffer.from(b);
@@ -33,23 +34,32 @@ const variants: Env[] = [
   { SYSLOG_INCLUDE_FIELDS: 'nothing-matches' },
 ];
 
-test('HEC events: the byte-level formatter writes the reference bytes for every setting and record', () => {
+test('HEC events are valid JSON that give back every field, in the record\'s order, for every setting', () => {
   let compared = 0;
   for (const v of variants) {
     const config = loadConfig({ ...base, ...v });
-    const fast = new HecEventFormatter(config, { project: 'p', logstore: 'ls' });
-    const reference = new ReferenceHecEventFormatter(config, { project: 'p', logstore: 'ls' });
+    const reference = referenceFormatter(config, { project: 'p', logstore: 'ls' });
     for (const g of views) {
+      const meta = materializeGroupMeta(g);
       for (const [i, log] of g.logs.entries()) {
         for (const id of [undefined, `ls:0:${i}:7`]) {
-          const a = fast.format(g, log, id).bytes.toString();
-          const b = reference.format(g, log, id).bytes.toString();
-          assert.equal(a, b, JSON.stringify(v));
-          assert.doesNotThrow(() => JSON.parse(a));
+          const event = JSON.parse(reference.format(g, log, id).bytes.toString()) as { time: number; host?: string; source: string; event: Record<string, string> };
+          assert.equal(event.time, log.time + Math.floor(Math.min(log.timeNs, 999_999_999) / 1e6) / 1000);
+          assert.equal(event.host, config.hostname ?? (meta.source || undefined));
+          const fields = selectFields([...recordFields(meta, materializeLog(g, log)), ...(id ? [['__record_id__', id] as [string, string]] : [])], config.fields);
+          // Values byte for byte (invalid UTF-8 read as U+FFFD), a repeated key numbered, nothing reordered.
+          assert.deepEqual(Object.values(event.event).sort(), fields.map(([, value]) => value).sort(), JSON.stringify(v));
           compared++;
         }
       }
     }
   }
   assert.equal(compared, variants.length * 4 * 2);
+});
+
+test('JSON bodies keep the record\'s order even for integer-like keys (an object would move them first)', () => {
+  const config = loadConfig({ ...base });
+  const g = decodeGroupViews(encodeLogGroupList([encodeLogGroup({ logs: [{ time: 1, contents: [['b', 'x'], ['10', 'y'], ['2', 'z']] }] })]))[0]!;
+  const text = referenceFormatter(config, { project: 'p', logstore: 'ls' }).format(g, g.logs[0]!).bytes.toString();
+  assert.match(text, /"event":\{"b":"x","10":"y","2":"z"\}\}$/);
 });

@@ -1,16 +1,16 @@
 /**
- * Damaged bodies through the kernel path and the JavaScript path: for thousands of seeded random
+ * Damaged bodies through the kernel engine and the reference engine: for thousands of seeded random
  * mutations (byte flips, truncations, inserted bytes) of a valid PullLogs body, either both paths
  * fail with a DecodeError, or both succeed with identical frames. The kernel never hangs, never
- * writes a record JavaScript would not, and never loses one it would.
+ * writes a record the reference would not, and never loses one it would.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../src/config';
 import { decodeGroupView, groupSpans } from '../src/decode/log-group';
 import { DecodeError } from '../src/errors';
-import { FastFormatter } from '../src/format/fast-formatter';
-import { KernelFormatter, type BatchCounts } from '../src/format/kernel-formatter';
+import { KernelEngine, type BatchCounts } from '../src/format/kernel-engine';
+import { referenceFormatter } from '../src/format/reference-engine';
 import { frameInto, maxFramedLength } from '../src/transport/framing';
 import { encodeLogGroup, encodeLogGroupList } from './support/log-group-writer';
 
@@ -33,16 +33,16 @@ const body = encodeLogGroupList(
 
 type Outcome = { wire: string } | { error: string };
 
-/** What the JavaScript path of ship.ts does: group by group, decode (may throw), format, frame. */
+/** What the reference path of ship.ts does: group by group, decode (may throw), format, frame. */
 function viaJs(config: ReturnType<typeof loadConfig>, b: Buffer): Outcome {
-  const fast = new FastFormatter(config, { project: 'p', logstore: 'ls' });
+  const reference = referenceFormatter(config, { project: 'p', logstore: 'ls' });
   const parts: Buffer[] = [];
   try {
     const spans = groupSpans(b);
     for (let g = 0; g < spans.length; g += 2) {
       const view = decodeGroupView(b, spans[g]!, spans[g + 1]!);
       for (const log of view.logs) {
-        const m = fast.format(view, log).bytes;
+        const m = reference.format(view, log).bytes;
         const out = Buffer.alloc(maxFramedLength(config.framing, m.length));
         parts.push(out.subarray(0, frameInto(config.framing, m, out, 0)));
       }
@@ -54,7 +54,7 @@ function viaJs(config: ReturnType<typeof loadConfig>, b: Buffer): Outcome {
   return { wire: Buffer.concat(parts).toString('hex') };
 }
 
-async function viaKernel(kernel: KernelFormatter, b: Buffer, framing: 'octet-counting' | 'newline'): Promise<Outcome> {
+async function viaKernel(kernel: KernelEngine, b: Buffer, framing: 'octet-counting' | 'newline'): Promise<Outcome> {
   const parts: Buffer[] = [];
   const transport = {
     target: 'fuzz', alive: true,
@@ -79,7 +79,7 @@ async function viaKernel(kernel: KernelFormatter, b: Buffer, framing: 'octet-cou
   return { wire: Buffer.concat(parts).toString('hex') };
 }
 
-test('kernel and JavaScript agree on 6000 damaged bodies: the same frames, or both a DecodeError', async () => {
+test('kernel and reference agree on 6000 damaged bodies: the same frames, or both a DecodeError', async () => {
   const random = rng(20261125);
   let failures = 0;
   const envs = [
@@ -90,7 +90,7 @@ test('kernel and JavaScript agree on 6000 damaged bodies: the same frames, or bo
   ];
   for (const env of envs) {
     const config = loadConfig(env);
-    const kernel = new KernelFormatter(config, { project: 'p', logstore: 'ls' });
+    const kernel = new KernelEngine(config, { project: 'p', logstore: 'ls' });
     for (let n = 0; n < 1500; n++) {
       let b = Buffer.from(body);
       const edits = 1 + Math.floor(random() * 3);
@@ -105,7 +105,7 @@ test('kernel and JavaScript agree on 6000 damaged bodies: the same frames, or bo
       const wasm = await viaKernel(kernel, b, config.framing);
       if ('error' in js) {
         failures++;
-        assert.deepEqual(wasm, js, `mutation ${n}: JavaScript fails, the kernel must too`);
+        assert.deepEqual(wasm, js, `mutation ${n}: the reference fails, the kernel must too`);
       } else assert.deepEqual(wasm, js, `mutation ${n} (${JSON.stringify(env)}): frames differ`);
     }
   }

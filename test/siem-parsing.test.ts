@@ -12,7 +12,7 @@ import { invokeFunction, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Rsyslog } from './support/rsyslog';
 import { SyslogNg } from './support/syslog-ng';
-import { TRUNCATION_MARK } from '../src/format/message';
+import { TRUNCATION_MARK } from '../src/format/syslog-message';
 
 type Pair = [string, string];
 interface Rec { id: string; time: number; timeNs: number; fields: Pair[]; severity: number }

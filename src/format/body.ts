@@ -16,34 +16,47 @@ export function kvNeedsQuotes(s: string, separator: string): boolean {
   return s === '' || s.includes(separator) || /[\s="\\]/.test(s);
 }
 
+/** A key as kv writes it. */
+export function kvKey(key: string, separator: string, quote: KvQuote): string {
+  return quote !== 'none' && kvNeedsQuotes(key, separator) ? quoted(key) : key;
+}
+
+/** One `key=value` pair. */
+export function kvPair(key: string, value: string, separator: string, quote: KvQuote): string {
+  const v = quote === 'always' || (quote === 'auto' && kvNeedsQuotes(value, separator)) ? quoted(value) : value;
+  return `${kvKey(key, separator, quote)}=${v}`;
+}
+
 export function kvBody(fields: Field[], separator: string, quote: KvQuote = 'none'): string {
   let out = '';
-  const needsQuotes = (s: string) => kvNeedsQuotes(s, separator);
   for (let i = 0; i < fields.length; i++) {
-    let [key, value] = fields[i]!;
-    if (quote !== 'none') {
-      if (needsQuotes(key)) key = quoted(key);
-      if (quote === 'always' || needsQuotes(value)) value = quoted(value);
-    }
-    out += i === 0 ? `${key}=${value}` : `${separator}${key}=${value}`;
+    const [key, value] = fields[i]!;
+    out += i === 0 ? kvPair(key, value, separator, quote) : `${separator}${kvPair(key, value, separator, quote)}`;
   }
   return out;
 }
 
 /**
- * One JSON object. A key that repeats within a record (SLS allows it) keeps every value:
- * the later ones get `_2`, `_3`... suffixes instead of silently overwriting the first.
+ * JSON member names for a record's keys. A key that repeats within a record (SLS allows it) keeps
+ * every value: the later ones get `_2`, `_3`... suffixes instead of silently overwriting the first.
  */
-export function fieldsObject(fields: Field[]): Record<string, string> {
-  const obj: Record<string, string> = {};
-  for (const [key, value] of fields) {
+export function jsonNames(keys: string[]): string[] {
+  const used = new Set<string>();
+  return keys.map((key) => {
     let name = key;
-    for (let n = 2; Object.prototype.hasOwnProperty.call(obj, name); n++) name = `${key}_${n}`;
-    obj[name] = value;
-  }
-  return obj;
+    for (let n = 2; used.has(name); n++) name = `${key}_${n}`;
+    used.add(name);
+    return name;
+  });
 }
 
+/** `"name":"value"`, escaped as JSON.stringify does. */
+export function jsonMember(name: string, value: string): string {
+  return `${JSON.stringify(name)}:${JSON.stringify(value)}`;
+}
+
+/** One JSON object, members in the record's order (an object would move integer-like keys first). */
 export function jsonBody(fields: Field[]): string {
-  return JSON.stringify(fieldsObject(fields));
+  const names = jsonNames(fields.map(([key]) => key));
+  return `{${fields.map(([, value], i) => jsonMember(names[i]!, value)).join(',')}}`;
 }

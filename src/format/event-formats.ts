@@ -1,11 +1,9 @@
 /**
  * SIEM event formats: ArcSight CEF (rev. 25 escaping rules) and IBM QRadar LEEF 2.0.
  * The header's event id and name come from record fields named in the settings. The string
- * functions here are the reference; FastFormatter writes the same bytes with the exported header,
- * name and escape helpers.
+ * functions here are the reference; the kernel is told the names and header parts they give.
  */
 import type { Field } from '../decode/log-group';
-import { escapeTable, type EscapeTable } from './bytes';
 import type { FieldLookup } from './lookup';
 
 export interface EventHeaderSettings {
@@ -32,11 +30,11 @@ export function cefHeader(text: string): string {
   return /[\\|\r\n]/.test(text) ? text.replace(/[\\|]/g, '\\$&').replace(/\r?\n|\r/g, ' ') : text;
 }
 
-function cefValue(text: string): string {
+export function cefValue(text: string): string {
   return /[\\=\r\n]/.test(text) ? text.replace(/[\\=]/g, '\\$&').replace(/\r/g, '\\r').replace(/\n/g, '\\n') : text;
 }
 
-function leefValue(text: string, delimiter: string): string {
+export function leefValue(text: string, delimiter: string): string {
   if (!/[\\\r\n]/.test(text) && !text.includes(delimiter)) return text;
   let out = text.replace(/\\/g, '\\\\').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
   if (delimiter === '\t') out = out.replace(/\t/g, '\\t');
@@ -44,17 +42,12 @@ function leefValue(text: string, delimiter: string): string {
   return out;
 }
 
-/** cefValue as a byte escape table (for the byte-level formatter). */
-export const CEF_VALUE_ESCAPES: EscapeTable = escapeTable({ 0x5c: '\\\\', 0x3d: '\\=', 0x0d: '\\r', 0x0a: '\\n' });
-
 /**
- * leefValue as a byte escape table, for delimiters where one pass equals its replace chain: ASCII,
- * and not `\`, `r` or `n` (which the earlier replaces produce). Undefined otherwise.
+ * Whether leefValue's replace chain equals one pass over the bytes (what the kernel does): an ASCII
+ * delimiter that is not `\`, `r` or `n` (which the earlier replaces produce).
  */
-export function leefValueEscapes(delimiter: string): EscapeTable | undefined {
-  const d = delimiter.charCodeAt(0);
-  if (delimiter.length !== 1 || d >= 0x80 || delimiter === '\\' || delimiter === 'r' || delimiter === 'n') return undefined;
-  return escapeTable({ 0x5c: '\\\\', 0x0d: '\\r', 0x0a: '\\n', [d]: d === 0x09 ? '\\t' : `\\${delimiter}` });
+export function leefDelimiterIsOnePass(delimiter: string): boolean {
+  return delimiter.length === 1 && delimiter.charCodeAt(0) < 0x80 && !['\\', 'r', 'n'].includes(delimiter);
 }
 
 /** Sanitized names, a numeric suffix on repeats (and on the header's own names). */

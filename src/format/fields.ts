@@ -31,13 +31,19 @@ export function isKeepAll(policy: FieldPolicy): boolean {
   return policy.include === undefined && policy.exclude.length === 0 && policy.rename.size === 0;
 }
 
+/** The name a field gets in the message, or undefined if the policy drops it. */
+export function messageName(policy: FieldPolicy, key: string): string | undefined {
+  if (policy.include && !policy.include.some((r) => r.test(key))) return undefined;
+  if (policy.exclude.some((r) => r.test(key))) return undefined;
+  return policy.rename.get(key) ?? key;
+}
+
 export function selectFields(fields: Field[], policy: FieldPolicy): Field[] {
   if (isKeepAll(policy)) return fields;
   const out: Field[] = [];
   for (const [key, value] of fields) {
-    if (policy.include && !policy.include.some((r) => r.test(key))) continue;
-    if (policy.exclude.some((r) => r.test(key))) continue;
-    out.push([policy.rename.get(key) ?? key, value]);
+    const name = messageName(policy, key);
+    if (name !== undefined) out.push([name, value]);
   }
   return out;
 }

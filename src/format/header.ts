@@ -52,6 +52,29 @@ export function rfc3164Timestamp(seconds: number, timeZone = 'UTC'): string {
   return `${p.month} ${p.day!.padStart(2, ' ')} ${p.hour}:${p.minute}:${p.second}`;
 }
 
+/** RFC 5424 `<PRI>1 ` or RFC 3164 `<PRI>`. */
+export function priPrefix(format: 'rfc5424' | 'rfc3164', pri: number): string {
+  return format === 'rfc3164' ? `<${pri}>` : `<${pri}>1 `;
+}
+
+/** The APP-NAME (RFC 5424) or TAG (RFC 3164) for an application name. */
+export function appNameToken(format: 'rfc5424' | 'rfc3164', app: string): string {
+  return format === 'rfc5424' ? headerToken(app, 48) : rfc3164Tag(app);
+}
+
+/** HOSTNAME: the configured one, else the log group's source. */
+export function hostToken(hostname: string | undefined, groupSource: string): string {
+  return headerToken(hostname ?? groupSource, 255);
+}
+
+/**
+ * What follows the timestamp: RFC 5424 ` HOST APP PROCID MSGID ` (STRUCTURED-DATA or `-` next),
+ * RFC 3164 ` HOST TAG: ` (the body next).
+ */
+export function afterTimestamp(format: 'rfc5424' | 'rfc3164', host: string, app: string, procId: string, msgId: string): string {
+  return format === 'rfc3164' ? ` ${host} ${app}: ` : ` ${host} ${app} ${procId} ${msgId} `;
+}
+
 /** RFC 5424 PRINTUSASCII token (33-126), 1..max chars; anything else becomes `_`, empty becomes `-`. */
 export function headerToken(value: string, max: number): string {
   const cleaned = value.replace(/[^\x21-\x7e]/g, '_').slice(0, max);

@@ -4,7 +4,6 @@
  * collisions get a numeric suffix); PARAM-VALUEs escape `"`, `\` and `]` with a backslash.
  */
 import type { Field } from '../decode/log-group';
-import { escapeTable, type EscapeTable } from './bytes';
 import { KeyNames } from './event-formats';
 
 export function sdParamName(key: string): string {
@@ -32,9 +31,6 @@ export function paramNames(keys: string[]): string[] {
 }
 
 export const sdKeyNames = () => new KeyNames(paramNames);
-
-/** sdParamValue as a byte escape table (for the byte-level formatter). */
-export const SD_VALUE_ESCAPES: EscapeTable = escapeTable({ 0x5c: '\\\\', 0x22: '\\"', 0x5d: '\\]' });
 
 export function structuredData(sdId: string, fields: Field[], names = sdKeyNames()): string {
   const keys = names.of(fields);

@@ -4,11 +4,11 @@
  *
  * It turns the log groups of a decompressed PullLogs body into framed RFC 5424 or 3164 syslog
  * messages with a kv, JSON, CEF or LEEF body, optional STRUCTURED-DATA and, optionally,
- * severity/facility picked by rules on record fields, byte for byte what
- * src/format/fast-formatter.ts writes. It handles only the common
- * shape of the data and of the settings; anything else (a record with invalid UTF-8, an unusual
- * protobuf encoding, a message over the size limit, a key the JS side must judge) is handed back
- * to JavaScript, record by record, so correctness never depends on this file knowing every case.
+ * severity/facility picked by rules on record fields, or Splunk HEC events: byte for byte what the
+ * reference engine (src/format/reference-engine.ts) writes. Every naming decision comes from
+ * src/format/kernel-plan.ts; invalid UTF-8 is repaired here as Buffer#toString does. Anything
+ * else (an unusual protobuf encoding, a message over the size limit, a name the reference must
+ * number) is handed back record by record, so correctness never depends on this file knowing every case.
  *
  * No libc: memory is static arrays plus one input region that grows with memory.grow. LZ4 is in
  * lz4.c, byte copies in bytes.h, value checks and escapes in values.h, digits in digits.h.
@@ -29,7 +29,10 @@ IMPORT(stamp3164) void js_stamp3164(double seconds);
 
 enum { ST_GROUP_DONE = 0, ST_OUT_FULL = 1, ST_FALLBACK = 2, ST_GROUP_FALLBACK = 3 };
 enum { QUOTE_NONE = 0, QUOTE_AUTO = 1, QUOTE_ALWAYS = 2 };
-enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1 };
+enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1, FRAME_NONE = 2 };
+/* The message kinds: RFC 5424 and 3164 syslog, and Splunk HEC's event envelope around a JSON body
+ * (`{"time":S.mmm` + the group's `,"host":...,"event":` + body + `}`). */
+enum { HEADER_5424 = 0, HEADER_3164 = 1, HEADER_HEC = 2 };
 
 #define OUT_SIZE (2u << 20)
 #define MAX_MESSAGE (256u << 10) /* longer messages go to JS */
@@ -43,6 +46,7 @@ enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1 };
 #define HINTS 256
 #define STAMP_LEN_5424 27 /* YYYY-MM-DDThh:mm:ss.uuuuuuZ */
 #define STAMP_LEN_3164 15 /* Mmm dd hh:mm:ss */
+#define HEC_STAMP_ROOM 24 /* up to 20 digits, `.`, 3 digits */
 
 /* Each region has SLACK spare bytes (bytes.h): copies may move 16 bytes at a time past their end. */
 static u8 out[OUT_SIZE + SLACK];
@@ -65,7 +69,7 @@ static u32 key_count, arena_used;
 /* Settings (configure) */
 enum { BODY_KV = 0, BODY_JSON = 1, BODY_NONE = 2, BODY_CEF = 3, BODY_LEEF = 4 };
 static u32 body_format, quote_mode, framing, max_message;
-static u32 rfc3164, stamp_len = STAMP_LEN_5424;
+static u32 rfc3164, hec, stamp_len = STAMP_LEN_5424;
 /* STRUCTURED-DATA (configure_sd): `[id`, the configured message limit (SD that leaves under 200
  * bytes of it is JS's case), and the SD being written for the current record. */
 static u32 sd_mode, sd_limit, sd_open_len;
@@ -113,6 +117,11 @@ static u32 sd_extras_count, id_sd_len, id_sd_id;
 static u32 prefix_guess = 4; /* "NNN " */
 static u32 frame(u32 at, u32 offset, u32 len);
 
+/* Values with invalid UTF-8, repaired for the current record (see repaired()). */
+#define FIX_SIZE (3 * MAX_MESSAGE)
+static u8 fix_buf[FIX_SIZE + SLACK];
+static u32 fix_used;
+
 /* Results of the last step */
 static u32 out_len, records, message_bytes, fallback_index;
 
@@ -157,8 +166,10 @@ static void reset_keys(void) {
 EXPORT(configure)
 void configure(u32 header_3164, u32 format, u32 quote, u32 frame, u32 max_msg, u32 sep_len, u32 head_length, u32 lead_length) {
   /* The JS side wrote separator, head and lead into key_scratch, one after another. */
-  rfc3164 = header_3164;
-  stamp_len = header_3164 ? STAMP_LEN_3164 : STAMP_LEN_5424;
+  rfc3164 = header_3164 == HEADER_3164;
+  hec = header_3164 == HEADER_HEC;
+  /* HEC: the time is written with `head` (its length varies), so no fixed stamp. */
+  stamp_len = hec ? 0 : rfc3164 ? STAMP_LEN_3164 : STAMP_LEN_5424;
   cached_second = ~0ull;
   body_format = format;
   quote_mode = quote;
@@ -394,6 +405,16 @@ static void write_stamp(u8 *o, u64 seconds, u32 nanos) {
 }
 
 
+/* A value with invalid UTF-8, as Buffer#toString reads it (each maximal ill-formed subsequence one
+ * U+FFFD), in fix_buf: GBK-encoded logstores stay on the kernel. 0 if fix_buf is full (JS's case). */
+static const u8 *repaired(const u8 *v, u32 *n) {
+  if (3 * *n > FIX_SIZE - fix_used) return 0;
+  u8 *o = fix_buf + fix_used;
+  *n = repair_utf8(o, v, *n);
+  fix_used += *n;
+  return o;
+}
+
 /* Whether a value needs escaping (by `needs`): 1 yes, 0 a plain copy will do, -1 invalid UTF-8. */
 static inline int value_work(const u8 *v, u32 vl, int (*needs)(const u8 *, u32)) {
   if (!needs(v, vl)) return 0;
@@ -428,7 +449,8 @@ static int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 kl
   u8 *o = *op;
   if (body_format == BODY_JSON) {
     int work = value_work(v, vl, json_needs_work);
-    if (work < 0 || 1 + klen + 2 + (work ? 6 * vl : vl) > (u32)(limit - o)) return 0;
+    if (work < 0 && !(work = 1, v = repaired(v, &vl))) return 0;
+    if (1 + klen + 2 + (work ? 6 * vl : vl) > (u32)(limit - o)) return 0;
     if (!*first) *o++ = ',';
     *first = 0;
     copy_wild(o, key, klen);
@@ -442,7 +464,8 @@ static int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 kl
   if (body_format >= BODY_CEF) {
     /* ` name=value` (CEF) or `<d>name=value` (LEEF): the header before them is never empty. */
     int work = value_work(v, vl, event_needs_work);
-    if (work < 0 || separator_len + klen + 1 + (work ? 2 * vl : vl) > (u32)(limit - o)) return 0;
+    if (work < 0 && !(work = 1, v = repaired(v, &vl))) return 0;
+    if (separator_len + klen + 1 + (work ? 2 * vl : vl) > (u32)(limit - o)) return 0;
     o = put_kv_key(o, first, key, klen);
     *op = o + put_value(o, v, vl, work, write_event_escaped);
     return 1;
@@ -451,12 +474,18 @@ static int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 kl
     if (separator_len + klen + 1 + vl > (u32)(limit - o)) return 0;
     o = put_kv_key(o, first, key, klen);
     /* Copied and checked in one pass; only non-ASCII values get the full UTF-8 check. */
-    if (copy_wild_high(o, v, vl) && scan_value(v, vl, 0, separator, separator_len) < 0) return 0;
+    if (copy_wild_high(o, v, vl) && scan_value(v, vl, 0, separator, separator_len) < 0) {
+      if (!(v = repaired(v, &vl)) || vl > (u32)(limit - o)) return 0;
+      copy_wild(o, v, vl);
+    }
     *op = o + vl;
     return 1;
   }
   int verdict = scan_value(v, vl, quote_mode == QUOTE_AUTO, separator, separator_len);
-  if (verdict < 0) return 0;
+  if (verdict < 0) {
+    if (!(v = repaired(v, &vl))) return 0;
+    verdict = scan_value(v, vl, quote_mode == QUOTE_AUTO, separator, separator_len);
+  }
   int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
   if (separator_len + klen + 1 + (quoted ? 2 * vl + 2 : vl) > (u32)(limit - o)) return 0;
   o = put_kv_key(o, first, key, klen);
@@ -470,8 +499,9 @@ static int put_param(u8 **qp, const u8 *limit, const u8 *name, u32 nlen, u32 id,
   if (sd_stamp[id] == record_stamp) return 0;
   sd_stamp[id] = record_stamp;
   int work = value_work(v, vl, sd_needs_work);
+  if (work < 0 && !(work = 1, v = repaired(v, &vl))) return 0;
   u8 *q = *qp;
-  if (work < 0 || 4 + nlen + (work ? 2 * vl : vl) > (u32)(limit - q)) return 0;
+  if (4 + nlen + (work ? 2 * vl : vl) > (u32)(limit - q)) return 0;
   *q++ = ' ';
   copy_wild(q, name, nlen);
   q += nlen;
@@ -553,7 +583,8 @@ static int event_field(u32 slot, u32 dotted, const u8 **v, u32 *n) {
   *v = in + slot_start[slot];
   *n = slot_len[slot];
   if (*n == 0) return 0;
-  return scan_value(*v, *n, 0, 0, 0) < 0 ? -1 : 1;
+  if (scan_value(*v, *n, 0, 0, 0) >= 0) return 1;
+  return (*v = repaired(*v, n)) ? 1 : -1;
 }
 
 /* The CEF/LEEF header (everything before the first extension) at o; returns its length, or -1. */
@@ -609,8 +640,8 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   u64 time = 0;
   u32 nanos = 0;
   /* With rules the PRI is known only after the body: room for the longest, `<191>1 ` / `<191>`. */
-  u32 max_pri = rfc3164 ? 5 : 7;
-  u32 head_room = rule_count ? max_pri : head_len;
+  u32 max_pri = hec ? head_len + HEC_STAMP_ROOM : rfc3164 ? 5 : 7;
+  u32 head_room = rule_count || hec ? max_pri : head_len;
   u32 header = head_room + stamp_len + tail_len;
   if (header + lead_len + 2 > room) return -1;
   u8 *body = msg + header + lead_len;
@@ -622,7 +653,8 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   record_stamp++;
   slot_seen = 0;
   if (body_format == BODY_JSON) *o++ = '{';
-  limit -= body_format == BODY_JSON; /* keep room for the closing brace */
+  limit -= (body_format == BODY_JSON) + hec; /* keep room for the closing braces */
+  fix_used = 0;
   if (body_format >= BODY_CEF) first = 0; /* every extension follows the event header */
   const int plain_kv = body_format == BODY_KV && quote_mode == QUOTE_NONE;
   /* STRUCTURED-DATA goes to sd_buf while the body is written; it is moved in front at the end. */
@@ -662,7 +694,14 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
         /* The common case inline: `[sep]key=value`, copied and ASCII-checked in one pass. */
         if (separator_len + (u32)kout + 1 + vl > (u32)(limit - o)) return -1;
         o = put_kv_key(o, &first, key_arena + key_out_off[k], (u32)kout);
-        if (copy_wild_high(o, in + vs, vl) && scan_value(in + vs, vl, 0, 0, 0) < 0) return -1;
+        if (copy_wild_high(o, in + vs, vl) && scan_value(in + vs, vl, 0, 0, 0) < 0) {
+          u32 fixed = vl;
+          const u8 *r = repaired(in + vs, &fixed);
+          if (!r || fixed > (u32)(limit - o)) return -1;
+          copy_wild(o, r, fixed);
+          o += fixed;
+          continue;
+        }
         o += vl;
         continue;
       }
@@ -715,6 +754,7 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     }
   }
   if (body_format == BODY_JSON) *o++ = '}';
+  if (hec) *o++ = '}';
   if (sd_mode) *q++ = ']';
   u32 body_len = (u32)(o - body), sd_len = (u32)(q - sd_buf);
   /* The header goes in front of the body: exact copies here, a wild one would overwrite the body. */
@@ -728,6 +768,19 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     pri_len = write_pri(pri, (u32)facility * 8 + (u32)severity);
     delta = max_pri - pri_len; /* a shorter PRI: the message starts later */
     copy_bytes(msg + delta, pri, pri_len);
+  } else if (hec) {
+    /* `{"time":<seconds>.<milliseconds>`, as long as its digits: the message starts later. */
+    u8 front[64 + HEC_STAMP_ROOM];
+    copy_bytes(front, head, head_len);
+    u32 n = head_len + write_decimal64(front + head_len, time);
+    u32 ms = (nanos > 999999999u ? 999999999u : nanos) / 1000000;
+    front[n++] = '.';
+    front[n++] = '0' + (u8)(ms / 100);
+    front[n++] = '0' + (u8)(ms / 10 % 10);
+    front[n++] = '0' + (u8)(ms % 10);
+    pri_len = n;
+    delta = max_pri - n;
+    copy_bytes(msg + delta, front, n);
   } else copy_bytes(msg, head, head_len);
   if (body_format >= BODY_CEF) {
     /* The event header goes in front of the extensions, now that the severity is known. */
@@ -738,10 +791,10 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
     body_len += (u32)h;
   }
   u8 *m = msg + delta;
-  write_stamp(m + pri_len, time, nanos);
+  if (!hec) write_stamp(m + pri_len, time, nanos);
   copy_bytes(m + pri_len + stamp_len, group_area, tail_len);
   if (sd_mode) {
-    /* SD that leaves under 200 bytes of the limit is dropped for `-` (message.ts): JS's case. */
+    /* SD that leaves under 200 bytes of the limit is dropped for `-` (syslog-message.ts): the reference's case. */
     if (pri_len + stamp_len + tail_len + sd_len + 200 > sd_limit) return -1;
     if (header + sd_len + lead_len + body_len > room) return -1;
     if (body_len) __builtin_memmove(body + sd_len, body, body_len);
@@ -762,6 +815,10 @@ static u32 last_prefix = 4;
  */
 static u32 frame(u32 at, u32 offset, u32 len) {
   u8 *msg = out + at + offset;
+  if (framing == FRAME_NONE) {
+    if (offset) __builtin_memmove(out + at, msg, len);
+    return at + len;
+  }
   if (framing == FRAME_OCTET) {
     u32 nd = decimal_length(len);
     last_prefix = nd + 1;
@@ -815,7 +872,7 @@ EXPORT(skip_logs) u32 skip_logs(u32 in_base, u32 start, u32 end) {
 
 EXPORT(group_step) u32 group_step(u32 target) {
   /* Newline framing can double a message when escaping; octet-counting needs its prefix (<= 8). */
-  u32 worst = framing == FRAME_OCTET ? max_message + 8 : 2 * max_message + 1;
+  u32 worst = framing == FRAME_OCTET ? max_message + 8 : framing == FRAME_NONE ? max_message : 2 * max_message + 1;
   out_len = 0;
   records = 0;
   message_bytes = 0;

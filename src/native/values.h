@@ -74,6 +74,48 @@ static int scan_value(const u8 *s, u32 n, int check_quotes, const u8 *separator,
   return quote;
 }
 
+/* Writes s[0, n) with each maximal ill-formed UTF-8 subsequence replaced by U+FFFD (WHATWG's
+ * decoder, which Buffer#toString follows); returns the bytes written (at most 3n). */
+static u32 repair_utf8(u8 *o, const u8 *s, u32 n) {
+  u8 *start = o;
+  u32 i = 0;
+  while (i < n) {
+    u8 b = s[i];
+    if (b < 0x80) {
+      *o++ = b;
+      i++;
+      continue;
+    }
+    u32 need = 0;
+    u8 lo = 0x80, hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b == 0xe0) lo = 0xa0;
+      else if (b == 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b == 0xf0) lo = 0x90;
+      else if (b == 0xf4) hi = 0x8f;
+    }
+    u32 k = 1;
+    while (k <= need && i + k < n && s[i + k] >= lo && s[i + k] <= hi) {
+      lo = 0x80;
+      hi = 0xbf;
+      k++;
+    }
+    if (need && k == need + 1) {
+      for (u32 j = 0; j < k; j++) *o++ = s[i + j];
+    } else {
+      *o++ = 0xef;
+      *o++ = 0xbf;
+      *o++ = 0xbd;
+    }
+    i += k;
+  }
+  return (u32)(o - start);
+}
+
 /* Writes `src` as a kv value at o (room checked by the caller for the quoted worst case). */
 static u32 write_value(u8 *o, const u8 *src, u32 n, int quoted) {
   if (!quoted) {

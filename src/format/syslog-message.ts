@@ -8,7 +8,7 @@ import type { Field, LogGroup, LogRecord } from '../decode/log-group';
 import { jsonBody, kvBody } from './body';
 import { cefBody, cefKeyNames, leefBody, leefKeyNames } from './event-formats';
 import { recordFields, selectFields } from './fields';
-import { headerToken, priority, rfc3164Tag, rfc3164Timestamp, rfc5424Timestamp } from './header';
+import { afterTimestamp, appNameToken, hostToken, priority, priPrefix, rfc3164Timestamp, rfc5424Timestamp } from './header';
 import { levelFor } from './levels';
 import { FieldLookup } from './lookup';
 import { sdKeyNames, structuredData } from './structured-data';
@@ -24,7 +24,14 @@ export interface SourceInfo {
 }
 
 export const TRUNCATION_MARK = ' [TRUNCATED by sls-syslog-forwarder: original message ';
-const BOM = '\ufeff';
+
+/** Between the RFC 5424 header and a non-empty body: a space, and the BOM when asked for. */
+export function bodyLead(bom: boolean): string {
+  return bom ? ' \ufeff' : ' ';
+}
+
+/** STRUCTURED-DATA (which cannot be cut) must leave this much of the size limit, or the fields go to the body. */
+export const SD_MIN_ROOM = 200;
 
 /** Largest index <= `limit` that starts a UTF-8 character (never splits a multi-byte sequence). */
 export function utf8Boundary(buf: Buffer, limit: number): number {
@@ -60,8 +67,7 @@ export class MessageFormatter {
   private readonly names = { cef: cefKeyNames(), leef: leefKeyNames(), sd: sdKeyNames() };
 
   constructor(private readonly config: ForwarderConfig, private readonly source: SourceInfo) {
-    const app = config.appName ?? source.logstore;
-    this.appName = config.format === 'rfc5424' ? headerToken(app, 48) : rfc3164Tag(app);
+    this.appName = appNameToken(config.format, config.appName ?? source.logstore);
     this.needsLookup =
       config.severityRules.length > 0 || config.facilityRules.length > 0 || config.messageFormat === 'cef' || config.messageFormat === 'leef';
   }
@@ -74,22 +80,22 @@ export class MessageFormatter {
     const severity = lookup ? levelFor(lookup, c.severityRules, c.severity) : c.severity;
     const facility = lookup ? levelFor(lookup, c.facilityRules, c.facility) : c.facility;
     const fields = selectFields(all, c.fields);
-    const host = headerToken(c.hostname ?? group.source, 255);
-    const pri = `<${priority(facility, severity)}>`;
+    const pri = priPrefix(c.format, priority(facility, severity));
+    const rest = afterTimestamp(c.format, hostToken(c.hostname, group.source), this.appName, c.procId, c.msgId);
     let body = this.body(fields, lookup, severity, log);
 
     let prefix: string;
     if (c.format === 'rfc3164') {
-      prefix = `${pri}${rfc3164Timestamp(log.time, c.timeZone)} ${host} ${this.appName}: `;
+      prefix = `${pri}${rfc3164Timestamp(log.time, c.timeZone)}${rest}`;
     } else {
-      const head = `${pri}1 ${rfc5424Timestamp(log.time, log.timeNs)} ${host} ${this.appName} ${c.procId} ${c.msgId} `;
+      const head = `${pri}${rfc5424Timestamp(log.time, log.timeNs)}${rest}`;
       let sd = c.structuredDataId ? structuredData(c.structuredDataId, fields, this.names.sd) : '-';
-      if (Buffer.byteLength(head) + Buffer.byteLength(sd) + 200 > c.maxMessageBytes) {
+      if (Buffer.byteLength(head) + Buffer.byteLength(sd) + SD_MIN_ROOM > c.maxMessageBytes) {
         // The fields do not fit as STRUCTURED-DATA (which cannot be cut): carry them in the body instead.
         sd = '-';
         if (c.messageFormat === 'none') body = jsonBody(fields);
       }
-      prefix = body === '' ? `${head}${sd}` : `${head}${sd} ${c.bom ? BOM : ''}`;
+      prefix = body === '' ? `${head}${sd}` : `${head}${sd}${bodyLead(c.bom)}`;
     }
     const head = Buffer.from(prefix, 'utf8');
     const tail = Buffer.from(body, 'utf8');

@@ -1,19 +1,19 @@
 /**
- * Ships a whole decompressed PullLogs body through the WebAssembly kernel: it writes framed
- * messages for many records per call, and hands back to JavaScript (FastFormatter, the same
- * bytes by construction and by test) each record it does not handle itself: invalid UTF-8,
- * unusual protobuf, messages over its size limit, record-level decode errors.
+ * The kernel engine: a whole decompressed PullLogs body through the WebAssembly kernel, which writes
+ * framed syslog messages (or HEC events) for many records per call. Each record the kernel does not
+ * take itself (unusual protobuf, over its size limit, a name the reference must number, a
+ * record-level decode error) goes to the reference engine: the same bytes, by construction and by test.
  */
 import type { ForwarderConfig } from '../config';
-import { decodeGroupMeta, decodeGroupView, groupSpans, type GroupView } from '../decode/log-group';
-import type { LevelRule } from './levels';
+import { decodeGroupMeta, decodeGroupView, groupSpans, materializeGroupMeta, type GroupView, type LogGroup } from '../decode/log-group';
 import { Kernel, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
 import type { SyslogTransport } from '../transport/transport';
-import { eventHeadParts } from './event-formats';
-import { FastFormatter } from './fast-formatter';
-import type { SourceInfo } from './message';
+import { eventHeadParts, leefDelimiterIsOnePass } from './event-formats';
+import { KernelPlan, type GroupParts } from './kernel-plan';
+import type { LevelRule } from './levels';
+import type { SourceInfo } from './syslog-message';
+import { referenceFormatter, type RecordFormatter } from './reference-engine';
 
-/** A transport that also takes messages already framed for it (stream and UDP transports). */
 /** What the kernel needs of a connection: framed batches, and single messages for the records it hands back. */
 export type FramedTransport = Pick<SyslogTransport, 'send'> & Required<Pick<SyslogTransport, 'sendFramed'>>;
 
@@ -34,51 +34,55 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const STEP_BYTES = 240 * 1024;
 /** UDP: fewer frames per call, so the datagrams of one call stay near the transport's in-flight bound. */
 const UDP_STEP_BYTES = 32 * 1024;
+/** HEC events carry no size limit of their own: the kernel takes those up to its own (256 KiB). */
+const HEC_MAX_EVENT = 256 * 1024;
 
-export class KernelFormatter {
+/**
+ * Why the kernel does not take these settings at all (the reference then runs the whole range,
+ * and the summary says so), or undefined when it does.
+ */
+export function kernelDeclines(config: ForwarderConfig): string | undefined {
+  if (config.output === 'splunk-hec') return undefined;
+  const body = config.messageFormat;
+  const event = body === 'cef' || body === 'leef';
+  const sd = config.structuredDataId !== undefined;
+  const rules = [...config.severityRules, ...config.facilityRules];
+  // The event id/name fields are read like rule fields (record fields only, not `__topic__`...).
+  const eventFields = event ? [config.event.idField, config.event.nameField].filter((f): f is string => f !== undefined) : [];
+  const fields = new Set([...rules.map((r) => r.field), ...eventFields]);
+  if (event && sd) return 'STRUCTURED-DATA with a CEF or LEEF body';
+  if (body === 'none' && !sd) return 'an empty message body';
+  if (body === 'leef' && !leefDelimiterIsOnePass(config.event.leefDelimiter)) return `SYSLOG_LEEF_DELIMITER ${JSON.stringify(config.event.leefDelimiter)}`;
+  if (rules.length > MAX_RULES || fields.size > MAX_RULE_SLOTS) return `more than ${MAX_RULES} level rules or ${MAX_RULE_SLOTS} fields they read`;
+  if (rules.some((r) => Buffer.byteLength(r.value) >= 64)) return 'a level rule value of 64 bytes or more';
+  if ([...fields].some((f) => f.startsWith('__'))) return 'a level rule or event field on a group field (__topic__, __source__, __tag__:...)';
+  return undefined;
+}
+
+export class KernelEngine {
   private readonly kernel: Kernel;
-  private readonly fast: FastFormatter;
+  private readonly plan: KernelPlan;
+  private readonly reference: RecordFormatter;
   private readonly idKey: { bytes: Buffer; nameId: number; sdName: Buffer; sdId: number } | undefined;
   /** With record ids on but `__record_id__` excluded (or untrackable), the kernel writes none. */
   private readonly recordIdExcluded: boolean;
-  /** JSON, CEF, LEEF: names repeated in a record go to JS, so their ids matter. */
+  /** JSON, CEF, LEEF: names repeated in a record go to the reference, so their ids matter. */
   private readonly namesTracked: boolean;
   private readonly stepBytes: number;
-  /** Records written by the kernel and by the JavaScript fallback (tests and tuning read these). */
+  /** Records written by the kernel and by the reference (tests and tuning read these). */
   readonly stats = { kernel: 0, fallback: 0 };
 
-  /**
-   * RFC 5424 or 3164 with a kv, JSON, CEF or LEEF body, and RFC 5424 STRUCTURED-DATA (with a kv or
-   * JSON body, or none), over TCP, TLS or UDP; severity/facility rules and event id/name fields too,
-   * when they read record fields (not `__topic__`, tags...) and fit the kernel's tables.
-   */
-  static supports(config: ForwarderConfig): boolean {
-    const rules = [...config.severityRules, ...config.facilityRules];
-    const fields = new Set(rules.map((r) => r.field));
-    const body = config.messageFormat;
-    const sd = config.structuredDataId !== undefined;
-    const event = body === 'cef' || body === 'leef';
-    // The event id/name fields are read like rule fields (record fields only, not `__topic__`...).
-    const eventFields = event ? [config.event.idField, config.event.nameField].filter((f): f is string => f !== undefined) : [];
-    for (const f of eventFields) fields.add(f);
-    return (
-      config.output === 'syslog' && FastFormatter.supports(config) &&
-      (body === 'kv' || body === 'json' || (body === 'none' && sd) || (event && !sd)) &&
-      rules.length <= MAX_RULES && fields.size <= MAX_RULE_SLOTS &&
-      rules.every((r) => !r.field.startsWith('__') && Buffer.byteLength(r.value) < 64) &&
-      eventFields.every((f) => !f.startsWith('__'))
-    );
-  }
-
   constructor(config: ForwarderConfig, source: SourceInfo) {
-    this.fast = new FastFormatter(config, source);
-    const body = config.messageFormat;
+    this.plan = new KernelPlan(config, source);
+    this.reference = referenceFormatter(config, source);
+    const hec = config.output === 'splunk-hec';
+    const body = hec ? 'json' : config.messageFormat;
     const event = body === 'cef' || body === 'leef';
-    const sd = config.structuredDataId !== undefined;
-    const udp = config.protocol === 'udp';
+    const sd = !hec && config.structuredDataId !== undefined;
+    const udp = !hec && config.protocol === 'udp';
     this.namesTracked = body === 'json' || event;
     this.stepBytes = udp ? UDP_STEP_BYTES : STEP_BYTES;
-    const rules: KernelRuleOf[] = [
+    const rules: KernelRuleOf[] = hec ? [] : [
       ...config.severityRules.map((r) => ({ ...r, kind: 0 as const })),
       ...config.facilityRules.map((r) => ({ ...r, kind: 1 as const })),
     ];
@@ -87,8 +91,8 @@ export class KernelFormatter {
     for (const f of [...rules.map((r) => r.field), ...(event ? [idField, nameField] : [])]) if (f !== undefined && !slots.has(f)) slots.set(f, slots.size);
     this.kernel = new Kernel(
       (memory, at, length) => {
-        const key = this.fast.kernelKey(memory, at, at + length);
-        // Names whose repeats go to JS need ids; past the id tables, such keys take the JS path.
+        const key = this.plan.key(memory.toString('utf8', at, at + length));
+        // Names whose repeats go to the reference need ids; past the id tables, such keys take the reference path.
         const nameId = this.namesTracked ? key.outId : 0;
         if (nameId < 0 || (sd && key.sdId < 0)) return undefined;
         return {
@@ -96,14 +100,14 @@ export class KernelFormatter {
           sdName: sd ? key.sdName : undefined, sdId: sd ? key.sdId : undefined,
         };
       },
-      (seconds) => this.fast.kernelStamp3164(seconds),
+      (seconds) => this.plan.stamp3164(seconds),
     );
-    const { head, lead } = this.fast.kernelHeadAndLead();
     const separator = body === 'json' ? ',' : body === 'cef' ? ' ' : body === 'leef' ? config.event.leefDelimiter : config.kvSeparator;
     this.kernel.configure({
-      header: config.format, body, quote: config.kvQuote, maxMessageBytes: config.maxMessageBytes, separator: Buffer.from(separator, 'utf8'), head, lead,
-      // UDP takes octet-counted frames and sends each message as its own datagram.
-      framing: udp ? 'octet-counting' : config.framing,
+      header: hec ? 'hec' : config.format, body, quote: config.kvQuote, maxMessageBytes: hec ? HEC_MAX_EVENT : config.maxMessageBytes,
+      separator: Buffer.from(separator, 'utf8'), head: this.plan.head(), lead: this.plan.lead(),
+      // UDP takes octet-counted frames and sends each message as its own datagram; HEC events are concatenated.
+      framing: hec ? 'none' : udp ? 'octet-counting' : config.framing,
     });
     if (event) {
       const parts = eventHeadParts(config.event, body, source.logstore);
@@ -122,7 +126,7 @@ export class KernelFormatter {
       }));
       this.kernel.configureRules(kernelRules, config.severity, config.facility);
     }
-    const idKey = config.recordId ? this.fast.kernelRecordIdKey() : undefined;
+    const idKey = config.recordId ? this.plan.key('__record_id__') : undefined;
     const idTrackable = idKey !== undefined && (idKey.outId >= 0 || !this.namesTracked) && (idKey.sdId >= 0 || !sd);
     this.idKey =
       idKey && !idKey.excluded && idTrackable
@@ -148,9 +152,9 @@ export class KernelFormatter {
       const start = spans[2 * g]!;
       const end = spans[2 * g + 1]!;
       const prefix = idPrefix(g);
-      const { tail, extras, extraIds, sdParams, sdIds } = this.parts(decodeGroupMeta(body, start, end, k.skipLogs(at, start, end)));
+      const { tail, extras, extraIds, sdParams, sdIds } = this.parts(materializeGroupMeta(decodeGroupMeta(body, start, end, k.skipLogs(at, start, end))));
       let view: GroupView | undefined;
-      // Record ids on, but their key is not one the kernel can write: JavaScript does the group.
+      // Record ids on, but their key is not one the kernel can write: the reference does the group.
       const idsInJs = prefix !== undefined && !this.idKey && !this.recordIdExcluded;
       if (idsInJs || !k.beginGroup(at, start, end, tail, extras, extraIds, this.idKey, prefix, { params: sdParams, ids: sdIds })) {
         view = decodeGroupView(body, start, end);
@@ -187,14 +191,14 @@ export class KernelFormatter {
     }
   }
 
-  /** kernelGroupParts, with name ids only where they matter (JSON names, SD PARAM-NAMEs). */
-  private parts(g: GroupView): ReturnType<FastFormatter['kernelGroupParts']> {
-    const parts = this.fast.kernelGroupParts(g);
+  /** The plan's group parts, with name ids only where they matter (JSON, CEF and LEEF names). */
+  private parts(group: LogGroup): GroupParts {
+    const parts = this.plan.groupParts(group);
     return this.namesTracked ? parts : { ...parts, extraIds: parts.extraIds.map(() => 0) };
   }
 
   private async sendOne(view: GroupView, index: number, prefix: string | undefined, transport: Pick<SyslogTransport, 'send'>, counts: BatchCounts): Promise<void> {
-    const { bytes, truncated } = this.fast.format(view, view.logs[index]!, prefix === undefined ? undefined : prefix + index);
+    const { bytes, truncated } = this.reference.format(view, view.logs[index]!, prefix === undefined ? undefined : prefix + index);
     const wait = transport.send(bytes);
     this.stats.fallback++;
     counts.records++;
