@@ -19,13 +19,15 @@ import { encodeLogGroup } from '../test/support/log-group-writer';
 import { hecSink, latencyRelay, tcpSink, udpSink, type Sink } from './sinks';
 
 const root = join(__dirname, '..');
-const args = parseFlags({ runs: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false }, only: { type: 'string' } }, `
+const args = parseFlags({ runs: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false }, only: { type: 'string' }, baseline: { type: 'string' } }, `
 npm run bench -- [options]: the function (and the worker) against local sinks, with the naive
 baseline; numbers in docs/benchmarks.md, results in benchmarks/results/latest.json.
 
   --runs N       runs per scenario, median reported (default 3)
   --quick        smaller ranges, one run, nothing written to results/
   --only TEXT    only the scenarios whose name starts with TEXT (nothing written to results/)
+  --baseline F   also run another build's dist/index.js (F), run for run alternating with this one,
+                 and print the ratio: a before/after comparison on the same machine at the same time
   -h, --help     this text`);
 const RUNS = args.quick ? 1 : Number(args.runs);
 const CREDS = { accessKeyId: 'STS.bench', accessKeySecret: 'bench-secret', securityToken: 'bench-token' };
@@ -34,10 +36,13 @@ const SLS_HOST = 'cn-hangzhou-intranet.log.aliyuncs.com';
 const PER_GROUP = 500;
 const POOL = 20;
 
-type Profile = 'waf' | 'wide';
+type Profile = 'waf' | 'wide' | 'gbk';
 
-/** ~400-byte WAF access records (15 fields) or ~1.3 KB records with 45 fields. */
-function record(profile: Profile, g: number, i: number): Array<[string, string]> {
+/** "中文日志 用户代理" in GBK, as a producer writing GBK puts it into SLS: not UTF-8. */
+const GBK = Buffer.from('d6d0cec4c8d5d6be20d3c3bba7b4fac0ed', 'hex');
+
+/** ~400-byte WAF access records (15 fields), ~1.3 KB records with 45 fields, or WAF records whose user agent and URI hold GBK bytes. */
+function record(profile: Profile, g: number, i: number): Array<[string, string | Buffer]> {
   const n = g * PER_GROUP + i;
   const waf: Array<[string, string]> = [
     ['time', `2025-01-23T21:50:${String(i % 60).padStart(2, '0')}+08:00`], ['host', 'shop.example.com'],
@@ -49,6 +54,9 @@ function record(profile: Profile, g: number, i: number): Array<[string, string]>
     ['request_traceid', `7b0d${n.toString(16).padStart(12, '0')}`], ['region', 'cn-hangzhou'], ['matched_host', 'shop.example.com'],
   ];
   if (profile === 'waf') return waf;
+  if (profile === 'gbk') {
+    return waf.map(([k, v]): [string, string | Buffer] => (k === 'user_agent' || k === 'request_uri' ? [k, Buffer.concat([Buffer.from(v.slice(0, v.length - GBK.length)), GBK])] : [k, v]));
+  }
   const extra: Array<[string, string]> = Array.from({ length: 30 }, (_, k) => [`attr_${k}`, `value-${(n * 31 + k) % 10007}-${'z'.repeat(k % 5)}`]);
   return [...waf, ...extra];
 }
@@ -153,8 +161,10 @@ async function main(): Promise<void> {
   await emulator.start();
   const scale = args.quick ? 0.2 : 1;
   const sizes = { '1x': Math.round(40 * scale), '10x': Math.round(400 * scale), '100x': Math.round(4000 * scale) }; // log groups of 500
-  const rawPool: Record<Profile, Buffer[]> = { waf: pool('waf'), wide: pool('wide') };
-  const logstores: Array<[string, Profile, number]> = [['waf-1x', 'waf', sizes['1x']], ['waf-10x', 'waf', sizes['10x']], ['waf-100x', 'waf', sizes['100x']], ['wide-10x', 'wide', sizes['10x']]];
+  const rawPool: Record<Profile, Buffer[]> = { waf: pool('waf'), wide: pool('wide'), gbk: pool('gbk') };
+  const logstores: Array<[string, Profile, number]> = [
+    ['waf-1x', 'waf', sizes['1x']], ['waf-10x', 'waf', sizes['10x']], ['waf-100x', 'waf', sizes['100x']], ['wide-10x', 'wide', sizes['10x']], ['gbk-10x', 'gbk', sizes['10x']],
+  ];
   for (const [name, profile, groups] of logstores) {
     emulator.createLogstore(PROJECT, name, 1);
     for (let g = 0; g < groups; g++) emulator.appendTaggedGroup(PROJECT, name, 0, rawPool[profile][g % POOL]!, 1737669100);
@@ -217,8 +227,12 @@ async function main(): Promise<void> {
     // STRUCTURED-DATA (every field twice) and CEF.
     { name: 'tcp waf 10x structured-data', bundle, env: { ...envFor('tcp'), SYSLOG_STRUCTURED_DATA: 'on' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp waf 10x cef', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'cef' }, logstore: 'waf-10x', runs: RUNS },
-    // Splunk HEC (JavaScript formatter, gzip'd HTTPS batches) to a sink that only counts.
+    // Every record carries invalid UTF-8 (GBK bytes in two fields): repaired to U+FFFD in the kernel.
+    { name: 'tcp gbk 10x invalid-utf8', bundle, env: envFor('tcp'), logstore: 'gbk-10x', runs: RUNS },
+    // Splunk HEC (the kernel's events, gzip'd HTTPS batches) to a sink that only counts.
     { name: 'hec waf 10x', bundle, env: hecEnv, logstore: 'waf-10x', runs: RUNS },
+    { name: 'hec waf 10x no-gzip', bundle, env: { ...hecEnv, SPLUNK_HEC_GZIP: 'off' }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'hec waf 10x batch-4MiB', bundle, env: { ...hecEnv, SPLUNK_HEC_BATCH_BYTES: String(4 << 20) }, logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp waf 1x', bundle, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },
     { name: 'tcp waf 100x', bundle, env: envFor('tcp'), logstore: 'waf-100x', runs: 1 },
     { name: 'naive tcp waf 1x', bundle: naive, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },
@@ -227,14 +241,25 @@ async function main(): Promise<void> {
   // Warm the emulator's response cache so its compression is not part of any measurement.
   await runChild(bundle, envFor('tcp'), eventFile('waf-100x'));
   await runChild(bundle, envFor('tcp'), eventFile('wide-10x'));
+  await runChild(bundle, envFor('tcp'), eventFile('gbk-10x'));
   await runChild(bundle, { ...envFor('tcp'), ...slsHttps.env }, eventFile('waf-10x', slsHttps.endpoint));
 
   const rows: Array<Record<string, number | string>> = [];
   for (const s of scenarios.filter((x) => !args.only || x.name.startsWith(args.only))) {
     const results: RunResult[] = [];
-    for (let r = 0; r < s.runs; r++) results.push(await runChild(s.bundle, s.env, eventFile(s.logstore, s.endpoint)));
+    const before: RunResult[] = [];
+    const baseline = args.baseline && s.bundle === bundle ? args.baseline : undefined;
+    for (let r = 0; r < s.runs; r++) {
+      if (baseline) before.push(await runChild(baseline, s.env, eventFile(s.logstore, s.endpoint)));
+      results.push(await runChild(s.bundle, s.env, eventFile(s.logstore, s.endpoint)));
+    }
     rows.push(row(s.name, results));
     console.log(JSON.stringify(rows[rows.length - 1]));
+    if (baseline) {
+      const b = row(`${s.name} [baseline]`, before);
+      const now = rows[rows.length - 1]!;
+      console.log(JSON.stringify({ ...b, MBpsRatio: +((now.MBps as number) / (b.MBps as number)).toFixed(3), cpuRatio: +((now.cpuSecPerGB as number) / (b.cpuSecPerGB as number)).toFixed(3) }));
+    }
   }
   // The consumer-group worker: 8 shards in one process, to the TCP sink (last: it leaves the
   // emulator with more to serve).
@@ -260,6 +285,7 @@ async function main(): Promise<void> {
       tcpVsNaive10x: +((byName('tcp waf 10x').MBps as number) / (byName('naive tcp waf 10x').MBps as number)).toFixed(1),
       tlsVsTcp: +((byName('tcp waf 10x').MBps as number) / (byName('tls waf 10x').MBps as number)).toFixed(2),
       workerCpuSecPerGBVsPythonGuide: +((byName('worker 8 shards').cpuSecPerGB as number) / 20).toFixed(2),
+      invalidUtf8VsClean: +((byName('tcp gbk 10x invalid-utf8').MBps as number) / (byName('tcp waf 10x').MBps as number)).toFixed(2),
       slsHttpsVsHttp: +((byName('tcp waf 10x sls-https').MBps as number) / (byName('tcp waf 10x').MBps as number)).toFixed(3),
       proofVsNoProofTcp: +((byName('tcp waf 10x').MBps as number) / (byName('commit tcp no-proof').MBps as number)).toFixed(3),
       proofVsNoProofTcpRtt20: +((byName('commit tcp rtt20').MBps as number) / (byName('commit tcp rtt20 no-proof').MBps as number)).toFixed(3),

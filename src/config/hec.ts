@@ -52,7 +52,7 @@ export function readHec(r: SettingsReader): HecSettings | undefined {
     gzip: r.flag('SPLUNK_HEC_GZIP', true),
     ack: r.flag('SPLUNK_HEC_ACK', false),
     ackTimeoutMs: r.integer('SPLUNK_HEC_ACK_TIMEOUT_MS', 30_000, 100, 600_000),
-    batchBytes: r.integer('SPLUNK_HEC_BATCH_BYTES', 512 * 1024, 1024, 64 * 1024 * 1024),
+    batchBytes: r.integer('SPLUNK_HEC_BATCH_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     ca,
     insecure: r.flag('SPLUNK_HEC_INSECURE', false),
   };
