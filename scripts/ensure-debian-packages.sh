@@ -9,8 +9,9 @@ pkgs=(rsyslog rsyslog-openssl rsyslog-gnutls rsyslog-relp openssl unzip iproute2
       libivykis0 libnet1 libjson-c5 libwrap0 libglib2.0-0 libcap2 libpcre3 libssl3)
 # --wasm-toolchain (the tests): clang and lld rebuild src/native/kernel.c to check the committed
 # WebAssembly matches its source; prometheus gives promtool and a server to scrape the worker's
-# /metrics. The demo and the function itself do not need them.
-if [ "${1:-}" = "--wasm-toolchain" ]; then pkgs+=(clang lld prometheus); fi
+# /metrics; podman and runc build the container image (deploy/container/Dockerfile) and start it.
+# The demo and the function itself do not need them.
+if [ "${1:-}" = "--wasm-toolchain" ]; then pkgs+=(clang lld prometheus podman runc); fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else sudo="none"; fi

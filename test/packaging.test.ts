@@ -17,6 +17,7 @@ import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki } from './support/certs';
 import { TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
+import { Podman } from './support/podman';
 import { freePort, Rsyslog } from './support/rsyslog';
 
 const UNIT = join(__dirname, '../deploy/systemd/sls-syslog-forwarder.service');
@@ -125,12 +126,49 @@ test('the container command and environment the manifest defines start the worke
   }
 });
 
-test('the container image definition: built and started where the machine can', (t) => {
+test('the container image: built from deploy/container/Dockerfile, started, it ships every record and drains on SIGTERM', async (t) => {
   const dockerfile = readFileSync(join(__dirname, '../deploy/container/Dockerfile'), 'utf8');
   assert.match(dockerfile, /^USER 10001$/m, 'runs as a non-root user');
   assert.match(dockerfile, /ENTRYPOINT \["node", "\/app\/bin\/sls-syslog-forwarder\.js"\]/);
-  const builders = ['podman', 'buildah', 'docker'].filter((b) => spawnSync(b, ['info'], { stdio: 'ignore' }).status === 0);
-  if (builders.length === 0) {
-    t.skip('no container engine runs on this machine (podman, buildah and docker are absent or have no engine): the image is NOT built or started here');
+  const missing = Podman.unavailable();
+  if (missing) {
+    t.skip(`${missing} (scripts/ensure-debian-packages.sh installs podman and runc): the image is NOT built or started here`);
+    return;
+  }
+  const podman = new Podman();
+  const rsyslog = await new Rsyslog().start();
+  const emulator = new SlsEmulator({ keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } } });
+  await emulator.start();
+  const name = `sls-fwd-test-${process.pid}`;
+  try {
+    emulator.createLogstore('p', 'ls', 2);
+    for (let shard = 0; shard < 2; shard++) emulator.appendGroup('p', 'ls', shard, encodeLogGroup({ logs: Array.from({ length: 40 }, (_, i) => ({ time: 1737669036, contents: [['id', `c${shard}-${i}`]] as Array<[string, string]> })) }));
+    podman.buildNodeBase('localhost/sls-fwd-test-node:20');
+    podman.run(['build', '--isolation', 'chroot', '--pull=never', '--build-arg', 'NODE_IMAGE=localhost/sls-fwd-test-node:20', '-f', 'deploy/container/Dockerfile', '-t', 'localhost/sls-syslog-forwarder:test', join(__dirname, '..')], 300_000);
+    const user = podman.run(['image', 'inspect', '--format', '{{.Config.User}}', 'localhost/sls-syslog-forwarder:test']).trim();
+    assert.equal(user, '10001', 'the image runs as a non-root user');
+    const metricsPort = await freePort('tcp');
+    const env = {
+      SLS_ENDPOINT: emulator.endpoint, SLS_PROJECT: 'p', SLS_LOGSTORE: 'ls', SLS_CONSUMER_GROUP: 'container-test', SLS_START: 'begin', SLS_HEARTBEAT_MS: '200',
+      SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tcp), SYSLOG_PROTOCOL: 'tcp', METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1',
+      ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.accessKeySecret, ALIBABA_CLOUD_SECURITY_TOKEN: TEST_CREDENTIALS.securityToken,
+    };
+    podman.run(['run', '-d', '--name', name, '--network', 'host', ...podman.ulimits(), ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), 'localhost/sls-syslog-forwarder:test']);
+    await rsyslog.waitForCount('tcp', 80, 30_000);
+    const ids = (await rsyslog.settle('tcp')).map((m) => /id=(c\d-\d+)/.exec(m.msg)?.[1]).filter((x): x is string => x !== undefined);
+    const counts = { written: 80, delivered: new Set(ids).size, duplicated: ids.length - new Set(ids).size };
+    assert.deepEqual({ ...counts, lost: 80 - counts.delivered }, { written: 80, delivered: 80, duplicated: 0, lost: 0 });
+    const ready = await new Promise<number>((resolve) => http.get({ host: '127.0.0.1', port: metricsPort, path: '/readyz' }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', () => resolve(0)));
+    assert.equal(ready, 200, '/readyz from inside the container');
+    // SIGTERM, then wait, as Kubernetes does within terminationGracePeriodSeconds: the worker drains and exits 0.
+    podman.run(['kill', '--signal', 'TERM', name]);
+    const stopBy = Date.now() + 25_000;
+    while (Date.now() < stopBy && podman.run(['inspect', '--format', '{{.State.Status}}', name]).trim() === 'running') await new Promise((r) => setTimeout(r, 250));
+    t.diagnostic(`written 80, delivered ${counts.delivered}, lost ${80 - counts.delivered}, duplicated ${counts.duplicated}; drained and exited ${Date.now() - stopBy + 25_000} ms after SIGTERM`);
+    const exit = podman.run(['inspect', '--format', '{{.State.ExitCode}}', name]).trim();
+    assert.equal(exit, '0', `a clean exit after SIGTERM; its log ends:\n${podman.run(['logs', '--tail', '15', name]).slice(-3000)}`);
+  } finally {
+    podman.cleanup();
+    await Promise.all([rsyslog.stop(), emulator.stop()]);
   }
 });
