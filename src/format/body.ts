@@ -1,10 +1,11 @@
 /** The MSG part as `key=value` pairs or one JSON object. */
 import type { Field } from '../decode/log-group';
+import { escapeText, KV_QUOTED_ESCAPES } from './escapes';
 
 export type KvQuote = 'none' | 'auto' | 'always';
 
 function quoted(text: string): string {
-  return `"${text.replace(/[\\"]/g, '\\$&')}"`;
+  return `"${escapeText(text, KV_QUOTED_ESCAPES)}"`;
 }
 
 /**

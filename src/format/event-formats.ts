@@ -4,6 +4,7 @@
  * functions here are the reference; the kernel is told the names and header parts they give.
  */
 import type { Field } from '../decode/log-group';
+import { CEF_HEADER_ESCAPES, CEF_VALUE_ESCAPES, escapeText, leefValueEscapes, type Escapes } from './escapes';
 import type { FieldLookup } from './lookup';
 
 export interface EventHeaderSettings {
@@ -25,29 +26,27 @@ const LEEF_SEVERITY = [10, 9, 8, 7, 5, 3, 2, 1];
 /** Well-known SLS fields with a standard CEF/LEEF key. */
 const CEF_KEYS: Record<string, string> = { __record_id__: 'externalId', __source__: 'dvc' };
 
-// Most values need no escaping: one test, and the replace chain only when it matches.
+/** A header field: escaped, and a line break (CR LF, CR or LF) as one space. */
 export function cefHeader(text: string): string {
-  return /[\\|\r\n]/.test(text) ? text.replace(/[\\|]/g, '\\$&').replace(/\r?\n|\r/g, ' ') : text;
+  const escaped = escapeText(text, CEF_HEADER_ESCAPES);
+  return /[\r\n]/.test(escaped) ? escaped.replace(/\r?\n|\r/g, ' ') : escaped;
 }
 
 export function cefValue(text: string): string {
-  return /[\\=\r\n]/.test(text) ? text.replace(/[\\=]/g, '\\$&').replace(/\r/g, '\\r').replace(/\n/g, '\\n') : text;
+  return escapeText(text, CEF_VALUE_ESCAPES);
+}
+
+const leefTables = new Map<string, Escapes>();
+
+/** The table of a delimiter, made once. */
+export function leefEscapesFor(delimiter: string): Escapes {
+  let table = leefTables.get(delimiter);
+  if (!table) leefTables.set(delimiter, (table = leefValueEscapes(delimiter)));
+  return table;
 }
 
 export function leefValue(text: string, delimiter: string): string {
-  if (!/[\\\r\n]/.test(text) && !text.includes(delimiter)) return text;
-  let out = text.replace(/\\/g, '\\\\').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
-  if (delimiter === '\t') out = out.replace(/\t/g, '\\t');
-  else out = out.split(delimiter).join(`\\${delimiter}`);
-  return out;
-}
-
-/**
- * Whether leefValue's replace chain equals one pass over the bytes (what the kernel does): an ASCII
- * delimiter that is not `\`, `r` or `n` (which the earlier replaces produce).
- */
-export function leefDelimiterIsOnePass(delimiter: string): boolean {
-  return delimiter.length === 1 && delimiter.charCodeAt(0) < 0x80 && !['\\', 'r', 'n'].includes(delimiter);
+  return escapeText(text, leefEscapesFor(delimiter));
 }
 
 /** Sanitized names, a numeric suffix on repeats (and on the header's own names). */

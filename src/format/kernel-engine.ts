@@ -8,7 +8,8 @@ import type { ForwarderConfig } from '../config';
 import { decodeGroupMeta, decodeGroupView, groupSpans, materializeGroupMeta, type GroupView, type LogGroup } from '../decode/log-group';
 import { Kernel, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
 import type { SyslogTransport } from '../transport/transport';
-import { eventHeadParts, leefDelimiterIsOnePass } from './event-formats';
+import { CEF_HEADER_ESCAPES, CEF_VALUE_ESCAPES, isAsciiTable, JSON_ESCAPES, kernelEscapeTable, KV_QUOTED_ESCAPES, SD_VALUE_ESCAPES } from './escapes';
+import { eventHeadParts, leefEscapesFor } from './event-formats';
 import { KernelPlan, type GroupParts } from './kernel-plan';
 import type { LevelRule } from './levels';
 import type { SourceInfo } from './syslog-message';
@@ -52,7 +53,7 @@ export function kernelDeclines(config: ForwarderConfig): string | undefined {
   const fields = new Set([...rules.map((r) => r.field), ...eventFields]);
   if (event && sd) return 'STRUCTURED-DATA with a CEF or LEEF body';
   if (body === 'none' && !sd) return 'an empty message body';
-  if (body === 'leef' && !leefDelimiterIsOnePass(config.event.leefDelimiter)) return `SYSLOG_LEEF_DELIMITER ${JSON.stringify(config.event.leefDelimiter)}`;
+  if (body === 'leef' && !isAsciiTable(leefEscapesFor(config.event.leefDelimiter))) return `SYSLOG_LEEF_DELIMITER ${JSON.stringify(config.event.leefDelimiter)} (not ASCII)`;
   if (rules.length > MAX_RULES || fields.size > MAX_RULE_SLOTS) return `more than ${MAX_RULES} level rules or ${MAX_RULE_SLOTS} fields they read`;
   if (rules.some((r) => Buffer.byteLength(r.value) >= 64)) return 'a level rule value of 64 bytes or more';
   if ([...fields].some((f) => f.startsWith('__'))) return 'a level rule or event field on a group field (__topic__, __source__, __tag__:...)';
@@ -114,11 +115,14 @@ export class KernelEngine {
       const utf8 = (text: string) => Buffer.from(text, 'utf8');
       this.kernel.configureEvent({
         pre: utf8(parts.pre), fallbackId: utf8(parts.fallbackId), mid: utf8(parts.mid), post: utf8(parts.post),
-        delimiter: body === 'leef' ? config.event.leefDelimiter : undefined, severity: config.severity,
+        severity: config.severity,
         idSlot: idField === undefined ? undefined : slots.get(idField), idDotted: idField?.includes('.') ?? false,
         nameSlot: nameField === undefined ? undefined : slots.get(nameField), nameDotted: nameField?.includes('.') ?? false,
       });
     }
+    const bodyEscapes = body === 'json' ? JSON_ESCAPES : body === 'cef' ? CEF_VALUE_ESCAPES : body === 'leef' ? leefEscapesFor(config.event.leefDelimiter) : KV_QUOTED_ESCAPES;
+    // A line break in the event id or name is one space (cefHeader): the reference's case.
+    this.kernel.configureEscapes(kernelEscapeTable(bodyEscapes), kernelEscapeTable(SD_VALUE_ESCAPES), kernelEscapeTable(CEF_HEADER_ESCAPES, '\r\n'));
     if (sd) this.kernel.configureSd(Buffer.from(`[${config.structuredDataId}`, 'latin1'), config.maxMessageBytes);
     if (rules.length > 0) {
       const kernelRules = rules.map((r) => ({

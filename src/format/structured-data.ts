@@ -4,6 +4,7 @@
  * collisions get a numeric suffix); PARAM-VALUEs escape `"`, `\` and `]` with a backslash.
  */
 import type { Field } from '../decode/log-group';
+import { escapeText, SD_VALUE_ESCAPES } from './escapes';
 import { KeyNames } from './event-formats';
 
 export function sdParamName(key: string): string {
@@ -12,7 +13,7 @@ export function sdParamName(key: string): string {
 }
 
 export function sdParamValue(value: string): string {
-  return /[\\"\]]/.test(value) ? value.replace(/[\\"\]]/g, '\\$&') : value;
+  return escapeText(value, SD_VALUE_ESCAPES);
 }
 
 /** PARAM-NAMEs for a record's keys: sanitized, collisions numbered. */

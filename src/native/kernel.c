@@ -190,21 +190,26 @@ void configure(u32 header_3164, u32 format, u32 quote, u32 frame, u32 max_msg, u
 /* STRUCTURED-DATA on: `[id` is in key_scratch; `limit` is the configured message limit. */
 /* CEF or LEEF body: key_scratch holds, one after another, the header's start (`CEF:0|V|P|Ver|`),
  * the escaped fallback event id (the logstore), and for LEEF the parts around the time
- * (`|x09|devTime=` and `<d>devTimeFormat=epoch_ms<d>sev=`). `delim`: LEEF's delimiter, 0 for CEF. */
+ * (`|x09|devTime=` and `<d>devTimeFormat=epoch_ms<d>sev=`). */
 EXPORT(configure_event)
-void configure_event(u32 pre, u32 fallback, u32 mid, u32 post, u32 delim, u32 severity, u32 id_slot, u32 id_dotted, u32 name_slot, u32 name_dotted) {
+void configure_event(u32 pre, u32 fallback, u32 mid, u32 post, u32 severity, u32 id_slot, u32 id_dotted, u32 name_slot, u32 name_dotted) {
   if (pre > EVENT_PART || fallback > EVENT_PART || mid > EVENT_PART || post > EVENT_PART) return;
   const u8 *p = key_scratch;
   copy_bytes(ev_pre, p, ev_pre_len = pre);
   copy_bytes(ev_fallback, p += pre, ev_fallback_len = fallback);
   copy_bytes(ev_mid, p += fallback, ev_mid_len = mid);
   copy_bytes(ev_post, p += mid, ev_post_len = post);
-  event_delim = (u8)delim;
   default_severity = severity;
   ev_id_slot = id_slot;
   ev_id_dotted = id_dotted;
   ev_name_slot = name_slot;
   ev_name_dotted = name_dotted;
+}
+
+/* The escape tables (body, STRUCTURED-DATA, event header), one after another in key_scratch. */
+EXPORT(configure_escapes) void configure_escapes(void) {
+  const u8 *p = key_scratch;
+  for (u32 i = 0; i < ESC_TABLES; i++) p = read_escape_table(&escapes[i], p);
 }
 
 EXPORT(configure_sd) void configure_sd(u32 open_len, u32 limit) {
@@ -415,17 +420,17 @@ static const u8 *repaired(const u8 *v, u32 *n) {
   return o;
 }
 
-/* Whether a value needs escaping (by `needs`): 1 yes, 0 a plain copy will do, -1 invalid UTF-8. */
-static inline int value_work(const u8 *v, u32 vl, int (*needs)(const u8 *, u32)) {
-  if (!needs(v, vl)) return 0;
+/* Whether a value needs the table: 1 yes, 0 a plain copy will do, -1 invalid UTF-8. */
+static inline int value_work(const escape_table *t, const u8 *v, u32 vl) {
+  if (!needs_work(t, v, vl)) return 0;
   return scan_value(v, vl, 0, 0, 0) < 0 ? -1 : 1;
 }
 
-/* The value escaped by `escape` if `work`, else copied as is; returns the bytes written. */
-static inline u32 put_value(u8 *o, const u8 *v, u32 vl, int work, u32 (*escape)(u8 *, const u8 *, u32)) {
-  if (work) return escape(o, v, vl);
+/* The value escaped by the table if `work`, else copied as is; returns the bytes written, -1: the reference's. */
+static inline i32 put_value(const escape_table *t, u8 *o, const u8 *v, u32 vl, int work) {
+  if (work) return write_escaped(t, o, v, vl);
   copy_wild(o, v, vl);
-  return vl;
+  return (i32)vl;
 }
 
 /* `[sep]key=` of a kv field (room checked by the caller). */
@@ -448,26 +453,32 @@ static inline u8 *put_kv_key(u8 *o, int *first, const u8 *key, u32 klen) {
 static int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 klen, const u8 *v, u32 vl) {
   u8 *o = *op;
   if (body_format == BODY_JSON) {
-    int work = value_work(v, vl, json_needs_work);
+    const escape_table *t = &escapes[ESC_BODY];
+    int work = value_work(t, v, vl);
     if (work < 0 && !(work = 1, v = repaired(v, &vl))) return 0;
-    if (1 + klen + 2 + (work ? 6 * vl : vl) > (u32)(limit - o)) return 0;
+    if (1 + klen + 2 + (work ? t->widest * vl : vl) > (u32)(limit - o)) return 0;
     if (!*first) *o++ = ',';
     *first = 0;
     copy_wild(o, key, klen);
     o += klen;
     *o++ = '"';
-    o += put_value(o, v, vl, work, write_json_escaped);
+    i32 n = put_value(t, o, v, vl, work);
+    if (n < 0) return 0;
+    o += n;
     *o++ = '"';
     *op = o;
     return 1;
   }
   if (body_format >= BODY_CEF) {
     /* ` name=value` (CEF) or `<d>name=value` (LEEF): the header before them is never empty. */
-    int work = value_work(v, vl, event_needs_work);
+    const escape_table *t = &escapes[ESC_BODY];
+    int work = value_work(t, v, vl);
     if (work < 0 && !(work = 1, v = repaired(v, &vl))) return 0;
-    if (separator_len + klen + 1 + (work ? 2 * vl : vl) > (u32)(limit - o)) return 0;
+    if (separator_len + klen + 1 + (work ? t->widest * vl : vl) > (u32)(limit - o)) return 0;
     o = put_kv_key(o, first, key, klen);
-    *op = o + put_value(o, v, vl, work, write_event_escaped);
+    i32 n = put_value(t, o, v, vl, work);
+    if (n < 0) return 0;
+    *op = o + n;
     return 1;
   }
   if (quote_mode == QUOTE_NONE) {
@@ -487,9 +498,20 @@ static int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 kl
     verdict = scan_value(v, vl, quote_mode == QUOTE_AUTO, separator, separator_len);
   }
   int quoted = quote_mode == QUOTE_ALWAYS || verdict == 1;
-  if (separator_len + klen + 1 + (quoted ? 2 * vl + 2 : vl) > (u32)(limit - o)) return 0;
+  const escape_table *t = &escapes[ESC_BODY];
+  if (separator_len + klen + 1 + (quoted ? t->widest * vl + 2 : vl) > (u32)(limit - o)) return 0;
   o = put_kv_key(o, first, key, klen);
-  *op = o + write_value(o, v, vl, quoted);
+  if (!quoted) {
+    copy_wild(o, v, vl);
+    *op = o + vl;
+    return 1;
+  }
+  *o++ = '"';
+  i32 n = write_escaped(t, o, v, vl);
+  if (n < 0) return 0;
+  o += n;
+  *o++ = '"';
+  *op = o;
   return 1;
 }
 
@@ -498,16 +520,19 @@ static int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 kl
 static int put_param(u8 **qp, const u8 *limit, const u8 *name, u32 nlen, u32 id, const u8 *v, u32 vl) {
   if (sd_stamp[id] == record_stamp) return 0;
   sd_stamp[id] = record_stamp;
-  int work = value_work(v, vl, sd_needs_work);
+  const escape_table *t = &escapes[ESC_SD];
+  int work = value_work(t, v, vl);
   if (work < 0 && !(work = 1, v = repaired(v, &vl))) return 0;
   u8 *q = *qp;
-  if (4 + nlen + (work ? 2 * vl : vl) > (u32)(limit - q)) return 0;
+  if (4 + nlen + (work ? t->widest * vl : vl) > (u32)(limit - q)) return 0;
   *q++ = ' ';
   copy_wild(q, name, nlen);
   q += nlen;
   *q++ = '=';
   *q++ = '"';
-  q += put_value(q, v, vl, work, write_sd_escaped);
+  i32 n = put_value(t, q, v, vl, work);
+  if (n < 0) return 0;
+  q += n;
   *q++ = '"';
   *qp = q;
   return 1;
@@ -594,22 +619,29 @@ static i32 write_event_head(u8 *o, const u8 *o_limit, u32 severity, u64 time_ms)
   int has_id = event_field(ev_id_slot, ev_id_dotted, &id, &id_len);
   int has_name = body_format == BODY_CEF ? event_field(ev_name_slot, ev_name_dotted, &name, &name_len) : 0;
   if (has_id < 0 || has_name < 0) return -1;
-  u32 most = ev_pre_len + 2 * (id_len + name_len) + 2 * ev_fallback_len + ev_mid_len + ev_post_len + 48;
+  const escape_table *t = &escapes[ESC_HEADER];
+  u32 most = ev_pre_len + t->widest * (id_len + name_len) + 2 * ev_fallback_len + ev_mid_len + ev_post_len + 48;
   if (most > (u32)(o_limit - o)) return -1;
   u8 *start = o;
   copy_bytes(o, ev_pre, ev_pre_len);
   o += ev_pre_len;
   u8 *id_at = o;
-  if (has_id) o += write_cef_header(o, id, id_len);
-  else {
+  if (has_id) {
+    i32 n = write_escaped(t, o, id, id_len);
+    if (n < 0) return -1;
+    o += n;
+  } else {
     copy_bytes(o, ev_fallback, ev_fallback_len);
     o += ev_fallback_len;
   }
   u32 id_written = (u32)(o - id_at);
   if (body_format == BODY_CEF) {
     *o++ = '|';
-    if (has_name) o += write_cef_header(o, name, name_len);
-    else {
+    if (has_name) {
+      i32 n = write_escaped(t, o, name, name_len);
+      if (n < 0) return -1;
+      o += n;
+    } else {
       __builtin_memmove(o, id_at, id_written); /* the name defaults to the id */
       o += id_written;
     }

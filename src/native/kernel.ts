@@ -33,10 +33,8 @@ interface KernelExports {
   configure(header3164: number, body: number, quote: number, framing: number, maxMessage: number, separatorLength: number, headLength: number, leadLength: number): void;
   configure_rules(count: number, severity: number, facility: number): void;
   configure_sd(openLength: number, limit: number): void;
-  configure_event(
-    pre: number, fallback: number, mid: number, post: number, delimiter: number, severity: number,
-    idSlot: number, idDotted: number, nameSlot: number, nameDotted: number,
-  ): void;
+  configure_event(pre: number, fallback: number, mid: number, post: number, severity: number, idSlot: number, idDotted: number, nameSlot: number, nameDotted: number): void;
+  configure_escapes(): void;
   group_begin(
     inBase: number, start: number, end: number, tailLength: number, extras: number, idKeyLength: number, idPrefixLength: number, idKeyId: number,
     sdExtras: number, idSdNameLength: number, idSdNameId: number,
@@ -168,20 +166,26 @@ export class Kernel {
 
   /**
    * CEF/LEEF header parts: `pre` (`CEF:0|V|P|Ver|`), the escaped fallback event id, LEEF's parts
-   * around the time; the LEEF delimiter (CEF: none); the default severity; the rule slots of the
-   * event id and name fields and whether their names have a dot.
+   * around the time; the default severity; the rule slots of the event id and name fields and
+   * whether their names have a dot.
    */
   configureEvent(e: {
-    pre: Buffer; fallbackId: Buffer; mid: Buffer; post: Buffer; delimiter: string | undefined; severity: number;
+    pre: Buffer; fallbackId: Buffer; mid: Buffer; post: Buffer; severity: number;
     idSlot: number | undefined; idDotted: boolean; nameSlot: number | undefined; nameDotted: boolean;
   }): void {
     const parts = [e.pre, e.fallbackId, e.mid, e.post];
     if (parts.some((p) => p.length > 256)) throw new Error('kernel: event header part too long');
     this.memory().set(Buffer.concat(parts), this.x.key_scratch_ptr());
     this.x.configure_event(
-      e.pre.length, e.fallbackId.length, e.mid.length, e.post.length, e.delimiter?.charCodeAt(0) ?? 0, e.severity,
+      e.pre.length, e.fallbackId.length, e.mid.length, e.post.length, e.severity,
       e.idSlot ?? NO_SLOT, e.idDotted ? 1 : 0, e.nameSlot ?? NO_SLOT, e.nameDotted ? 1 : 0,
     );
+  }
+
+  /** The escape tables (escapes.ts's kernelEscapeTable) for values in the body, in STRUCTURED-DATA and in the event header. */
+  configureEscapes(body: Buffer, sd: Buffer, header: Buffer): void {
+    this.memory().set(Buffer.concat([body, sd, header]), this.x.key_scratch_ptr());
+    this.x.configure_escapes();
   }
 
   /** STRUCTURED-DATA on: `open` is `[SD-ID`, `limit` the configured message limit. */

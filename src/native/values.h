@@ -1,8 +1,7 @@
 /*
  * Value helpers of the kernel: UTF-8 validation with the kv quoting rule (body.ts's
- * kvNeedsQuotes, JavaScript's \s included), kv quoting, and JSON string escaping as
- * JSON.stringify does it, STRUCTURED-DATA and CEF/LEEF escapes. Stateless but for LEEF's delimiter
- * (event_delim, set by configure_event); included by kernel.c.
+ * kvNeedsQuotes, JavaScript's \s included), UTF-8 repair, and the table-driven escapes; included
+ * by kernel.c.
  */
 #ifndef SLS_FORWARDER_VALUES_H
 #define SLS_FORWARDER_VALUES_H
@@ -116,144 +115,112 @@ static u32 repair_utf8(u8 *o, const u8 *s, u32 n) {
   return (u32)(o - start);
 }
 
-/* Writes `src` as a kv value at o (room checked by the caller for the quoted worst case). */
-static u32 write_value(u8 *o, const u8 *src, u32 n, int quoted) {
-  if (!quoted) {
-    copy_wild(o, src, n);
-    return n;
-  }
-  u8 *start = o;
-  *o++ = '"';
-  for (u32 i = 0; i < n; i++) {
-    u8 b = src[i];
-    if (b == '"' || b == '\\') *o++ = '\\';
-    *o++ = b;
-  }
-  *o++ = '"';
-  return (u32)(o - start);
-}
+/*
+ * Escapes are tables made by src/format/escapes.ts (the rules the reference engine applies), one
+ * per place a value goes: the body (JSON, CEF/LEEF values, quoted kv), STRUCTURED-DATA, the CEF/LEEF
+ * header. For each ASCII byte: its replacement (1-7 bytes), a plain copy, or "the reference takes
+ * this record". The kernel applies the table; it knows no escape of its own.
+ */
+#define ESC_COPY 0
+#define ESC_HAND_BACK 0xff
+typedef struct {
+  u8 len[128];     /* ESC_COPY, 1-7 (replacement length) or ESC_HAND_BACK */
+  u8 rep[128][8];
+  u8 widest;       /* the longest replacement: a value grows at most this many times */
+  /* A fast superset test of "some byte needs the table": bytes < 0x20, up to four others, >= 0x80. */
+  u8 controls, some[4], nsome, any_other;
+  u64 filler; /* eight copies of a byte the test never takes: pads a value's last word */
+} escape_table;
 
-/* SWAR: does the 8-byte word hold a byte < 0x20, '"' or '\' (JSON must escape those) or >= 0x80? */
-static inline u64 json_special(u64 v) {
-  const u64 ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-  u64 q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-  return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b) | v) & high;
-}
+enum { ESC_BODY = 0, ESC_SD = 1, ESC_HEADER = 2, ESC_TABLES = 3 };
+static escape_table escapes[ESC_TABLES];
 
-/* Whether any of n bytes is `special` (an 8-byte SWAR test); the bytes read past n become 'A'. */
-static inline int any_special(const u8 *s, u32 n, u64 (*special)(u64)) {
-  u32 i = 0;
-  for (; i + 8 <= n; i += 8)
-    if (special(load64(s + i))) return 1;
-  if (i < n) {
-    u64 mask = ~0ull >> (64 - 8 * (n - i));
-    if (special((load64(s + i) & mask) | (0x4141414141414141ull & ~mask))) return 1;
-  }
-  return 0;
-}
-
-/* Whether a JSON string value needs more than a plain copy (escapes, or non-ASCII to validate). */
-static int json_needs_work(const u8 *s, u32 n) { return any_special(s, n, json_special); }
-
-static const u8 HEX[] = "0123456789abcdef";
-
-/* A JSON string's content with JSON.stringify's escapes for ASCII (bytes known to be valid UTF-8). */
-static u32 write_json_escaped(u8 *o, const u8 *src, u32 n) {
-  u8 *start = o;
-  for (u32 i = 0; i < n; i++) {
-    u8 b = src[i];
-    if (b >= 0x20 && b != '"' && b != '\\') {
-      *o++ = b;
-      continue;
+/* Reads a table written by JS: per byte 0-127, a length byte then that many replacement bytes. */
+static const u8 *read_escape_table(escape_table *t, const u8 *p) {
+  u32 others = 0;
+  t->widest = 1;
+  t->controls = 0;
+  t->any_other = 0;
+  for (u32 b = 0; b < 128; b++) {
+    u8 n = *p++;
+    t->len[b] = n;
+    if (n == ESC_COPY) continue;
+    if (n != ESC_HAND_BACK) {
+      for (u32 i = 0; i < n && i < 8; i++) t->rep[b][i] = p[i];
+      p += n;
+      if (n > t->widest) t->widest = n;
     }
-    *o++ = '\\';
-    switch (b) {
-      case '"': *o++ = '"'; break;
-      case '\\': *o++ = '\\'; break;
-      case '\b': *o++ = 'b'; break;
-      case '\f': *o++ = 'f'; break;
-      case '\n': *o++ = 'n'; break;
-      case '\r': *o++ = 'r'; break;
-      case '\t': *o++ = 't'; break;
-      default:
-        o[0] = 'u';
-        o[1] = '0';
-        o[2] = '0';
-        o[3] = HEX[b >> 4];
-        o[4] = HEX[b & 15];
-        o += 5;
-    }
+    if (b < 0x20) t->controls = 1;
+    else if (others < 4) t->some[others++] = (u8)b;
+    else t->any_other = 1; /* more than four: the byte-by-byte test */
   }
-  return (u32)(o - start);
+  t->nsome = (u8)others;
+  for (u32 i = others; i < 4; i++) t->some[i] = others ? t->some[0] : 0x80; /* repeats change nothing */
+  u8 plain = 'A';
+  while (plain < 0x7f && (t->len[plain] != ESC_COPY || plain == t->some[0] || plain == t->some[1] || plain == t->some[2] || plain == t->some[3])) plain++;
+  t->filler = 0x0101010101010101ull * plain;
+  return p;
 }
 
-/* SWAR: a byte STRUCTURED-DATA escapes (`"`, `\`, `]`) or one to validate (>= 0x80)? */
-static inline u64 sd_special(u64 v) {
-  const u64 ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-  u64 q = v ^ (ones * '"'), b = v ^ (ones * '\\'), c = v ^ (ones * ']');
-  return (((q - ones) & ~q) | ((b - ones) & ~b) | ((c - ones) & ~c) | v) & high;
-}
-
-/* Whether a PARAM-VALUE needs more than a plain copy. */
-static int sd_needs_work(const u8 *s, u32 n) { return any_special(s, n, sd_special); }
-
-/* A PARAM-VALUE with `"`, `\` and `]` escaped (structured-data.ts's sdParamValue). */
-static u32 write_sd_escaped(u8 *o, const u8 *src, u32 n) {
-  u8 *start = o;
-  for (u32 i = 0; i < n; i++) {
-    u8 b = src[i];
-    if (b == '"' || b == '\\' || b == ']') *o++ = '\\';
-    *o++ = b;
-  }
-  return (u32)(o - start);
-}
-
-/* Event (CEF/LEEF) values: CEF escapes `\` and `=`, LEEF `\` and its delimiter (a tab as `\t`);
- * both write CR and LF as `\r` and `\n` (event-formats.ts). `delim` is 0 for CEF. */
 static inline u64 has_byte(u64 v, u8 b) {
   const u64 ones = 0x0101010101010101ull;
   u64 x = v ^ (ones * b);
   return (x - ones) & ~x & (ones * 0x80);
 }
 
-static u8 event_delim; /* set by configure_event */
-
-static u64 event_special(u64 v) {
-  u64 hit = has_byte(v, '\\') | has_byte(v, '\r') | has_byte(v, '\n') | (v & 0x8080808080808080ull);
-  return hit | (event_delim ? has_byte(v, event_delim) : has_byte(v, '='));
+/* SWAR over 8 bytes: any byte the table may change (its `k` printable ones, controls), or one >= 0x80 (to validate)? */
+static inline __attribute__((always_inline)) u64 special8(const escape_table *t, u64 v, const u32 k) {
+  const u64 ones = 0x0101010101010101ull;
+  u64 hit = v;
+  if (k > 0) hit |= has_byte(v, t->some[0]);
+  if (k > 1) hit |= has_byte(v, t->some[1]);
+  if (k > 2) hit |= has_byte(v, t->some[2]);
+  if (k > 3) hit |= has_byte(v, t->some[3]);
+  if (t->controls) hit |= (v - ones * 0x20) & ~v;
+  return hit & (ones * 0x80);
 }
 
-static int event_needs_work(const u8 *s, u32 n) { return any_special(s, n, event_special); }
-
-static u32 write_event_escaped(u8 *o, const u8 *src, u32 n) {
-  u8 *start = o;
-  for (u32 i = 0; i < n; i++) {
-    u8 b = src[i];
-    if (b == '\r' || b == '\n') {
-      *o++ = '\\';
-      *o++ = b == '\r' ? 'r' : 'n';
-    } else if (b == '\\' || (event_delim ? b == event_delim : b == '=')) {
-      *o++ = '\\';
-      *o++ = b == '\t' ? 't' : b;
-    } else *o++ = b;
+static inline __attribute__((always_inline)) int any_special(const escape_table *t, const u8 *s, u32 n, const u32 k) {
+  u32 i = 0;
+  for (; i + 8 <= n; i += 8)
+    if (special8(t, load64(s + i), k)) return 1;
+  if (i < n) {
+    u64 mask = ~0ull >> (64 - 8 * (n - i));
+    if (special8(t, (load64(s + i) & mask) | (t->filler & ~mask), k)) return 1;
   }
-  return (u32)(o - start);
+  return 0;
 }
 
-/* A CEF header value (event id or name): `\` and `|` escaped, CR LF / CR / LF as one space. */
-static u32 write_cef_header(u8 *o, const u8 *src, u32 n) {
+/* Whether a value needs more than a plain copy: escapes, or non-ASCII bytes to validate. */
+static int needs_work(const escape_table *t, const u8 *s, u32 n) {
+  switch (t->any_other ? 5 : t->nsome) {
+    case 0: return any_special(t, s, n, 0);
+    case 1: return any_special(t, s, n, 1);
+    case 2: return any_special(t, s, n, 2);
+    case 3: return any_special(t, s, n, 3);
+    case 4: return any_special(t, s, n, 4);
+    default:
+      for (u32 i = 0; i < n; i++)
+        if (s[i] >= 0x80 || t->len[s[i]] != ESC_COPY) return 1;
+      return 0;
+  }
+}
+
+/* The value with the table's escapes (bytes >= 0x80 copied: known to be valid UTF-8); returns the
+ * bytes written, or -1 if a byte is one the reference must take. Room: widest * n, checked by the caller. */
+static i32 write_escaped(const escape_table *t, u8 *o, const u8 *src, u32 n) {
   u8 *start = o;
   for (u32 i = 0; i < n; i++) {
     u8 b = src[i];
-    if (b == '\r' || b == '\n') {
-      if (b == '\r' && i + 1 < n && src[i + 1] == '\n') i++;
-      *o++ = ' ';
-    } else {
-      if (b == '\\' || b == '|') *o++ = '\\';
-      *o++ = b;
+    u8 len = b < 0x80 ? t->len[b] : ESC_COPY;
+    if (len == ESC_COPY) *o++ = b;
+    else if (len == ESC_HAND_BACK) return -1;
+    else {
+      for (u32 k = 0; k < len; k++) o[k] = t->rep[b][k];
+      o += len;
     }
   }
-  return (u32)(o - start);
+  return (i32)(o - start);
 }
 
 #endif
