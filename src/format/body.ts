@@ -14,8 +14,11 @@ function quoted(text: string): string {
  * whitespace, so a kv parser can split the message unambiguously; `always` quotes every value.
  */
 export function kvNeedsQuotes(s: string, separator: string): boolean {
-  return s === '' || s.includes(separator) || /[\s="\\]/.test(s);
+  return s === '' || s.includes(separator) || KV_QUOTE_TRIGGER.test(s);
 }
+
+/** The characters that make `auto` quote a key or value (besides the separator). */
+export const KV_QUOTE_TRIGGER = /[\s="\\]/;
 
 /** A key as kv writes it. */
 export function kvKey(key: string, separator: string, quote: KvQuote): string {

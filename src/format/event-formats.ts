@@ -111,13 +111,16 @@ function eventId(h: EventHeaderSettings, lookup: FieldLookup | undefined, fallba
 /**
  * The constant parts of the CEF/LEEF header around the record's own values: `pre` (up to the event
  * id), the escaped fallback id, and for LEEF `mid` (after the id, up to the time) and `post` (after
- * the time, up to the severity). The WebAssembly kernel writes the header from these too.
+ * the time, up to the severity), and the header's severity for each syslog severity. The kernel
+ * writes the header from these too.
  */
-export function eventHeadParts(h: EventHeaderSettings, kind: 'cef' | 'leef', fallbackId: string): { pre: string; fallbackId: string; mid: string; post: string } {
+export function eventHeadParts(
+  h: EventHeaderSettings, kind: 'cef' | 'leef', fallbackId: string,
+): { pre: string; fallbackId: string; mid: string; post: string; severities: readonly number[] } {
   const product = `${cefHeader(h.vendor)}|${cefHeader(h.product)}|${cefHeader(h.version)}|`;
-  if (kind === 'cef') return { pre: `CEF:0|${product}`, fallbackId: cefHeader(fallbackId), mid: '', post: '' };
+  if (kind === 'cef') return { pre: `CEF:0|${product}`, fallbackId: cefHeader(fallbackId), mid: '', post: '', severities: CEF_SEVERITY };
   const d = h.leefDelimiter;
-  return { pre: `LEEF:2.0|${product}`, fallbackId: cefHeader(fallbackId), mid: `|${d === '\t' ? 'x09' : d}|devTime=`, post: `${d}devTimeFormat=epoch_ms${d}sev=` };
+  return { pre: `LEEF:2.0|${product}`, fallbackId: cefHeader(fallbackId), mid: `|${d === '\t' ? 'x09' : d}|devTime=`, post: `${d}devTimeFormat=epoch_ms${d}sev=`, severities: LEEF_SEVERITY };
 }
 
 /** `CEF:0|vendor|product|version|id|name|severity|rt=<ms>`: everything before the extensions. */

@@ -10,7 +10,7 @@ import { Kernel, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel'
 import type { SyslogTransport } from '../transport/transport';
 import { CEF_HEADER_ESCAPES, CEF_VALUE_ESCAPES, isAsciiTable, JSON_ESCAPES, kernelEscapeTable, KV_QUOTED_ESCAPES, SD_VALUE_ESCAPES } from './escapes';
 import { eventHeadParts, leefEscapesFor } from './event-formats';
-import { KernelPlan, type GroupParts } from './kernel-plan';
+import { KernelPlan, kvQuoteTriggers, type GroupParts } from './kernel-plan';
 import type { LevelRule } from './levels';
 import type { SourceInfo } from './syslog-message';
 import { referenceFormatter, type RecordFormatter } from './reference-engine';
@@ -114,7 +114,7 @@ export class KernelEngine {
       const parts = eventHeadParts(config.event, body, source.logstore);
       const utf8 = (text: string) => Buffer.from(text, 'utf8');
       this.kernel.configureEvent({
-        pre: utf8(parts.pre), fallbackId: utf8(parts.fallbackId), mid: utf8(parts.mid), post: utf8(parts.post),
+        pre: utf8(parts.pre), fallbackId: utf8(parts.fallbackId), mid: utf8(parts.mid), post: utf8(parts.post), severities: parts.severities,
         severity: config.severity,
         idSlot: idField === undefined ? undefined : slots.get(idField), idDotted: idField?.includes('.') ?? false,
         nameSlot: nameField === undefined ? undefined : slots.get(nameField), nameDotted: nameField?.includes('.') ?? false,
@@ -122,7 +122,8 @@ export class KernelEngine {
     }
     const bodyEscapes = body === 'json' ? JSON_ESCAPES : body === 'cef' ? CEF_VALUE_ESCAPES : body === 'leef' ? leefEscapesFor(config.event.leefDelimiter) : KV_QUOTED_ESCAPES;
     // A line break in the event id or name is one space (cefHeader): the reference's case.
-    this.kernel.configureEscapes(kernelEscapeTable(bodyEscapes), kernelEscapeTable(SD_VALUE_ESCAPES), kernelEscapeTable(CEF_HEADER_ESCAPES, '\r\n'));
+    const quote = kvQuoteTriggers();
+    this.kernel.configureEscapes(kernelEscapeTable(bodyEscapes), kernelEscapeTable(SD_VALUE_ESCAPES), kernelEscapeTable(CEF_HEADER_ESCAPES, '\r\n'), quote.ascii, quote.wide);
     if (sd) this.kernel.configureSd(Buffer.from(`[${config.structuredDataId}`, 'latin1'), config.maxMessageBytes);
     if (rules.length > 0) {
       const kernelRules = rules.map((r) => ({

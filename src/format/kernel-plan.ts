@@ -7,12 +7,29 @@
 import type { ForwarderConfig } from '../config';
 import { recordFields, messageName } from './fields';
 import type { LogGroup } from '../decode/log-group';
-import { jsonMember, kvKey, kvPair } from './body';
+import { jsonMember, kvKey, kvPair, KV_QUOTE_TRIGGER } from './body';
 import { cefName, cefValue, CEF_RESERVED, leefName, leefValue, LEEF_RESERVED } from './event-formats';
 import { afterTimestamp, appNameToken, hostToken, priority, priPrefix, rfc3164Timestamp } from './header';
 import { HEC_OPEN, hecEnvelope } from './hec-event';
 import { bodyLead, type SourceInfo } from './syslog-message';
 import { sdParamName, sdParamValue } from './structured-data';
+
+let quoteTriggers: { ascii: Buffer; wide: Buffer[] } | undefined;
+
+/** KV_QUOTE_TRIGGER as the kernel reads it: a map of the ASCII characters, and the UTF-8 bytes of every other one. */
+export function kvQuoteTriggers(): { ascii: Buffer; wide: Buffer[] } {
+  if (quoteTriggers) return quoteTriggers;
+  const ascii = Buffer.alloc(128);
+  const wide: Buffer[] = [];
+  for (let code = 0; code <= 0xffff; code++) {
+    if (code >= 0xd800 && code <= 0xdfff) continue; // surrogates: no UTF-8 of their own
+    const c = String.fromCharCode(code);
+    if (!KV_QUOTE_TRIGGER.test(c)) continue;
+    if (code < 0x80) ascii[code] = 1;
+    else wide.push(Buffer.from(c, 'utf8'));
+  }
+  return (quoteTriggers = { ascii, wide });
+}
 
 /** What the kernel is told about one key of the PullLogs body. */
 export interface KernelKey {

@@ -83,8 +83,7 @@ static u32 sd_stamp[MAX_OUT_IDS];
 static u8 ev_pre[EVENT_PART], ev_fallback[EVENT_PART], ev_mid[EVENT_PART], ev_post[EVENT_PART];
 static u32 ev_pre_len, ev_fallback_len, ev_mid_len, ev_post_len;
 static u32 ev_id_slot = NO_SLOT, ev_name_slot = NO_SLOT, ev_id_dotted, ev_name_dotted;
-static const u8 CEF_SEVERITY[8] = {10, 9, 8, 7, 5, 3, 1, 0};
-static const u8 LEEF_SEVERITY[8] = {10, 9, 8, 7, 5, 3, 2, 1};
+static u8 ev_severity[8]; /* the header's severity for each syslog severity (event-formats.ts) */
 static u64 cached_second = ~0ull;
 static u8 separator[64];
 static u32 separator_len;
@@ -190,7 +189,7 @@ void configure(u32 header_3164, u32 format, u32 quote, u32 frame, u32 max_msg, u
 /* STRUCTURED-DATA on: `[id` is in key_scratch; `limit` is the configured message limit. */
 /* CEF or LEEF body: key_scratch holds, one after another, the header's start (`CEF:0|V|P|Ver|`),
  * the escaped fallback event id (the logstore), and for LEEF the parts around the time
- * (`|x09|devTime=` and `<d>devTimeFormat=epoch_ms<d>sev=`). */
+ * (`|x09|devTime=` and `<d>devTimeFormat=epoch_ms<d>sev=`), then the 8 header severities. */
 EXPORT(configure_event)
 void configure_event(u32 pre, u32 fallback, u32 mid, u32 post, u32 severity, u32 id_slot, u32 id_dotted, u32 name_slot, u32 name_dotted) {
   if (pre > EVENT_PART || fallback > EVENT_PART || mid > EVENT_PART || post > EVENT_PART) return;
@@ -199,6 +198,7 @@ void configure_event(u32 pre, u32 fallback, u32 mid, u32 post, u32 severity, u32
   copy_bytes(ev_fallback, p += pre, ev_fallback_len = fallback);
   copy_bytes(ev_mid, p += fallback, ev_mid_len = mid);
   copy_bytes(ev_post, p += mid, ev_post_len = post);
+  copy_bytes(ev_severity, p + post, 8);
   default_severity = severity;
   ev_id_slot = id_slot;
   ev_id_dotted = id_dotted;
@@ -206,10 +206,12 @@ void configure_event(u32 pre, u32 fallback, u32 mid, u32 post, u32 severity, u32
   ev_name_dotted = name_dotted;
 }
 
-/* The escape tables (body, STRUCTURED-DATA, event header), one after another in key_scratch. */
-EXPORT(configure_escapes) void configure_escapes(void) {
+/* The escape tables (body, STRUCTURED-DATA, event header), then kv's quote triggers (`wide` of
+ * them beyond ASCII), one after another in key_scratch. */
+EXPORT(configure_escapes) void configure_escapes(u32 wide) {
   const u8 *p = key_scratch;
   for (u32 i = 0; i < ESC_TABLES; i++) p = read_escape_table(&escapes[i], p);
+  read_quote_triggers(p, wide);
 }
 
 EXPORT(configure_sd) void configure_sd(u32 open_len, u32 limit) {
@@ -646,7 +648,7 @@ static i32 write_event_head(u8 *o, const u8 *o_limit, u32 severity, u64 time_ms)
       o += id_written;
     }
     *o++ = '|';
-    o += write_decimal(o, CEF_SEVERITY[severity & 7]);
+    o += write_decimal(o, ev_severity[severity & 7]);
     *o++ = '|';
     *o++ = 'r';
     *o++ = 't';
@@ -658,7 +660,7 @@ static i32 write_event_head(u8 *o, const u8 *o_limit, u32 severity, u64 time_ms)
     o += write_decimal64(o, time_ms);
     copy_bytes(o, ev_post, ev_post_len);
     o += ev_post_len;
-    o += write_decimal(o, LEEF_SEVERITY[severity & 7]);
+    o += write_decimal(o, ev_severity[severity & 7]);
   }
   return (i32)(o - start);
 }

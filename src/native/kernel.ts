@@ -34,7 +34,7 @@ interface KernelExports {
   configure_rules(count: number, severity: number, facility: number): void;
   configure_sd(openLength: number, limit: number): void;
   configure_event(pre: number, fallback: number, mid: number, post: number, severity: number, idSlot: number, idDotted: number, nameSlot: number, nameDotted: number): void;
-  configure_escapes(): void;
+  configure_escapes(wide: number): void;
   group_begin(
     inBase: number, start: number, end: number, tailLength: number, extras: number, idKeyLength: number, idPrefixLength: number, idKeyId: number,
     sdExtras: number, idSdNameLength: number, idSdNameId: number,
@@ -170,22 +170,32 @@ export class Kernel {
    * whether their names have a dot.
    */
   configureEvent(e: {
-    pre: Buffer; fallbackId: Buffer; mid: Buffer; post: Buffer; severity: number;
+    pre: Buffer; fallbackId: Buffer; mid: Buffer; post: Buffer; severities: readonly number[]; severity: number;
     idSlot: number | undefined; idDotted: boolean; nameSlot: number | undefined; nameDotted: boolean;
   }): void {
     const parts = [e.pre, e.fallbackId, e.mid, e.post];
     if (parts.some((p) => p.length > 256)) throw new Error('kernel: event header part too long');
-    this.memory().set(Buffer.concat(parts), this.x.key_scratch_ptr());
+    this.memory().set(Buffer.concat([...parts, Buffer.from(e.severities)]), this.x.key_scratch_ptr());
     this.x.configure_event(
       e.pre.length, e.fallbackId.length, e.mid.length, e.post.length, e.severity,
       e.idSlot ?? NO_SLOT, e.idDotted ? 1 : 0, e.nameSlot ?? NO_SLOT, e.nameDotted ? 1 : 0,
     );
   }
 
-  /** The escape tables (escapes.ts's kernelEscapeTable) for values in the body, in STRUCTURED-DATA and in the event header. */
-  configureEscapes(body: Buffer, sd: Buffer, header: Buffer): void {
-    this.memory().set(Buffer.concat([body, sd, header]), this.x.key_scratch_ptr());
-    this.x.configure_escapes();
+  /**
+   * The escape tables (escapes.ts's kernelEscapeTable) for values in the body, in STRUCTURED-DATA
+   * and in the event header; and what makes kv's `auto` quote: a 128-byte map of ASCII characters
+   * and the UTF-8 bytes of the others (at most 3 each).
+   */
+  configureEscapes(body: Buffer, sd: Buffer, header: Buffer, quoteAscii: Buffer, quoteWide: Buffer[]): void {
+    if (quoteAscii.length !== 128 || quoteWide.length > 64 || quoteWide.some((c) => c.length > 3)) throw new Error('kernel: quote triggers out of range');
+    const packed = quoteWide.map((c) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(c.reduce((n, byte) => (n << 8) | byte, 0) >>> 0);
+      return b;
+    });
+    this.memory().set(Buffer.concat([body, sd, header, quoteAscii, ...packed]), this.x.key_scratch_ptr());
+    this.x.configure_escapes(quoteWide.length);
   }
 
   /** STRUCTURED-DATA on: `open` is `[SD-ID`, `limit` the configured message limit. */

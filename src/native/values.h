@@ -8,6 +8,28 @@
 
 #include "bytes.h"
 
+/* The characters that make `auto` quote (body.ts's KV_QUOTE_TRIGGER, told by JS): a map of the
+ * ASCII ones, and the others as their UTF-8 bytes packed into a number (JavaScript's \s). */
+#define MAX_QUOTE_WIDE 64
+static u8 quote_ascii[128];
+static u32 quote_wide[MAX_QUOTE_WIDE], quote_wide_count;
+
+static const u8 *read_quote_triggers(const u8 *p, u32 wide) {
+  for (u32 b = 0; b < 128; b++) quote_ascii[b] = p[b];
+  p += 128;
+  quote_wide_count = wide < MAX_QUOTE_WIDE ? wide : MAX_QUOTE_WIDE;
+  for (u32 i = 0; i < quote_wide_count; i++, p += 4) quote_wide[i] = (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+  return p;
+}
+
+static int quote_trigger_wide(const u8 *c, u32 len) {
+  u32 packed = 0;
+  for (u32 k = 0; k < len; k++) packed = packed << 8 | c[k];
+  for (u32 i = 0; i < quote_wide_count; i++)
+    if (quote_wide[i] == packed) return 1;
+  return 0;
+}
+
 /* Value scan: 0 = valid UTF-8, no quoting needed; 1 = valid, needs quotes (auto); -1 = invalid UTF-8. */
 static int scan_value(const u8 *s, u32 n, int check_quotes, const u8 *separator, u32 separator_len) {
   u32 i = 0;
@@ -33,7 +55,7 @@ static int scan_value(const u8 *s, u32 n, int check_quotes, const u8 *separator,
     }
     u8 b = s[i];
     if (b < 0x80) {
-      if (check_quotes && (b == 0x20 || (b >= 0x09 && b <= 0x0d) || b == '=' || b == '"' || b == '\\')) quote = 1;
+      if (check_quotes && quote_ascii[b]) quote = 1;
       i++;
       continue;
     }
@@ -54,15 +76,7 @@ static int scan_value(const u8 *s, u32 n, int check_quotes, const u8 *separator,
     if (c1 < lo || c1 > hi) return -1;
     for (u32 k = 2; k <= extra; k++)
       if ((s[i + k] & 0xc0) != 0x80) return -1;
-    if (check_quotes) {
-      /* Unicode whitespace, as JavaScript's \s sees it. */
-      u8 c2 = extra >= 2 ? s[i + 2] : 0;
-      if ((b == 0xc2 && c1 == 0xa0) || (b == 0xe1 && c1 == 0x9a && c2 == 0x80) ||
-          (b == 0xe2 && c1 == 0x80 && ((c2 >= 0x80 && c2 <= 0x8a) || c2 == 0xa8 || c2 == 0xa9 || c2 == 0xaf)) ||
-          (b == 0xe2 && c1 == 0x81 && c2 == 0x9f) || (b == 0xe3 && c1 == 0x80 && c2 == 0x80) ||
-          (b == 0xef && c1 == 0xbb && c2 == 0xbf))
-        quote = 1;
-    }
+    if (check_quotes && !quote && quote_trigger_wide(s + i, extra + 1)) quote = 1;
     i += extra + 1;
   }
   if (check_quotes && !quote && separator_len && n >= separator_len) {
