@@ -12,7 +12,7 @@ import { CEF_HEADER_ESCAPES, CEF_VALUE_ESCAPES, isAsciiTable, JSON_ESCAPES, kern
 import { eventHeadParts, leefEscapesFor } from './event-formats';
 import { KernelPlan, kvQuoteTriggers, type GroupParts } from './kernel-plan';
 import type { LevelRule } from './levels';
-import type { SourceInfo } from './syslog-message';
+import { SD_MIN_ROOM, type SourceInfo } from './syslog-message';
 import { referenceFormatter, type RecordFormatter } from './reference-engine';
 
 /** What the kernel needs of a connection: framed batches, and single messages for the records it hands back. */
@@ -124,7 +124,7 @@ export class KernelEngine {
     // A line break in the event id or name is one space (cefHeader): the reference's case.
     const quote = kvQuoteTriggers();
     this.kernel.configureEscapes(kernelEscapeTable(bodyEscapes), kernelEscapeTable(SD_VALUE_ESCAPES), kernelEscapeTable(CEF_HEADER_ESCAPES, '\r\n'), quote.ascii, quote.wide);
-    if (sd) this.kernel.configureSd(Buffer.from(`[${config.structuredDataId}`, 'latin1'), config.maxMessageBytes);
+    if (sd) this.kernel.configureSd(Buffer.from(`[${config.structuredDataId}`, 'latin1'), config.maxMessageBytes - SD_MIN_ROOM);
     if (rules.length > 0) {
       const kernelRules = rules.map((r) => ({
         kind: r.kind, slot: slots.get(r.field)!, star: r.value === '*', dotted: r.field.includes('.'), level: r.level, value: r.value === '*' ? '' : r.value,

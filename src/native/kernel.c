@@ -70,8 +70,9 @@ static u32 key_count, arena_used;
 enum { BODY_KV = 0, BODY_JSON = 1, BODY_NONE = 2, BODY_CEF = 3, BODY_LEEF = 4 };
 static u32 body_format, quote_mode, framing, max_message;
 static u32 rfc3164, hec, stamp_len = STAMP_LEN_5424;
-/* STRUCTURED-DATA (configure_sd): `[id`, the configured message limit (SD that leaves under 200
- * bytes of it is JS's case), and the SD being written for the current record. */
+/* STRUCTURED-DATA (configure_sd): `[id`, the most a header with its SD may take (the message limit
+ * less the room the reference keeps for the body: past it, the reference's case), and the SD
+ * being written for the current record. */
 static u32 sd_mode, sd_limit, sd_open_len;
 static u8 sd_open[40];
 static u8 sd_buf[MAX_MESSAGE + SLACK];
@@ -828,8 +829,8 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   if (!hec) write_stamp(m + pri_len, time, nanos);
   copy_bytes(m + pri_len + stamp_len, group_area, tail_len);
   if (sd_mode) {
-    /* SD that leaves under 200 bytes of the limit is dropped for `-` (syslog-message.ts): the reference's case. */
-    if (pri_len + stamp_len + tail_len + sd_len + 200 > sd_limit) return -1;
+    /* SD that leaves too little of the limit is dropped for `-` (syslog-message.ts): the reference's case. */
+    if (pri_len + stamp_len + tail_len + sd_len > sd_limit) return -1;
     if (header + sd_len + lead_len + body_len > room) return -1;
     if (body_len) __builtin_memmove(body + sd_len, body, body_len);
     copy_bytes(msg + header, sd_buf, sd_len);

@@ -198,7 +198,7 @@ export class Kernel {
     this.x.configure_escapes(quoteWide.length);
   }
 
-  /** STRUCTURED-DATA on: `open` is `[SD-ID`, `limit` the configured message limit. */
+  /** STRUCTURED-DATA on: `open` is `[SD-ID`, `limit` the most a header with its STRUCTURED-DATA may take. */
   configureSd(open: Buffer, limit: number): void {
     if (open.length > 40) throw new Error('kernel: SD-ID too long');
     this.memory().set(open, this.x.key_scratch_ptr());
