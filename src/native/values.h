@@ -30,6 +30,25 @@ static int quote_trigger_wide(const u8 *c, u32 len) {
   return 0;
 }
 
+/* A UTF-8 lead byte: how many continuation bytes follow it (0: not a lead byte), and the range the
+ * first one must be in (excluding overlong forms, surrogates and code points past U+10FFFF). */
+static inline u32 utf8_lead(u8 b, u8 *lo, u8 *hi) {
+  *lo = 0x80;
+  *hi = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) return 1;
+  if (b >= 0xe0 && b <= 0xef) {
+    if (b == 0xe0) *lo = 0xa0;
+    else if (b == 0xed) *hi = 0x9f;
+    return 2;
+  }
+  if (b >= 0xf0 && b <= 0xf4) {
+    if (b == 0xf0) *lo = 0x90;
+    else if (b == 0xf4) *hi = 0x8f;
+    return 3;
+  }
+  return 0;
+}
+
 /* Value scan: 0 = valid UTF-8, no quoting needed; 1 = valid, needs quotes (auto); -1 = invalid UTF-8. */
 static int scan_value(const u8 *s, u32 n, int check_quotes, const u8 *separator, u32 separator_len) {
   u32 i = 0;
@@ -59,18 +78,9 @@ static int scan_value(const u8 *s, u32 n, int check_quotes, const u8 *separator,
       i++;
       continue;
     }
-    u32 extra;
-    u8 lo = 0x80, hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) extra = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      extra = 2;
-      if (b == 0xe0) lo = 0xa0;
-      else if (b == 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      extra = 3;
-      if (b == 0xf0) lo = 0x90;
-      else if (b == 0xf4) hi = 0x8f;
-    } else return -1;
+    u8 lo, hi;
+    u32 extra = utf8_lead(b, &lo, &hi);
+    if (!extra) return -1;
     if (i + extra >= n) return -1;
     u8 c1 = s[i + 1];
     if (c1 < lo || c1 > hi) return -1;
@@ -99,18 +109,8 @@ static u32 repair_utf8(u8 *o, const u8 *s, u32 n) {
       i++;
       continue;
     }
-    u32 need = 0;
-    u8 lo = 0x80, hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b == 0xe0) lo = 0xa0;
-      else if (b == 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b == 0xf0) lo = 0x90;
-      else if (b == 0xf4) hi = 0x8f;
-    }
+    u8 lo, hi;
+    u32 need = utf8_lead(b, &lo, &hi);
     u32 k = 1;
     while (k <= need && i + k < n && s[i + k] >= lo && s[i + k] <= hi) {
       lo = 0x80;
