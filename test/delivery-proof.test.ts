@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
-import { FcInstance, TEST_CREDENTIALS, type Invocation } from './support/fc-invoke';
+import { FcInstance, type Invocation, TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { makeTestPki, type TestPki } from './support/certs';
 import { Rsyslog } from './support/rsyslog';
@@ -32,7 +32,7 @@ before(async () => {
   pki = makeTestPki();
   rsyslog = await new Rsyslog({ relp: true, tls: { caFile: pki.caFile, certFile: pki.certFile, keyFile: pki.keyFile } }).start();
   emulator = new SlsEmulator({
-    keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } },
+    keys: TEST_KEYS,
     maxPullBytes: 64 * 1024,
   });
   await emulator.start();

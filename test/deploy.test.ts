@@ -16,7 +16,7 @@ import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
 import { FcApiMock } from './support/fc-api-mock';
 import { Fc3ApiMock } from './support/fc3-api-mock';
-import { FcInstance, invokeFunction, TEST_CREDENTIALS } from './support/fc-invoke';
+import { FcInstance, invokeFunction, TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Rsyslog } from './support/rsyslog';
 
@@ -167,7 +167,7 @@ describe('artifacts', () => {
     certs = mkdtempSync(join(tmpdir(), 'sls-fwd-certs-'));
     copyFileSync(pki.caFile, join(certs, 'siem-ca.pem'));
     rsyslog = await new Rsyslog({ tls: pki }).start();
-    emulator = new SlsEmulator({ keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } } });
+    emulator = new SlsEmulator({ keys: TEST_KEYS });
     await emulator.start();
     emulator.createLogstore(PROJECT, LOGSTORE, 1);
     for (let g = 0; g < 4; g++) {

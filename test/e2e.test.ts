@@ -8,7 +8,7 @@ import { TRUNCATION_MARK } from '../src/format/syslog-message';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
 import { exactlyOnce, isoMicros, kvText, RECEIVE_TIME, seedShard, type ExpectedRecord } from './support/dataset';
-import { invokeFunction, TEST_CREDENTIALS } from './support/fc-invoke';
+import { invokeFunction, TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
 import { Rsyslog, freePort } from './support/rsyslog';
 import { officialSdk } from './support/sdk';
 
@@ -45,7 +45,7 @@ before(async () => {
   pki = makeTestPki();
   rsyslog = await new Rsyslog({ tls: pki }).start();
   emulator = new SlsEmulator({
-    keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } },
+    keys: TEST_KEYS,
     maxPullBytes: 64 * 1024, // several pulls per invocation
     clock: () => RECEIVE_TIME,
   });

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { SlsClient } from '../src/sls/client';
 import { SlsEmulator } from './sls-emulator/server';
-import { FcInstance, invokeFunction, TEST_CREDENTIALS } from './support/fc-invoke';
+import { FcInstance, invokeFunction, TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { freePort, Rsyslog } from './support/rsyslog';
 
@@ -24,7 +24,7 @@ let emulator: SlsEmulator;
 before(async () => {
   rsyslog = await new Rsyslog().start();
   emulator = new SlsEmulator({
-    keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } },
+    keys: TEST_KEYS,
     maxPullBytes: 16 * 1024,
   });
   await emulator.start();

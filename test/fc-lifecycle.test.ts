@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
 import { encodeLogGroup } from './support/log-group-writer';
-import { FcInstance, TEST_CREDENTIALS } from './support/fc-invoke';
+import { FcInstance, TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
 import { Rsyslog } from './support/rsyslog';
 
 const PROJECT = 'proj';
@@ -21,7 +21,7 @@ let emulator: SlsEmulator;
 
 before(async () => {
   rsyslog = await new Rsyslog().start();
-  emulator = new SlsEmulator({ keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } } });
+  emulator = new SlsEmulator({ keys: TEST_KEYS });
   await emulator.start();
   emulator.createLogstore(PROJECT, LOGSTORE, 1);
   for (let g = 0; g < GROUPS; g++) {

@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import yaml from 'js-yaml';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki } from './support/certs';
-import { TEST_CREDENTIALS } from './support/fc-invoke';
+import { TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Podman } from './support/podman';
 import { freePort, Rsyslog } from './support/rsyslog';
@@ -92,7 +92,7 @@ test('the container command and environment the manifest defines start the worke
   const manifestEnv = { ...docs.find((d) => d.kind === 'ConfigMap')!.data, ...docs.find((d) => d.kind === 'Secret')!.stringData } as Record<string, string>;
   const pki = makeTestPki();
   const rsyslog = await new Rsyslog({ tls: pki }).start();
-  const emulator = new SlsEmulator({ keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } } });
+  const emulator = new SlsEmulator({ keys: TEST_KEYS });
   await emulator.start();
   // The project and logstore the ConfigMap names, with data in them.
   emulator.createLogstore(manifestEnv.SLS_PROJECT!, manifestEnv.SLS_LOGSTORE!, 2);
@@ -137,7 +137,7 @@ test('the container image: built from deploy/container/Dockerfile, started, it s
   }
   const podman = new Podman();
   const rsyslog = await new Rsyslog().start();
-  const emulator = new SlsEmulator({ keys: { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } } });
+  const emulator = new SlsEmulator({ keys: TEST_KEYS });
   await emulator.start();
   const name = `sls-fwd-test-${process.pid}`;
   try {

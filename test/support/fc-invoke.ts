@@ -22,6 +22,9 @@ export const TEST_CREDENTIALS = {
   securityToken: 'CAIS-token-Zm9vYmFyYmF6cXV4LXNlY3JldC10b2tlbg',
 };
 
+/** The emulator's key table accepting TEST_CREDENTIALS (the STS key FC would inject). */
+export const TEST_KEYS = { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } };
+
 // The instance: reads one command per stdin line, answers with one "@@" line per command.
 const RUNNER = `
 const fn = require(process.env.FWD_BUNDLE);
