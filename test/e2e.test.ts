@@ -164,6 +164,22 @@ describe('ranges and failures', () => {
     assert.match(out.stdout, /"event":"sls-syslog-forwarder.invocation".*"lagSeconds":\d+/, 'in the summary line too');
   });
 
+  test('the summary names the engine: the kernel, or the reference (and why) for a setting the kernel declines', async () => {
+    rsyslog.clear();
+    const kernel = await invokeFunction(env({}), event());
+    assert.equal(kernel.error, null, kernel.error?.message);
+    assert.equal(kernel.result!.engine, 'kernel');
+    await rsyslog.waitForCount('tcp', expected.length);
+    rsyslog.clear();
+    const reference = await invokeFunction(env({ SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_LEEF_DELIMITER: '¦' }), event());
+    assert.equal(reference.error, null, reference.error?.message);
+    assert.equal(reference.result!.engine, 'reference (SYSLOG_LEEF_DELIMITER "¦" (not ASCII))');
+    assert.match(reference.stdout, /"engine":"reference \(SYSLOG_LEEF_DELIMITER/, 'in the summary line');
+    // Slower, not different: every record still arrives, once.
+    const got = await rsyslog.waitForCount('tcp', expected.length);
+    assert.equal(new Set(got.map((m) => m.msg)).size, expected.length);
+  });
+
   test('an empty range succeeds at once, without contacting SLS or the SIEM', async () => {
     const pullsBefore = emulator.requests.length;
     const closed = await freePort('tcp');
