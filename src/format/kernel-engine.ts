@@ -8,7 +8,7 @@ import type { ForwarderConfig } from '../config';
 import { decodeGroupMeta, decodeGroupView, groupSpans, materializeGroupMeta, type GroupView, type LogGroup } from '../decode/log-group';
 import { Kernel, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
 import type { SyslogTransport } from '../transport/transport';
-import { CEF_HEADER_ESCAPES, CEF_VALUE_ESCAPES, isAsciiTable, JSON_ESCAPES, kernelEscapeTable, KV_QUOTED_ESCAPES, SD_VALUE_ESCAPES } from './escapes';
+import { isAsciiTable } from './escapes';
 import { eventHeadParts, leefEscapesFor } from './event-formats';
 import { KernelPlan, kvQuoteTriggers, type GroupParts } from './kernel-plan';
 import type { LevelRule } from './levels';
@@ -77,7 +77,7 @@ export class KernelEngine {
     this.plan = new KernelPlan(config, source);
     this.reference = referenceFormatter(config, source);
     const hec = config.output === 'splunk-hec';
-    const body = hec ? 'json' : config.messageFormat;
+    const body = this.plan.body;
     const event = body === 'cef' || body === 'leef';
     const sd = !hec && config.structuredDataId !== undefined;
     const udp = !hec && config.protocol === 'udp';
@@ -103,10 +103,9 @@ export class KernelEngine {
       },
       (seconds) => this.plan.stamp3164(seconds),
     );
-    const separator = body === 'json' ? ',' : body === 'cef' ? ' ' : body === 'leef' ? config.event.leefDelimiter : config.kvSeparator;
     this.kernel.configure({
       header: hec ? 'hec' : config.format, body, quote: config.kvQuote, maxMessageBytes: hec ? HEC_MAX_EVENT : config.maxMessageBytes,
-      separator: Buffer.from(separator, 'utf8'), head: this.plan.head(), lead: this.plan.lead(),
+      separator: this.plan.separator(), head: this.plan.head(), lead: this.plan.lead(),
       // UDP takes octet-counted frames and sends each message as its own datagram; HEC events are concatenated.
       framing: hec ? 'none' : udp ? 'octet-counting' : config.framing,
     });
@@ -120,10 +119,9 @@ export class KernelEngine {
         nameSlot: nameField === undefined ? undefined : slots.get(nameField), nameDotted: nameField?.includes('.') ?? false,
       });
     }
-    const bodyEscapes = body === 'json' ? JSON_ESCAPES : body === 'cef' ? CEF_VALUE_ESCAPES : body === 'leef' ? leefEscapesFor(config.event.leefDelimiter) : KV_QUOTED_ESCAPES;
-    // A line break in the event id or name is one space (cefHeader): the reference's case.
+    const escapes = this.plan.escapeTables();
     const quote = kvQuoteTriggers();
-    this.kernel.configureEscapes(kernelEscapeTable(bodyEscapes), kernelEscapeTable(SD_VALUE_ESCAPES), kernelEscapeTable(CEF_HEADER_ESCAPES, '\r\n'), quote.ascii, quote.wide);
+    this.kernel.configureEscapes(escapes.body, escapes.sd, escapes.header, quote.ascii, quote.wide);
     if (sd) this.kernel.configureSd(Buffer.from(`[${config.structuredDataId}`, 'latin1'), config.maxMessageBytes - SD_MIN_ROOM);
     if (rules.length > 0) {
       const kernelRules = rules.map((r) => ({

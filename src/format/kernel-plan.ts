@@ -8,7 +8,8 @@ import type { ForwarderConfig } from '../config';
 import { recordFields, messageName } from './fields';
 import type { LogGroup } from '../decode/log-group';
 import { jsonMember, kvKey, kvPair, KV_QUOTE_TRIGGER } from './body';
-import { cefName, cefValue, CEF_RESERVED, leefName, leefValue, LEEF_RESERVED } from './event-formats';
+import { CEF_HEADER_ESCAPES, CEF_VALUE_ESCAPES, JSON_ESCAPES, kernelEscapeTable, KV_QUOTED_ESCAPES, SD_VALUE_ESCAPES } from './escapes';
+import { cefName, cefValue, CEF_RESERVED, leefEscapesFor, leefName, leefValue, LEEF_RESERVED } from './event-formats';
 import { afterTimestamp, appNameToken, hostToken, priority, priPrefix, rfc3164Timestamp } from './header';
 import { HEC_OPEN, hecEnvelope } from './hec-event';
 import { bodyLead, type SourceInfo } from './syslog-message';
@@ -73,7 +74,8 @@ export class KernelPlan {
   private readonly outIds = new NameIds();
   private readonly sdIds = new NameIds();
   private readonly appName: string;
-  private readonly body: 'kv' | 'json' | 'none' | 'cef' | 'leef';
+  /** The body the kernel writes: HEC's event is a JSON body. */
+  readonly body: 'kv' | 'json' | 'none' | 'cef' | 'leef';
   private second = -1;
   private stamp = '';
 
@@ -120,6 +122,19 @@ export class KernelPlan {
   /** Between the header and a non-empty body. */
   lead(): Buffer {
     return utf8(!this.hec && this.config.format === 'rfc5424' ? bodyLead(this.config.bom) : '');
+  }
+
+  /** Between two fields of the body. */
+  separator(): Buffer {
+    const c = this.config;
+    return utf8(this.body === 'json' ? ',' : this.body === 'cef' ? ' ' : this.body === 'leef' ? c.event.leefDelimiter : c.kvSeparator);
+  }
+
+  /** The escape tables of values in the body, in STRUCTURED-DATA and in the event header (a line break there becomes one space: the reference's case). */
+  escapeTables(): { body: Buffer; sd: Buffer; header: Buffer } {
+    const b = this.body;
+    const body = b === 'json' ? JSON_ESCAPES : b === 'cef' ? CEF_VALUE_ESCAPES : b === 'leef' ? leefEscapesFor(this.config.event.leefDelimiter) : KV_QUOTED_ESCAPES;
+    return { body: kernelEscapeTable(body), sd: kernelEscapeTable(SD_VALUE_ESCAPES), header: kernelEscapeTable(CEF_HEADER_ESCAPES, '\r\n') };
   }
 
   /** RFC 3164's `Mmm dd hh:mm:ss` in the configured time zone. */
