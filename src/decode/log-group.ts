@@ -104,8 +104,8 @@ export function decodeLogGroupList(buf: Buffer): LogGroup[] {
 
 /**
  * The same, without decoding any string: every key and value stays a byte range of `buf`
- * (4 numbers per field: key start, key end, value start, value end). The fast formatter copies
- * those bytes straight into messages.
+ * (4 numbers per field: key start, key end, value start, value end). The reference engine turns
+ * only the records it is given into strings (materializeLog).
  */
 export interface GroupView {
   buf: Buffer;
