@@ -14,7 +14,7 @@ import { ConfigError, EventError } from '../src/errors';
 import { parseTriggerEvent } from '../src/event';
 import { TRUNCATION_MARK } from '../src/format/syslog-message';
 import { SlsEmulator } from './sls-emulator/server';
-import { invokeFunction, TEST_KEYS } from './support/fc-invoke';
+import { invokeFunction, startEmulator } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Rsyslog } from './support/rsyslog';
 
@@ -60,8 +60,7 @@ describe('hostile log content, shipped through the built function to rsyslog', (
 
   before(async () => {
     rsyslog = await new Rsyslog().start();
-    emulator = new SlsEmulator({ keys: TEST_KEYS });
-    await emulator.start();
+    emulator = await startEmulator();
     emulator.createLogstore('p', 'l', 1);
     const add = (g: Parameters<typeof encodeLogGroup>[0]) => emulator.appendGroup('p', 'l', 0, encodeLogGroup(g), 1);
     add({ logs: [], topic: 'empty-group' });

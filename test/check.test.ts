@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
-import { TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
+import { startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';
 import { HecStub } from './support/hec-stub';
 import { encodeLogGroup } from './support/log-group-writer';
 import { freePort, Rsyslog } from './support/rsyslog';
@@ -23,8 +23,7 @@ let hec: HecStub;
 before(async () => {
   pki = makeTestPki();
   rsyslog = await new Rsyslog({ tls: pki }).start();
-  emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  emulator = await startEmulator();
   emulator.createLogstore('p', 'waf', 2);
   emulator.appendGroup('p', 'waf', 0, encodeLogGroup({ logs: [{ time: 1737669036, contents: [['id', 'c-1']] }] }));
   hec = await new HecStub({ key: readFileSync(pki.keyFile, 'utf8'), cert: readFileSync(pki.certFile, 'utf8'), token: 'hec-token', ack: false }).start();

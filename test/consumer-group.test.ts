@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
-import { TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
+import { startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Rsyslog } from './support/rsyslog';
 
@@ -28,8 +28,7 @@ function seed(shard: number, g: number): void {
 
 before(async () => {
   rsyslog = await new Rsyslog().start();
-  emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  emulator = await startEmulator();
   emulator.createLogstore('p', 'store', SHARDS);
   for (let shard = 0; shard < SHARDS; shard++) for (let g = 0; g < GROUPS; g++) seed(shard, g);
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { decodeCursor } from '../src/sls/cursor';
 import { SlsEmulator } from './sls-emulator/server';
-import { TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
+import { startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Rsyslog, type Received } from './support/rsyslog';
 
@@ -21,8 +21,7 @@ let rsyslog: Rsyslog;
 
 before(async () => {
   rsyslog = await new Rsyslog().start();
-  emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  emulator = await startEmulator();
 });
 after(async () => {
   await rsyslog?.stop();

@@ -16,7 +16,7 @@ import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
 import { FcApiMock } from './support/fc-api-mock';
 import { Fc3ApiMock } from './support/fc3-api-mock';
-import { FcInstance, invokeFunction, TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
+import { FcInstance, invokeFunction, startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Rsyslog } from './support/rsyslog';
 
@@ -167,8 +167,7 @@ describe('artifacts', () => {
     certs = mkdtempSync(join(tmpdir(), 'sls-fwd-certs-'));
     copyFileSync(pki.caFile, join(certs, 'siem-ca.pem'));
     rsyslog = await new Rsyslog({ tls: pki }).start();
-    emulator = new SlsEmulator({ keys: TEST_KEYS });
-    await emulator.start();
+    emulator = await startEmulator();
     emulator.createLogstore(PROJECT, LOGSTORE, 1);
     for (let g = 0; g < 4; g++) {
       emulator.appendGroup(PROJECT, LOGSTORE, 0, encodeLogGroup({ source: '10.1.1.1', logs: Array.from({ length: 25 }, (_, i) => ({ time: 1737669036, contents: [['id', `${g}-${i}`], ['msg', 'multi\nline']] as Array<[string, string]> })) }));

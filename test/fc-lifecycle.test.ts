@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
 import { encodeLogGroup } from './support/log-group-writer';
-import { FcInstance, TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
+import { FcInstance, startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';
 import { Rsyslog } from './support/rsyslog';
 
 const PROJECT = 'proj';
@@ -21,8 +21,7 @@ let emulator: SlsEmulator;
 
 before(async () => {
   rsyslog = await new Rsyslog().start();
-  emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  emulator = await startEmulator();
   emulator.createLogstore(PROJECT, LOGSTORE, 1);
   for (let g = 0; g < GROUPS; g++) {
     const logs = Array.from({ length: PER_GROUP }, (_, i) => ({ time: RECEIVED_AT + g * 60, contents: [['id', `g${g}-r${i}`], ['msg', 'hello']] as Array<[string, string]> }));

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
-import { TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
+import { startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { freePort, Rsyslog } from './support/rsyslog';
 
@@ -21,8 +21,7 @@ let rsyslog: Rsyslog;
 
 before(async () => {
   rsyslog = await new Rsyslog().start();
-  emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  emulator = await startEmulator();
   emulator.createLogstore('p', 'm', 3);
   for (let shard = 0; shard < 3; shard++) {
     for (let g = 0; g < 10; g++) {

@@ -13,9 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import yaml from 'js-yaml';
-import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki } from './support/certs';
-import { TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
+import { startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Podman } from './support/podman';
 import { freePort, Rsyslog } from './support/rsyslog';
@@ -92,8 +91,7 @@ test('the container command and environment the manifest defines start the worke
   const manifestEnv = { ...docs.find((d) => d.kind === 'ConfigMap')!.data, ...docs.find((d) => d.kind === 'Secret')!.stringData } as Record<string, string>;
   const pki = makeTestPki();
   const rsyslog = await new Rsyslog({ tls: pki }).start();
-  const emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  const emulator = await startEmulator();
   // The project and logstore the ConfigMap names, with data in them.
   emulator.createLogstore(manifestEnv.SLS_PROJECT!, manifestEnv.SLS_LOGSTORE!, 2);
   for (let shard = 0; shard < 2; shard++) emulator.appendGroup(manifestEnv.SLS_PROJECT!, manifestEnv.SLS_LOGSTORE!, shard, encodeLogGroup({ logs: Array.from({ length: 25 }, (_, i) => ({ time: 1737669036, contents: [['id', `k${shard}-${i}`]] as Array<[string, string]> })) }));
@@ -137,8 +135,7 @@ test('the container image: built from deploy/container/Dockerfile, started, it s
   }
   const podman = new Podman();
   const rsyslog = await new Rsyslog().start();
-  const emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  const emulator = await startEmulator();
   const name = `sls-fwd-test-${process.pid}`;
   try {
     emulator.createLogstore('p', 'ls', 2);

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { describeConfig, loadConfig } from '../src/config';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
-import { type Invocation, invokeFunction, TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
+import { type Invocation, invokeFunction, startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { freePort, Rsyslog } from './support/rsyslog';
 
@@ -20,8 +20,7 @@ const SECRETS = [TEST_CREDENTIALS.accessKeySecret, TEST_CREDENTIALS.securityToke
 before(async () => {
   pki = makeTestPki();
   rsyslog = await new Rsyslog({ tls: pki }).start();
-  emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  emulator = await startEmulator();
   emulator.createLogstore('p', 'l', 1);
   emulator.appendGroup('p', 'l', 0, encodeLogGroup({ logs: [{ time: 1, contents: [['msg', 'hello']] }] }));
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
-import { invokeFunction, TEST_KEYS } from './support/fc-invoke';
+import { invokeFunction, startEmulator } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Rsyslog } from './support/rsyslog';
 import { SyslogNg } from './support/syslog-ng';
@@ -47,8 +47,7 @@ let emulator: SlsEmulator;
 before(async () => {
   pki = makeTestPki();
   [rsyslog, sng] = await Promise.all([new Rsyslog({ tls: pki }).start(), new SyslogNg({ tls: pki, kvSeparator: '||' }).start()]);
-  emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  emulator = await startEmulator();
   emulator.createLogstore(PROJECT, LOGSTORE, 1);
   for (const [topic, recs] of [['waf_access', wafRecs], ['actiontrail_audit_event', trailRecs]] as const) {
     emulator.appendGroup(PROJECT, LOGSTORE, 0, encodeLogGroup({

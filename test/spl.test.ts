@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { loadConfig } from '../src/config';
 import { compileSpl } from './sls-emulator/spl';
 import { SlsEmulator } from './sls-emulator/server';
-import { invokeFunction, TEST_CREDENTIALS, TEST_KEYS } from './support/fc-invoke';
+import { invokeFunction, startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Rsyslog } from './support/rsyslog';
 
@@ -25,8 +25,7 @@ const errors = new Set<string>();
 
 before(async () => {
   rsyslog = await new Rsyslog().start();
-  emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  emulator = await startEmulator();
   emulator.createLogstore(PROJECT, 'web', 2);
   for (let shard = 0; shard < 2; shard++) {
     for (let g = 0; g < GROUPS; g++) {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
-import { invokeFunction, TEST_KEYS } from './support/fc-invoke';
+import { invokeFunction, startEmulator } from './support/fc-invoke';
 import { HecStub } from './support/hec-stub';
 import { encodeLogGroup } from './support/log-group-writer';
 
@@ -22,8 +22,7 @@ let hec: HecStub;
 before(async () => {
   pki = makeTestPki();
   hec = await new HecStub({ key: readFileSync(pki.keyFile, 'utf8'), cert: readFileSync(pki.certFile, 'utf8'), token: TOKEN, ack: true }).start();
-  emulator = new SlsEmulator({ keys: TEST_KEYS });
-  await emulator.start();
+  emulator = await startEmulator();
   emulator.createLogstore('p', 'waf', 1);
   for (let g = 0; g < GROUPS; g++) {
     emulator.appendGroup('p', 'waf', 0, encodeLogGroup({

@@ -7,6 +7,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SlsEmulator } from '../sls-emulator/server';
 
 export interface Invocation {
   error: { name: string; message: string } | null;
@@ -24,6 +25,13 @@ export const TEST_CREDENTIALS = {
 
 /** The emulator's key table accepting TEST_CREDENTIALS (the STS key FC would inject). */
 export const TEST_KEYS = { [TEST_CREDENTIALS.accessKeyId]: { secret: TEST_CREDENTIALS.accessKeySecret, securityToken: TEST_CREDENTIALS.securityToken } };
+
+/** A started SLS emulator that accepts TEST_CREDENTIALS. */
+export async function startEmulator(): Promise<SlsEmulator> {
+  const emulator = new SlsEmulator({ keys: TEST_KEYS });
+  await emulator.start();
+  return emulator;
+}
 
 // The instance: reads one command per stdin line, answers with one "@@" line per command.
 const RUNNER = `
