@@ -8,13 +8,16 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { loadConfig, type ForwarderConfig } from './config';
+import type { ForwarderConfig } from './config';
+import { secretReferences } from './config/secrets';
 import type { Env } from './config/reader';
 import { credentialsConfigured, officialCredentials } from './consume/credentials';
 import { withSampleAliases } from './consume/settings';
 import { ConfigError, SlsError } from './errors';
 import { SlsClient } from './sls/client';
-import { slsEndpoint } from './sls/endpoint';
+import { operatorEndpoint } from './sls/endpoint';
+import { SecretError } from './secrets/kms';
+import { kmsFetcher, loadConfigWithSecrets } from './secrets/resolve';
 import { openTransport } from './transport/open';
 import { StreamTransport } from './transport/stream';
 
@@ -36,11 +39,15 @@ export async function runChecks(source: Env, options: { sendTest: boolean }): Pr
   const env = withSampleAliases(source, () => {});
   const lines: CheckLine[] = [];
   let config: ForwarderConfig | undefined;
+  const references = secretReferences(env);
   try {
-    config = loadConfig(env);
+    if (references.length > 0 && !credentialsConfigured(env)) throw new SecretError('no credentials to read them with: set them as for the worker (README, "Consumer-group worker")');
+    config = await loadConfigWithSecrets(env, kmsFetcher(env, () => officialCredentials(env)(), env.SLS_ENDPOINT), () => {});
+    if (references.length > 0) lines.push({ verdict: 'ok', what: 'secrets', detail: `fetched from KMS: ${references.map((r) => `${r.secretSetting} (${r.secretName})`).join(', ')}` });
     lines.push({ verdict: 'ok', what: 'settings', detail: `valid (${config.output === 'splunk-hec' ? 'Splunk HEC' : `${config.protocol} to ${config.host}:${config.port}`})` });
   } catch (err) {
-    const problems = err instanceof ConfigError ? err.problems : [firstLine(err)];
+    if (err instanceof SecretError) lines.push({ verdict: 'fail', what: 'secrets', detail: firstLine(err) });
+    const problems = err instanceof ConfigError ? err.problems : err instanceof SecretError ? ['not checked: the KMS secrets could not be fetched'] : [firstLine(err)];
     for (const p of problems) lines.push({ verdict: 'fail', what: 'settings', detail: p });
   }
   if (config) lines.push(...(await checkSiem(config, options.sendTest)));
@@ -68,13 +75,23 @@ async function checkSiem(config: ForwarderConfig, sendTest: boolean): Promise<Ch
     return lines;
   }
   const what = config.output === 'splunk-hec' ? 'Splunk HEC health' : config.protocol === 'udp' ? 'SIEM socket' : 'SIEM connection';
+  const tls = config.output === 'syslog' && (config.protocol === 'tls' || config.relpTls);
+  const unverified = config.output === 'splunk-hec' ? config.hec!.insecure && config.hec!.url.protocol === 'https:' : tls && config.tls.insecure;
   lines.push({
     verdict: config.protocol === 'udp' && config.output === 'syslog' ? 'warn' : 'ok', what,
     detail: config.protocol === 'udp' && config.output === 'syslog'
       ? `${transport.target}: UDP has no handshake, so reaching the receiver cannot be checked (and delivery cannot be proven)`
-      : `${transport.target} accepted${config.protocol === 'tls' || config.relpTls ? ' the TLS handshake (certificate and name verified)' : ''}`,
+      : `${transport.target} accepted${tls ? ` the TLS handshake${unverified ? '' : ' (certificate and name verified)'}` : ''}`,
   });
-  const certificate = transport instanceof StreamTransport ? transport.peerCertificate() : undefined;
+  // Under the insecure switch the handshake proves nothing about who answered: say so, never "verified".
+  if (unverified) {
+    const setting = config.output === 'splunk-hec' ? 'SPLUNK_HEC_INSECURE' : 'SYSLOG_TLS_INSECURE';
+    lines.push({ verdict: 'warn', what: 'SIEM certificate', detail: `certificate NOT verified (${setting}=true): anyone on the network path can read and alter these logs; set the CA instead` });
+  }
+  if (config.output === 'splunk-hec' && config.hec!.url.protocol === 'http:') {
+    lines.push({ verdict: 'warn', what: 'Splunk HEC', detail: 'not encrypted (SPLUNK_HEC_ALLOW_HTTP=on): the token and the logs cross the network in clear' });
+  }
+  const certificate = transport instanceof StreamTransport && !unverified ? transport.peerCertificate() : undefined;
   if (certificate?.valid_to) {
     const days = Math.floor((Date.parse(certificate.valid_to) - Date.now()) / 86_400_000);
     lines.push(days < EXPIRY_WARNING_DAYS
@@ -108,7 +125,7 @@ async function checkSls(env: Env, config: ForwarderConfig | undefined): Promise<
   }
   const lines: CheckLine[] = [];
   const client = new SlsClient({
-    endpoint: slsEndpoint(endpoint, config?.slsHttps ?? true).url, project, credentials: officialCredentials(env),
+    endpoint: operatorEndpoint(endpoint, config?.source.https ?? true).url, project, credentials: officialCredentials(env),
     timeoutMs: STEP_TIMEOUT_MS, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 500 }, spl: config?.spl,
   });
   try {

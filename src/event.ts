@@ -49,6 +49,12 @@ const SHAPE = `A valid SLS trigger event looks like: ${JSON.stringify(EXAMPLE_EV
 /** Cursors of the sample event in Alibaba's SLS trigger templates: they point at no real data. */
 const TEMPLATE_CURSORS = new Set(['MTUyOTQ4MDIwOTY1NTk3ODQ2Mw==', 'MTUyOTQ4MDIwOTY1NTk3ODQ2NA==']);
 
+/** SLS naming rules (project, logstore): anything else is not from SLS and never reaches a URL. */
+const PROJECT_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const LOGSTORE_NAME = /^[a-z0-9][a-z0-9_-]{0,61}[a-z0-9]$/;
+/** Shard ids are small integers (they grow by two per split). */
+const MAX_SHARD_ID = 65535;
+
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /** Parses a cursor field; undefined if it is none of the accepted forms. */
@@ -123,11 +129,17 @@ export function parseTriggerEvent(event: unknown, nowMs = Date.now()): TriggerEv
     problems.push(`source.endpoint must be an SLS endpoint such as "http://cn-hangzhou-intranet.log.aliyuncs.com" (got ${describe(endpoint)})`);
   }
   const project = text('projectName');
+  if (project && !PROJECT_NAME.test(project)) {
+    problems.push(`source.projectName ${describe(project)} is not an SLS project name (3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit)`);
+  }
   const logstore = text('logstoreName');
+  if (logstore && !LOGSTORE_NAME.test(logstore)) {
+    problems.push(`source.logstoreName ${describe(logstore)} is not an SLS logstore name (2-63 lower-case letters, digits, hyphens and underscores, starting and ending with a letter or digit)`);
+  }
   const rawShard = s.shardId;
-  const shardId = typeof rawShard === 'string' && /^\d+$/.test(rawShard) ? Number(rawShard) : rawShard;
-  if (typeof shardId !== 'number' || !Number.isSafeInteger(shardId) || shardId < 0) {
-    problems.push(`source.shardId must be a non-negative integer (got ${describe(rawShard)})`);
+  const shardId = typeof rawShard === 'string' && /^\d{1,5}$/.test(rawShard) ? Number(rawShard) : rawShard;
+  if (typeof shardId !== 'number' || !Number.isSafeInteger(shardId) || shardId < 0 || shardId > MAX_SHARD_ID) {
+    problems.push(`source.shardId must be a shard number from 0 to ${MAX_SHARD_ID} (got ${describe(rawShard)})`);
   }
   const cursor = (name: 'beginCursor' | 'endCursor'): CursorSpec => {
     const raw = s[name];

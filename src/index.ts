@@ -4,10 +4,12 @@
  * failure calls back an error so the trigger retries the range. `index.initializer` validates the
  * settings and opens the SIEM connection once per instance; `index.preStop` closes it.
  */
-import { describeConfig, loadConfig, type ForwarderConfig } from './config';
+import { describeConfig, type ForwarderConfig } from './config';
 import { EventError } from './errors';
 import { parseTriggerEvent } from './event';
+import { authorizeTrigger } from './source-policy';
 import type { Credentials } from './sls/client';
+import { loadConfigWithSecrets, kmsFetcher } from './secrets/resolve';
 import { ShipError, shipRange, type ShipOptions, type ShipSummary } from './ship';
 import { SiemConnection } from './transport/connection';
 
@@ -26,23 +28,36 @@ interface Instance {
   connection: SiemConnection;
 }
 
-let instance: Instance | undefined;
+let instance: Promise<Instance> | undefined;
+/** The newest context FC handed over: its STS credentials also fetch the KMS secrets again (rotation). */
+let latestContext: FcContext | undefined;
 
-/** Settings are validated once per instance; a bad setting fails every invocation until fixed. */
-function getInstance(): Instance {
-  if (!instance) {
-    const config = loadConfig(process.env);
-    instance = { config, connection: new SiemConnection(config) };
-  }
+/**
+ * Settings are validated once per instance, with the `*_SECRET` settings fetched from KMS using
+ * the function's own credentials; a failure is not kept, so the next invocation tries again
+ * (a permission granted, a secret created: no redeploy).
+ */
+function getInstance(context: FcContext | undefined): Promise<Instance> {
+  if (context?.credentials) latestContext = context;
+  instance ??= createInstance().catch((err: unknown) => {
+    instance = undefined;
+    throw err;
+  });
   return instance;
 }
 
-function credentialsFrom(context: FcContext | undefined): Credentials {
+async function createInstance(): Promise<Instance> {
+  const kmsCredentials = async () => credentialsFrom(latestContext, 'kms:GetSecretValue on the secrets named by the *_SECRET settings');
+  const config = await loadConfigWithSecrets(process.env, kmsFetcher(process.env, kmsCredentials));
+  return { config, connection: new SiemConnection(config) };
+}
+
+function credentialsFrom(context: FcContext | undefined, needed = 'read the logstore (log:GetCursorOrData)'): Credentials {
   const c = context?.credentials;
   if (!c?.accessKeyId || !c.accessKeySecret) {
     throw new EventError(
       'FC passed no credentials in context.credentials: give the service (s.yaml service.role) a RAM role ' +
-        'that may read the logstore (log:GetCursorOrData), then invoke again.',
+        `that may ${needed}, then invoke again.`,
     );
   }
   return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken };
@@ -72,18 +87,21 @@ function settle<T>(work: Promise<T>, callback?: Callback): Promise<T> | undefine
   return undefined;
 }
 
-export async function forward(event: unknown, context: FcContext | undefined, options: ShipOptions = {}): Promise<ShipSummary> {
+export async function forward(event: unknown, context: FcContext | undefined, options: Omit<ShipOptions, 'sls'> = {}): Promise<ShipSummary> {
   const timeoutSeconds = context?.function?.timeout;
   if (options.deadlineMs === undefined && typeof timeoutSeconds === 'number' && timeoutSeconds > 0) {
     options = { ...options, deadlineMs: Date.now() + timeoutSeconds * 1000 };
   }
   try {
-    const { config, connection } = getInstance();
+    const { config, connection } = await getInstance(context);
     const trigger = parseTriggerEvent(event);
+    // The event is untrusted: where the STS token may go, and for which project and logstore, is
+    // decided by the settings before any request.
+    const sls = authorizeTrigger(trigger, config.source);
     const credentials = credentialsFrom(context);
     // A retry of this trigger job's range resumes where the last attempt's proof ended.
     const resumeJob = config.resume && trigger.jobName ? trigger.jobName : undefined;
-    const summary = await shipRange(trigger, config, credentials, connection, { resumeJob, ...options });
+    const summary = await shipRange(trigger, config, credentials, connection, { ...options, sls, resumeJob });
     logSummary(context?.requestId, 'ok', summary);
     return summary;
   } catch (err) {
@@ -97,9 +115,9 @@ export function handler(event: unknown, context: FcContext, callback?: Callback)
   return settle(forward(event, context), callback);
 }
 
-async function initialize(): Promise<void> {
+async function initialize(context: FcContext | undefined): Promise<void> {
   try {
-    const { config, connection } = getInstance();
+    const { config, connection } = await getInstance(context);
     await connection.connect();
     console.log(JSON.stringify({ event: 'sls-syslog-forwarder.init', result: 'ok', settings: describeConfig(config) }));
   } catch (err) {
@@ -109,12 +127,13 @@ async function initialize(): Promise<void> {
   }
 }
 
-/** FC initializer (`index.initializer`): once per instance, before its first invocation. */
-export function initializer(_context: unknown, callback?: Callback): Promise<void> | undefined {
-  return settle(initialize(), callback);
+/** FC initializer (`index.initializer`): once per instance, before its first invocation; its context carries the function's STS credentials. */
+export function initializer(context: FcContext | undefined, callback?: Callback): Promise<void> | undefined {
+  return settle(initialize(context), callback);
 }
 
 /** FC PreStop hook (`index.preStop`): close the SIEM connection gracefully before the instance goes. */
 export function preStop(_context: unknown, callback?: Callback): Promise<void> | undefined {
-  return settle(instance ? instance.connection.close() : Promise.resolve(), callback);
+  const closing = instance ? instance.then((i) => i.connection.close(), () => undefined) : Promise.resolve();
+  return settle(closing, callback);
 }

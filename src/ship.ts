@@ -15,9 +15,9 @@ import { DeadlineError, SlsError, SyslogError } from './errors';
 import type { CursorSpec, TriggerEvent } from './event';
 import { kernelDeclines, KernelEngine, type FramedTransport } from './format/kernel-engine';
 import { referenceFormatter, type RecordFormatter } from './format/reference-engine';
-import { SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from './sls/client';
+import { ANSWER_TOO_LARGE, answerCap, SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from './sls/client';
 import { decodeCursor } from './sls/cursor';
-import { slsEndpoint } from './sls/endpoint';
+import type { SlsEndpoint } from './sls/endpoint';
 import { Kernel } from './native/kernel';
 import { ResumeStore } from './resume';
 import type { Lease, SiemConnection } from './transport/connection';
@@ -72,6 +72,8 @@ export interface ShipSummary {
 }
 
 export interface ShipOptions {
+  /** Where to reach SLS: decided by the caller (an event's endpoint only after authorizeTrigger). */
+  sls: SlsEndpoint;
   /** Overrides the SLS client's settings (tests use it for compression and retry timing). */
   slsClient?: Partial<Pick<SlsClientOptions, 'compression' | 'retry' | 'timeoutMs'>>;
   /** Epoch ms when FC will kill the invocation (start + function timeout). */
@@ -101,12 +103,23 @@ export function reconnectDelay(attempt: number, random = Math.random): number {
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
-/** With SPL a pull may answer no groups and a new cursor (all filtered out): that is not the end. */
-function reachedEnd(next: string, current: string, end: string, groupCount: number, filtered: boolean): boolean {
-  if (next === end || next === current || (groupCount === 0 && !filtered)) return true;
-  const n = decodeCursor(next);
-  const e = decodeCursor(end);
-  return n !== undefined && e !== undefined && n >= e;
+/**
+ * Whether a pull's next cursor ends the range. With SPL a pull may answer no groups and a new
+ * cursor (all filtered out): that is not the end. A next cursor that is not a cursor, does not
+ * move forward, or lies past the range's end is not SLS's answer: an error, and the range is retried.
+ */
+function reachedEnd(batch: PullResult, current: string, end: string, filtered: boolean): boolean {
+  const { nextCursor: next, groupCount } = batch;
+  if (next === end) return true;
+  const [n, c, e] = [decodeCursor(next), decodeCursor(current), decodeCursor(end)];
+  if (n === undefined || c === undefined || e === undefined || (n <= c && groupCount > 0) || n < c || n > e) {
+    throw new SlsError(
+      `SLS PullLogs answered next cursor ${JSON.stringify(next.slice(0, 40))} for [${current}, ${end}) with ${groupCount} log groups: ` +
+        `a cursor must move forward and stay within the range [request id ${batch.requestId ?? 'none'}]. Nothing was counted delivered past ${current}; the range is retried.`,
+      'BadResponse', 200, batch.requestId, true,
+    );
+  }
+  return n === c || (groupCount === 0 && !filtered);
 }
 
 function describeSpec(spec: CursorSpec): string {
@@ -175,7 +188,7 @@ class RangeShipper {
       groups: 0, records: 0, delivered: 0, rawBytes: 0, sentBytes: 0, truncated: 0, pulls: 0, slsRetries: 0, reconnects: 0, resent: 0,
       commits: 0, proof: 'none', connection: 'none', durationMs: 0, sls: 'http', engine: 'kernel',
     };
-    const sls = slsEndpoint(event.endpoint, config.slsHttps);
+    const sls = options.sls;
     this.summary.sls = sls.scheme;
     const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
     const budget = deadline - Date.now();
@@ -183,7 +196,7 @@ class RangeShipper {
     this.siemDeadline = Number.isFinite(deadline) ? deadline - answerMarginMs(budget) : deadline;
     this.client = new SlsClient({
       endpoint: sls.url, project: event.project, credentials, timeoutMs: config.slsTimeoutMs, ...options.slsClient,
-      deadlineMs: this.stopPullingAt, spl: config.spl,
+      deadlineMs: this.stopPullingAt, spl: config.spl, maxAnswerBytes: answerCap(config.pullBudgetBytes),
       onRetry: () => this.summary.slsRetries++,
     });
     // Its own client: proof points are saved after pulling stopped, up to the SIEM deadline.
@@ -256,10 +269,22 @@ class RangeShipper {
   }
 
   private pull(cursor: string, end: string, slot: PullSlot): Promise<PullResult> {
-    this.summary.pulls++;
-    const p = this.client.pullLogs(this.event.logstore, this.event.shardId, cursor, end, this.count, slot);
+    const p = this.pullWithin(cursor, end, slot);
     p.catch(() => {}); // awaited by the caller; this only stops an early rejection from being "unhandled"
     return p;
+  }
+
+  /** An answer over the cap is asked for again with half the count, down to one log group. */
+  private async pullWithin(cursor: string, end: string, slot: PullSlot): Promise<PullResult> {
+    for (;;) {
+      this.summary.pulls++;
+      try {
+        return await this.client.pullLogs(this.event.logstore, this.event.shardId, cursor, end, this.count, slot);
+      } catch (err) {
+        if ((err as SlsError).code !== ANSWER_TOO_LARGE || this.count === 1) throw err;
+        this.count = Math.max(1, Math.floor(this.count / 2));
+      }
+    }
   }
 
   /**
@@ -291,7 +316,7 @@ class RangeShipper {
       // A stop request (shard lost, drain) takes effect before the next batch is sent, not after the range.
       const stopped = batch !== undefined && this.options.shouldStop?.() === true;
       if (batch && !stopped) {
-        done = reachedEnd(batch.nextCursor, cursor, end, batch.groupCount, this.config.spl !== undefined);
+        done = reachedEnd(batch, cursor, end, this.config.spl !== undefined);
         if (batch.beforeQuery) {
           this.summary.recordsBeforeQuery = (this.summary.recordsBeforeQuery ?? 0) + batch.beforeQuery.records;
           this.summary.bytesBeforeQuery = (this.summary.bytesBeforeQuery ?? 0) + batch.beforeQuery.bytes;
@@ -467,7 +492,7 @@ export function shipRange(
   config: ForwarderConfig,
   credentials: Credentials,
   connection: SiemConnection,
-  options: ShipOptions = {},
+  options: ShipOptions,
 ): Promise<ShipSummary> {
   return new RangeShipper(event, config, credentials, connection, options).ship();
 }

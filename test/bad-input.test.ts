@@ -61,8 +61,8 @@ describe('hostile log content, shipped through the built function to rsyslog', (
   before(async () => {
     rsyslog = await new Rsyslog().start();
     emulator = await startEmulator();
-    emulator.createLogstore('p', 'l', 1);
-    const add = (g: Parameters<typeof encodeLogGroup>[0]) => emulator.appendGroup('p', 'l', 0, encodeLogGroup(g), 1);
+    emulator.createLogstore('proj', 'logs', 1);
+    const add = (g: Parameters<typeof encodeLogGroup>[0]) => emulator.appendGroup('proj', 'logs', 0, encodeLogGroup(g), 1);
     add({ logs: [], topic: 'empty-group' });
     add({
       topic: bad(0x74, 0xff), source: bad(0xc0, 0x80), tags: [[bad(0xed, 0xa0, 0x80), bad(0xf8)]],
@@ -75,7 +75,7 @@ describe('hostile log content, shipped through the built function to rsyslog', (
     add({ logs: [{ time: 7, contents: [['id', 'giant'], ['blob', giant]] }] });
     // Unknown fields a newer producer might add: MachineUUID (5) and a made-up varint field 99.
     const extra = Buffer.concat([encodeLogGroup({ machineUuid: 'm-1', logs: [{ time: 8, contents: [['id', 'unknown-fields']] }] }), Buffer.from([0x98, 0x06, 0x2a])]);
-    emulator.appendGroup('p', 'l', 0, extra, 1);
+    emulator.appendGroup('proj', 'logs', 0, extra, 1);
   });
   after(async () => {
     await rsyslog?.stop();
@@ -85,7 +85,7 @@ describe('hostile log content, shipped through the built function to rsyslog', (
   test('each record arrives, equal to what was stored (invalid bytes as U+FFFD); the giant one is cut and marked', async () => {
     const out = await invokeFunction(
       { SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tcp), SYSLOG_MESSAGE_FORMAT: 'json' },
-      { source: { endpoint: emulator.endpoint, projectName: 'p', logstoreName: 'l', shardId: 0, beginCursor: 'begin', endCursor: 'end' } },
+      { source: { endpoint: emulator.endpoint, projectName: 'proj', logstoreName: 'logs', shardId: 0, beginCursor: 'begin', endCursor: 'end' } },
     );
     assert.equal(out.error, null, out.error?.message);
     assert.equal(out.result!.groups, 7);

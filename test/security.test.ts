@@ -21,15 +21,15 @@ before(async () => {
   pki = makeTestPki();
   rsyslog = await new Rsyslog({ tls: pki }).start();
   emulator = await startEmulator();
-  emulator.createLogstore('p', 'l', 1);
-  emulator.appendGroup('p', 'l', 0, encodeLogGroup({ logs: [{ time: 1, contents: [['msg', 'hello']] }] }));
+  emulator.createLogstore('proj', 'logs', 1);
+  emulator.appendGroup('proj', 'logs', 0, encodeLogGroup({ logs: [{ time: 1, contents: [['msg', 'hello']] }] }));
 });
 after(async () => {
   await rsyslog?.stop();
   await emulator?.stop();
 });
 
-const event = () => ({ source: { endpoint: emulator.endpoint, projectName: 'p', logstoreName: 'l', shardId: 0, beginCursor: 'begin', endCursor: 'end' } });
+const event = () => ({ source: { endpoint: emulator.endpoint, projectName: 'proj', logstoreName: 'logs', shardId: 0, beginCursor: 'begin', endCursor: 'end' } });
 
 function everything(out: Invocation): string {
   // Also look for the secrets base64-encoded, as a careless header dump would show them.

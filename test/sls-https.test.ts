@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { slsEndpoint } from '../src/sls/endpoint';
+import { operatorEndpoint, triggerEndpoint } from '../src/sls/endpoint';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeServerCert, makeTestPki, type TestPki } from './support/certs';
 import { invokeFunction, TEST_CREDENTIALS } from './support/fc-invoke';
@@ -55,12 +55,36 @@ const env = (extra: Record<string, string> = {}) => ({
   NODE_OPTIONS: `--require ${join(__dirname, 'support/resolve-sls-to-loopback.cjs')}`, ...extra,
 });
 
-test('which endpoints are upgraded: Alibaba\'s http ones, unless SLS_HTTPS=off; others as given', () => {
-  assert.deepEqual(slsEndpoint('http://cn-shanghai-intranet.log.aliyuncs.com', true), { url: 'https://cn-shanghai-intranet.log.aliyuncs.com', scheme: 'https' });
-  assert.deepEqual(slsEndpoint('http://cn-shanghai-intranet.log.aliyuncs.com', false), { url: 'http://cn-shanghai-intranet.log.aliyuncs.com', scheme: 'http' });
-  assert.deepEqual(slsEndpoint('cn-shanghai.log.aliyuncs.com', true), { url: 'https://cn-shanghai.log.aliyuncs.com', scheme: 'https' });
-  assert.deepEqual(slsEndpoint('http://sls-proxy.corp.example:8080', true), { url: 'http://sls-proxy.corp.example:8080', scheme: 'http' }, 'not Alibaba\'s: as given');
-  assert.deepEqual(slsEndpoint('http://evil-log.aliyuncs.com.example', true).scheme, 'http', 'only *.log.aliyuncs.com itself');
+test('which endpoints are upgraded: the operator\'s Alibaba http ones, unless SLS_HTTPS=off; others as given', () => {
+  assert.deepEqual(operatorEndpoint('http://cn-shanghai-intranet.log.aliyuncs.com', true), { url: 'https://cn-shanghai-intranet.log.aliyuncs.com', scheme: 'https' });
+  assert.deepEqual(operatorEndpoint('http://cn-shanghai-intranet.log.aliyuncs.com', false), { url: 'http://cn-shanghai-intranet.log.aliyuncs.com', scheme: 'http' });
+  assert.deepEqual(operatorEndpoint('cn-shanghai.log.aliyuncs.com', true), { url: 'https://cn-shanghai.log.aliyuncs.com', scheme: 'https' });
+  assert.deepEqual(operatorEndpoint('http://sls-proxy.corp.example:8080', true), { url: 'http://sls-proxy.corp.example:8080', scheme: 'http' }, 'not Alibaba\'s: as given');
+  assert.deepEqual(operatorEndpoint('http://evil-log.aliyuncs.com.example', true).scheme, 'http', 'only *.log.aliyuncs.com itself');
+});
+
+test('an event\'s endpoint: Alibaba\'s always over HTTPS (in FC_REGION when set), anything else only when named in SLS_ALLOWED_ENDPOINTS', () => {
+  const policy = { https: true, allowed: [] as string[], region: undefined as string | undefined };
+  assert.deepEqual(triggerEndpoint('http://cn-shanghai-intranet.log.aliyuncs.com', policy), { url: 'https://cn-shanghai-intranet.log.aliyuncs.com', scheme: 'https' });
+  assert.equal(triggerEndpoint('http://cn-shanghai-intranet.log.aliyuncs.com', { ...policy, https: false }).scheme, 'https', 'SLS_HTTPS=off alone never sends an event\'s token in clear');
+  assert.equal(triggerEndpoint('cn-shanghai-finance-1-share.log.aliyuncs.com', policy).url, 'https://cn-shanghai-finance-1-share.log.aliyuncs.com');
+  assert.equal(triggerEndpoint('http://log-global.aliyuncs.com', policy).url, 'https://log-global.aliyuncs.com');
+  const refusedHosts = [
+    'http://127.0.0.1:8080', 'http://attacker.example:8080', 'http://cn-hangzhou.log.aliyuncs.com.attacker.example',
+    'http://100.100.100.200', 'http://evil.cn-hangzhou.log.aliyuncs.com', 'http://localhost', 'http://[::1]:80', 'https://log.aliyuncs.com',
+    'http://user@cn-hangzhou.log.aliyuncs.com', 'http://cn-hangzhou.log.aliyuncs.com/x',
+  ];
+  for (const endpoint of refusedHosts) {
+    assert.throws(() => triggerEndpoint(endpoint, policy), /Refused source\.endpoint .*SLS_ALLOWED_ENDPOINTS/, endpoint);
+  }
+  assert.throws(() => triggerEndpoint('http://cn-shanghai.log.aliyuncs.com', { ...policy, region: 'cn-hangzhou' }), /region "cn-shanghai".*"cn-hangzhou" \(FC_REGION\)/);
+  assert.equal(triggerEndpoint('http://cn-hangzhou-intranet.log.aliyuncs.com', { ...policy, region: 'cn-hangzhou' }).scheme, 'https');
+  const named = { ...policy, allowed: ['sls-proxy.corp.example', '*.sls.corp.example', '127.0.0.1'] };
+  assert.deepEqual(triggerEndpoint('http://sls-proxy.corp.example:8080', named), { url: 'http://sls-proxy.corp.example:8080', scheme: 'http' }, 'a named host may use plain http');
+  assert.equal(triggerEndpoint('http://a.b.sls.corp.example', named).scheme, 'http');
+  assert.equal(triggerEndpoint('http://127.0.0.1:9', named).url, 'http://127.0.0.1:9');
+  assert.throws(() => triggerEndpoint('http://sls.corp.example', named), /Refused/, '*.suffix is for subdomains');
+  assert.throws(() => triggerEndpoint('http://sls-proxy.corp.example.attacker.example', named), /Refused/);
 });
 
 test('the trigger\'s http://…log.aliyuncs.com endpoint is used over HTTPS, certificate verified; the summary says so', async () => {
@@ -82,10 +106,14 @@ test('an SLS certificate the roots do not trust fails (verification is on), with
   assert.match(out.error.message, /SLS (PullLogs|GetCursor) could not reach https:\/\/sec-logs\.cn-hangzhou-intranet\.log\.aliyuncs\.com:\d+: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/);
 });
 
-test('SLS_HTTPS=off is the only way to plain HTTP to an Alibaba endpoint (for a proxy that needs it)', async () => {
+test('SLS_HTTPS=off is the only way to plain HTTP to an Alibaba endpoint, and only for a host named in SLS_ALLOWED_ENDPOINTS', async () => {
   rsyslog.clear();
-  const out = await invokeFunction(env({ SLS_HTTPS: 'off' }), event(plain));
+  const unnamed = await invokeFunction(env({ SLS_HTTPS: 'off' }), event(plain));
+  assert.ok(unnamed.error, 'not named: used over HTTPS, which the plain emulator does not speak');
+  const before = plain.requests.length;
+  const out = await invokeFunction(env({ SLS_HTTPS: 'off', SLS_ALLOWED_ENDPOINTS: HOST }), event(plain));
   assert.equal(out.error, null, out.error?.message);
   assert.equal(out.result!.sls, 'http');
   assert.equal(out.result!.records, 20);
+  assert.ok(plain.requests.length > before);
 });

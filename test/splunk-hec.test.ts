@@ -23,9 +23,9 @@ before(async () => {
   pki = makeTestPki();
   hec = await new HecStub({ key: readFileSync(pki.keyFile, 'utf8'), cert: readFileSync(pki.certFile, 'utf8'), token: TOKEN, ack: true }).start();
   emulator = await startEmulator();
-  emulator.createLogstore('p', 'waf', 1);
+  emulator.createLogstore('proj', 'waf', 1);
   for (let g = 0; g < GROUPS; g++) {
-    emulator.appendGroup('p', 'waf', 0, encodeLogGroup({
+    emulator.appendGroup('proj', 'waf', 0, encodeLogGroup({
       source: `10.0.0.${g}`, topic: 'waf_access',
       logs: Array.from({ length: PER_GROUP }, (_, i) => ({ time: 1737669036 + i, timeNs: i * 1_000_000, contents: [['id', `${g}-${i}`], ['msg', 'line1\n"quoted" 中文'], ['final_action', i % 2 ? 'pass' : 'block']] as Array<[string, string]> })),
     }), 1737669100);
@@ -36,7 +36,7 @@ after(async () => {
   await emulator?.stop();
 });
 
-const event = () => ({ source: { endpoint: emulator.endpoint, projectName: 'p', logstoreName: 'waf', shardId: 0, beginCursor: 'begin', endCursor: 'end' } });
+const event = () => ({ source: { endpoint: emulator.endpoint, projectName: 'proj', logstoreName: 'waf', shardId: 0, beginCursor: 'begin', endCursor: 'end' } });
 const env = (extra: Record<string, string> = {}) => ({
   OUTPUT: 'splunk-hec', SPLUNK_HEC_URL: hec.url, SPLUNK_HEC_TOKEN: TOKEN, SPLUNK_HEC_CA_FILE: pki.caFile,
   SPLUNK_HEC_ACK: 'on', SPLUNK_HEC_INDEX: 'security', SPLUNK_HEC_BATCH_BYTES: '65536', ...extra,
@@ -54,7 +54,7 @@ test('every record arrives once as an HEC event with its fields, time, host, sou
   const e = hec.events.find((x) => x.event.id === '2-7')!;
   assert.equal(e.time, 1737669043.007);
   assert.equal(e.host, '10.0.0.2');
-  assert.equal(e.source, 'sls:p/waf');
+  assert.equal(e.source, 'sls:proj/waf');
   assert.equal(e.sourcetype, 'alicloud:sls');
   assert.equal(e.index, 'security');
   assert.deepEqual(Object.keys(e.event), ['id', 'msg', 'final_action', '__topic__', '__source__', '__record_id__']);

@@ -12,6 +12,7 @@ import { lookupNamed, SettingsReader, type Env } from './reader';
 import { readHec, type HecSettings } from './hec';
 import { readTls, type TlsSettings } from './tls';
 import type { SplSource } from '../sls/client';
+import { readSource, type SourcePolicy } from './source';
 
 export type { Env } from './reader';
 export type { TlsSettings } from './tls';
@@ -95,8 +96,11 @@ export interface ForwarderConfig {
   relpTls: boolean;
   /** SPL on the way (SLS_QUERY or SLS_CONSUME_PROCESSOR): PullLogs answers what it makes of the data. */
   spl: SplSource | undefined;
-  /** Upgrade Alibaba's `http://*.log.aliyuncs.com` endpoints to HTTPS (SLS_HTTPS, on by default). */
-  slsHttps: boolean;
+  /**
+   * What a trigger event may name, and whether Alibaba's `http://*.log.aliyuncs.com` endpoints
+   * are upgraded to HTTPS (config/source.ts).
+   */
+  source: SourcePolicy;
 }
 
 export const FACILITIES: Record<string, number> = {
@@ -248,7 +252,7 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
   const splQuery = r.text('SLS_QUERY');
   const splProcessor = r.text('SLS_CONSUME_PROCESSOR');
   if (splQuery !== undefined && splProcessor !== undefined) r.problems.push('SLS_QUERY and SLS_CONSUME_PROCESSOR are two ways to run SPL on the way: set one of them.');
-  const slsHttps = r.flag('SLS_HTTPS', true);
+  const source = readSource(r);
   const spl: SplSource | undefined = splQuery !== undefined ? { query: splQuery } : splProcessor !== undefined ? { processor: splProcessor } : undefined;
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
@@ -257,7 +261,7 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
     hostname, appName, procId, msgId, structuredDataId: structured ? sdId : undefined, bom, timeZone,
     messageFormat, kvSeparator, kvQuote, fields, event, recordId, maxMessageBytes, connectTimeoutMs,
     connectionMode, maxIdleMs, pullCount, pullBudgetBytes, writeTimeoutMs, reconnectAttempts, slsTimeoutMs,
-    deliveryProof, proofTimeoutMs, commitBytes, commitMs, resume, resumeMaxAgeMs, relpTls, spl, slsHttps,
+    deliveryProof, proofTimeoutMs, commitBytes, commitMs, resume, resumeMaxAgeMs, relpTls, spl, source,
   };
 }
 

@@ -19,7 +19,7 @@ import { SlsError } from '../errors';
 import type { TriggerEvent } from '../event';
 import { SlsClient } from '../sls/client';
 import { decodeCursor } from '../sls/cursor';
-import { slsEndpoint } from '../sls/endpoint';
+import { operatorEndpoint } from '../sls/endpoint';
 import { ShipError, shipRange, type ShipSummary } from '../ship';
 import { SiemConnection } from '../transport/connection';
 import { serveMetrics, WorkerMetrics } from './metrics';
@@ -180,7 +180,7 @@ export class ConsumerWorker {
   private readonly fenced = new Set<ShardTask>();
 
   constructor(readonly settings: ConsumeSettings, private readonly config: ForwarderConfig) {
-    this.client = new SlsClient({ endpoint: slsEndpoint(settings.endpoint, config.slsHttps).url, project: settings.project, credentials: settings.credentials });
+    this.client = new SlsClient({ endpoint: operatorEndpoint(settings.endpoint, config.source.https).url, project: settings.project, credentials: settings.credentials });
     this.metrics = new WorkerMetrics(settings.timeoutSeconds * 1000);
     const end = settings.end;
     this.backfillEnd = end === undefined ? undefined : end.kind === 'time' ? end.unixSeconds : 'end';
@@ -370,7 +370,7 @@ export class ConsumerWorker {
     let summary: ShipSummary;
     const credentials = typeof s.credentials === 'function' ? await s.credentials() : s.credentials;
     try {
-      summary = await shipRange(event, this.config, credentials, connection, { deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress, shouldStop });
+      summary = await shipRange(event, this.config, credentials, connection, { sls: operatorEndpoint(s.endpoint, this.config.source.https), deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress, shouldStop });
     } catch (err) {
       // The window closed: everything before reachedCursor is proven delivered (onProgress saw it).
       if (err instanceof ShipError && err.cause.name === 'DeadlineError') {

@@ -32,6 +32,21 @@ export interface SlsClientOptions {
   deadlineMs?: number;
   /** SPL on the way: PullLogs answers what the statement (or the named consume processor) makes of the data. */
   spl?: SplSource | undefined;
+  /** Largest answer taken, on the wire or decompressed (answerCap): a bigger one is refused before it is read. */
+  maxAnswerBytes?: number;
+}
+
+/** Hard ceiling of one answer, well below the 256 MB an FC instance has. */
+export const ANSWER_CEILING_BYTES = 64 * 1024 * 1024;
+/** An error answer is a small JSON document: more than this is not read. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * The largest PullLogs answer taken: twice the pull budget (a batch may exceed the budget before
+ * the count adapts), at least 16 MiB (one log group may hold 5 MB raw), never over the ceiling.
+ */
+export function answerCap(pullBudgetBytes: number): number {
+  return Math.min(ANSWER_CEILING_BYTES, Math.max(2 * pullBudgetBytes, 16 * 1024 * 1024));
 }
 
 /** `query`: an SPL statement (SLS_QUERY); `processor`: a consume processor's name (SLS_CONSUME_PROCESSOR). */
@@ -103,6 +118,7 @@ export class SlsClient {
   private readonly compression: 'lz4' | 'deflate' | 'none';
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
+  private readonly maxAnswerBytes: number;
 
   constructor(private readonly options: SlsClientOptions) {
     const endpoint = /^https?:\/\//i.test(options.endpoint) ? options.endpoint : `https://${options.endpoint}`;
@@ -118,6 +134,7 @@ export class SlsClient {
     this.compression = options.compression ?? 'lz4';
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retry = options.retry ?? DEFAULT_RETRY;
+    this.maxAnswerBytes = options.maxAnswerBytes ?? answerCap(8 * 1024 * 1024);
   }
 
   /** Cursor of a shard position: `begin`, `end`, or a unix time in seconds (server receive time). */
@@ -144,9 +161,9 @@ export class SlsClient {
   private readPull(res: RawResponse, count: number, slot: PullSlot | undefined): PullResult {
     const nextCursor = header(res.headers, 'x-log-cursor');
     if (!nextCursor) throw this.badResponse(res, 'PullLogs', 'no x-log-cursor header');
-    const rawSize = Number(header(res.headers, 'x-log-bodyrawsize') ?? res.body.length);
+    const rawSize = this.rawSizeOf(res);
     // A raw size LZ4 cannot reach (its best ratio is ~255:1) is decoded here, which reports it.
-    const plausible = Number.isSafeInteger(rawSize) && rawSize > 0 && rawSize <= res.body.length * 256;
+    const plausible = rawSize > 0 && rawSize <= res.body.length * 256;
     const deferred = slot?.deferLz4 && plausible && (header(res.headers, 'x-log-compresstype') ?? '').toLowerCase() === 'lz4';
     return {
       body: deferred ? EMPTY : this.decompress(res, slot),
@@ -276,16 +293,39 @@ export class SlsClient {
           timeout,
         },
         (res) => {
-          const body = new BodyCollector(Number(res.headers['content-length'] ?? -1), res.statusCode === 200 ? slot : undefined);
-          res.on('data', (c: Buffer) => body.add(c));
+          const ok = res.statusCode === 200;
+          // Sizes are checked before anything is allocated: a hostile answer costs no memory.
+          const limit = ok ? this.maxAnswerBytes : ERROR_BODY_BYTES;
+          const declared = Number(res.headers['content-length'] ?? -1);
+          const tooLarge = ok ? this.oversize(api, res.headers, declared) : undefined;
+          if (tooLarge) {
+            reject(tooLarge);
+            req.destroy();
+            return;
+          }
+          const body = new BodyCollector(Number.isSafeInteger(declared) && declared <= limit ? declared : -1, ok ? slot : undefined);
+          let received = 0;
+          res.on('data', (c: Buffer) => {
+            received += c.length;
+            if (received <= limit) body.add(c);
+            else if (ok) {
+              reject(this.tooLarge(api, res.headers, `more than ${limit} bytes arrived`));
+              req.destroy();
+            }
+          });
           res.on('error', (err) => reject(this.networkError(api, err)));
           res.on('end', () => {
+            clearTimeout(whole);
             const out = { status: res.statusCode ?? 0, headers: res.headers, body: body.result() };
             if (out.status === 200) resolve(out);
             else reject(this.errorFrom(api, out));
           });
         },
       );
+      // `timeout` is the socket's idle time; this bounds the whole exchange (an answer trickled a
+      // byte at a time never goes idle).
+      const whole = setTimeout(() => req.destroy(Object.assign(new Error(`no complete answer within ${timeout} ms`), { code: 'ETIMEDOUT' })), timeout);
+      req.on('close', () => clearTimeout(whole));
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeout} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (err) => reject(this.networkError(api, err)));
       req.end(payload);
@@ -296,8 +336,33 @@ export class SlsClient {
     return this.compression === 'none' ? '' : this.compression;
   }
 
-  private decompress(res: RawResponse, slot?: PullSlot): Buffer {
+  /** The declared raw size (already checked against the cap by `oversize`). */
+  private rawSizeOf(res: RawResponse): number {
     const rawSize = Number(header(res.headers, 'x-log-bodyrawsize') ?? res.body.length);
+    return Number.isSafeInteger(rawSize) && rawSize >= 0 ? rawSize : -1;
+  }
+
+  /** A 200 answer whose declared wire or raw size is over the cap: refused before its body is read. */
+  private oversize(api: string, headers: http.IncomingHttpHeaders, declared: number): SlsError | undefined {
+    const raw = Number(header(headers, 'x-log-bodyrawsize') ?? 0);
+    if (declared > this.maxAnswerBytes) return this.tooLarge(api, headers, `Content-Length says ${declared} bytes`);
+    if (api === 'PullLogs' && raw > this.maxAnswerBytes) return this.tooLarge(api, headers, `x-log-bodyrawsize says ${raw} bytes raw`);
+    return undefined;
+  }
+
+  /** Not retried as is (the same pull gives the same answer): the shipper halves the count and pulls again. */
+  private tooLarge(api: string, headers: http.IncomingHttpHeaders, why: string): SlsError {
+    const requestId = header(headers, 'x-log-requestid');
+    return new SlsError(
+      `SLS ${api} answer refused: ${why}, over the ${this.maxAnswerBytes}-byte cap (twice SLS_PULL_BUDGET_BYTES, 16-64 MiB) [request id ${requestId ?? 'none'}]. ` +
+        'Fewer log groups are pulled at a time; if one log group alone is over the cap, raise SLS_PULL_BUDGET_BYTES.',
+      ANSWER_TOO_LARGE, 200, requestId, false,
+    );
+  }
+
+  private decompress(res: RawResponse, slot?: PullSlot): Buffer {
+    const rawSize = this.rawSizeOf(res);
+    if (rawSize < 0) throw this.badResponse(res, 'PullLogs', `x-log-bodyrawsize "${header(res.headers, 'x-log-bodyrawsize')}" is not a size`);
     if (rawSize === 0 || res.body.length === 0) return Buffer.alloc(0);
     const type = (header(res.headers, 'x-log-compresstype') ?? '').toLowerCase();
     let body: Buffer;
@@ -307,8 +372,9 @@ export class SlsClient {
         if (slot && raw.buffer !== slot.raw?.buffer) slot.raw = raw;
         return raw;
       }
-      else if (type === 'deflate') body = inflateSync(res.body);
-      else if (type === 'gzip') body = gunzipSync(res.body);
+      // Never inflated past the declared size (itself within the cap): a bomb stops there.
+      else if (type === 'deflate') body = inflateSync(res.body, { maxOutputLength: Math.max(1, rawSize) });
+      else if (type === 'gzip') body = gunzipSync(res.body, { maxOutputLength: Math.max(1, rawSize) });
       else if (type === '') body = res.body;
       else throw new Error(`unsupported x-log-compresstype "${type}"`);
     } catch (err) {
@@ -387,6 +453,9 @@ export class SlsClient {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The code of an answer over the cap (SlsError.code). */
+export const ANSWER_TOO_LARGE = 'AnswerTooLarge';
 
 /** Gathers a response body; with a known length and a slot, straight into the slot's reused buffer. */
 class BodyCollector {

@@ -1,11 +1,22 @@
 /**
- * Which URL the function talks to SLS on. The trigger event names an `http://` intranet endpoint,
- * which would carry the STS token in clear; every SLS endpoint also serves HTTPS (SLS's SDK
- * guide), so Alibaba's own endpoints (`*.log.aliyuncs.com`) are upgraded to HTTPS unless
- * `SLS_HTTPS=off` (for a proxy that needs plain HTTP). Any other endpoint is used as given.
+ * Which URL the forwarder talks to SLS on, and whether it may at all.
+ *
+ * The trigger event is not trusted (anyone with fc:InvokeFunction can write one), yet every
+ * request to its endpoint carries the STS token and a v1 signature that covers neither the host
+ * nor the project. So an event's endpoint is decided here, on the string alone, before any DNS
+ * lookup or request: only Alibaba's SLS endpoints (pinned to the function's region when FC says
+ * which) or hosts the operator names in SLS_ALLOWED_ENDPOINTS. Alibaba's endpoints are always
+ * used over verified HTTPS; only a named host may use plain `http://`.
+ *
+ * The worker's and `check`'s endpoint is the operator's own setting: `operatorEndpoint`.
  */
+import type { SourcePolicy } from '../config/source';
+import { EventError } from '../errors';
 
-const ALIBABA_SLS = /(^|\.)log\.aliyuncs\.com$/i;
+/** `<region>.log.aliyuncs.com`, `<region>-intranet…`, `<region>-share…`, and `log-global.aliyuncs.com`. */
+const ALIBABA_REGIONAL = /^([a-z0-9]+(?:-[a-z0-9]+)*?)(?:-intranet|-share)?\.log\.aliyuncs\.com$/;
+const ALIBABA_GLOBAL = 'log-global.aliyuncs.com';
+const ALIBABA_ANY = /(^|\.)log\.aliyuncs\.com$|^log-global\.aliyuncs\.com$/;
 
 export interface SlsEndpoint {
   url: string;
@@ -13,10 +24,62 @@ export interface SlsEndpoint {
   scheme: 'https' | 'http';
 }
 
-export function slsEndpoint(endpoint: string, https: boolean): SlsEndpoint {
-  const withScheme = /^https?:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
-  const url = new URL(withScheme);
-  // An explicit port stays (a test or a tunnel serves TLS there); otherwise https's default.
-  if (https && url.protocol === 'http:' && ALIBABA_SLS.test(url.hostname)) url.protocol = 'https:';
+/** The part of the source settings that decides an endpoint. */
+export type EndpointPolicy = Pick<SourcePolicy, 'https' | 'allowed' | 'region'>;
+
+function named(host: string, allowed: readonly string[]): boolean {
+  return allowed.some((p) => (p.startsWith('*.') ? host.endsWith(p.slice(1)) && host.length > p.length - 1 : host === p));
+}
+
+function parse(endpoint: string): URL {
+  return new URL(/^https?:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`);
+}
+
+function toEndpoint(url: URL): SlsEndpoint {
   return { url: url.toString().replace(/\/$/, ''), scheme: url.protocol === 'https:' ? 'https' : 'http' };
+}
+
+/** The operator's endpoint (worker, check): Alibaba's are upgraded to HTTPS unless `https` is off; others as given. */
+export function operatorEndpoint(endpoint: string, https: boolean): SlsEndpoint {
+  const url = parse(endpoint);
+  if (https && url.protocol === 'http:' && ALIBABA_ANY.test(url.hostname.toLowerCase())) url.protocol = 'https:';
+  return toEndpoint(url);
+}
+
+/**
+ * The event's endpoint, if the settings allow it; otherwise an EventError that names the setting.
+ * Decided on the text alone: nothing is looked up or contacted for a refused endpoint.
+ */
+export function triggerEndpoint(endpoint: string, policy: EndpointPolicy): SlsEndpoint {
+  let url: URL;
+  try {
+    url = parse(endpoint);
+  } catch {
+    throw refused(endpoint, 'it is not a URL');
+  }
+  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw refused(endpoint, 'an SLS endpoint is a scheme and a host, nothing more');
+  }
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (named(host, policy.allowed)) return operatorEndpoint(url.toString(), policy.https);
+  const regional = ALIBABA_REGIONAL.exec(host);
+  if (!regional && host !== ALIBABA_GLOBAL) {
+    throw refused(endpoint, `"${host}" is not an Alibaba Cloud SLS endpoint (<region>.log.aliyuncs.com, <region>-intranet.log.aliyuncs.com, <region>-share.log.aliyuncs.com, log-global.aliyuncs.com)`);
+  }
+  if (regional && policy.region && regional[1] !== policy.region.toLowerCase()) {
+    throw refused(endpoint, `it is in region "${regional[1]}", and this function runs in "${policy.region}" (FC_REGION); an SLS trigger names its own region's endpoint`);
+  }
+  // Alibaba's endpoints serve HTTPS; the token never crosses the network in clear from an event.
+  url.protocol = 'https:';
+  return toEndpoint(url);
+}
+
+function refused(endpoint: string, why: string): EventError {
+  const shown = endpoint.length > 120 ? `${endpoint.slice(0, 117)}...` : endpoint;
+  return new EventError(
+    `Refused source.endpoint "${shown}": ${why}. No request was made, so the STS credentials went nowhere. ` +
+      'If this endpoint is yours (a proxy, a private endpoint, a test emulator), name its host in the function\'s setting ' +
+      'SLS_ALLOWED_ENDPOINTS (comma-separated host names or *.suffix patterns, e.g. SLS_ALLOWED_ENDPOINTS=sls-proxy.corp.example); ' +
+      'otherwise the event did not come from your SLS trigger.',
+  );
 }

@@ -5,6 +5,7 @@
  * `context.credentials`, then PreStop. Captures each callback's outcome and everything printed.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SlsEmulator } from '../sls-emulator/server';
@@ -67,7 +68,8 @@ export class FcInstance {
 
   constructor(env: Record<string, string>, options: { bundle?: string; cwd?: string } = {}) {
     this.child = spawn(process.execPath, ['-e', RUNNER], {
-      env: { PATH: process.env.PATH ?? '', ...env, FWD_BUNDLE: options.bundle ?? join(__dirname, '../../dist/index.js') },
+      // The emulator listens on loopback: named as an operator names a private endpoint.
+      env: { PATH: process.env.PATH ?? '', SLS_ALLOWED_ENDPOINTS: '127.0.0.1,localhost', ...env, FWD_BUNDLE: options.bundle ?? join(__dirname, '../../dist/index.js') },
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -91,6 +93,12 @@ export class FcInstance {
     const out = await this.command({ op: 'stop', context: fcContext(null) });
     await this.exited;
     return out;
+  }
+
+  /** The instance's peak resident memory so far (VmHWM), in bytes. */
+  peakRssBytes(): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
   }
 
   kill(): void {

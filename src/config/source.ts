@@ -1,0 +1,31 @@
+/** The SLS source settings of the function: what a trigger event may name, and how SLS is reached. */
+import type { SettingsReader } from './reader';
+
+/** What the function's own settings allow an event to name. */
+export interface SourcePolicy {
+  /** SLS_HTTPS: Alibaba's endpoints over HTTPS (off only matters for a host named in `allowed`). */
+  https: boolean;
+  /** SLS_ALLOWED_ENDPOINTS: host names, IPs or `*.suffix` patterns, lower case. */
+  allowed: readonly string[];
+  /** FC_REGION (set by FC itself): the function's region; an Alibaba endpoint of another region is refused. */
+  region: string | undefined;
+  /** SLS_PROJECT, SLS_LOGSTORE: the only project and logstore an event may name, when set. */
+  project: string | undefined;
+  logstore: string | undefined;
+}
+
+/** A valid SLS_ALLOWED_ENDPOINTS entry: a host name, an IPv4 or IPv6 address, or `*.` and a suffix. */
+export function isHostPattern(entry: string): boolean {
+  const name = entry.startsWith('*.') ? entry.slice(2) : entry;
+  return /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name) || (name === entry && entry.includes(':') && /^[0-9a-f:.]+$/.test(entry));
+}
+
+export function readSource(r: SettingsReader): SourcePolicy {
+  const allowed = r.list('SLS_ALLOWED_ENDPOINTS').map((entry) => entry.toLowerCase());
+  for (const entry of allowed) {
+    if (!isHostPattern(entry)) {
+      r.problems.push(`SLS_ALLOWED_ENDPOINTS: "${entry}" is not a host name, an IP address or a *.suffix pattern (no scheme, port or path), e.g. SLS_ALLOWED_ENDPOINTS=sls-proxy.corp.example,*.sls.corp.example.`);
+    }
+  }
+  return { https: r.flag('SLS_HTTPS', true), allowed, region: r.text('FC_REGION'), project: r.text('SLS_PROJECT'), logstore: r.text('SLS_LOGSTORE') };
+}
