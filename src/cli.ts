@@ -3,11 +3,11 @@
  * come from the environment: the SLS_* consumer settings and the same SYSLOG_* / SPLUNK_HEC_*
  * output settings as the FC function. SIGTERM/SIGINT drain and checkpoint before exiting.
  */
-import { loadConfig } from './config';
 import { ConfigError } from './errors';
 import { loadConsumeSettings } from './consume/settings';
 import { ConsumerWorker } from './consume/worker';
 import { renderChecks, runChecks } from './check';
+import { kmsFetcher, loadConfigWithSecrets } from './secrets/resolve';
 
 /** Set by scripts/build.mjs from package.json. */
 declare const __VERSION__: string;
@@ -42,7 +42,8 @@ the shards SLS gives this worker to the SIEM (SYSLOG_* or SPLUNK_HEC_*), checkpo
 the receiver proved it has. SIGTERM/SIGINT drain (every shard proves and checkpoints its last
 batch) and exit 0. Settings and credentials: README, "Consumer-group worker"; required:
 SLS_ENDPOINT, SLS_PROJECT, SLS_LOGSTORE, SLS_CONSUMER_GROUP, credentials, and SYSLOG_HOST (or
-OUTPUT=splunk-hec with SPLUNK_HEC_URL and SPLUNK_HEC_TOKEN).`;
+OUTPUT=splunk-hec with SPLUNK_HEC_URL and SPLUNK_HEC_TOKEN_SECRET, _FILE or the token). The *_SECRET
+settings are fetched from KMS Secrets Manager with the same credentials (README, "Secrets").`;
 
 /** A user's mistake: one line, exit 2. */
 class UsageError extends Error {}
@@ -70,7 +71,10 @@ async function main(argv: string[]): Promise<number> {
     return lines.some((l) => l.verdict === 'fail') ? 1 : 0;
   }
   if (rest.length > 0) throw new UsageError(`consume takes no options ("${rest[0]}"): its settings come from the environment (sls-syslog-forwarder consume --help)`);
-  const worker = new ConsumerWorker(loadConsumeSettings(), loadConfig());
+  const settings = loadConsumeSettings();
+  // The *_SECRET settings are fetched with the worker's own credentials (the official chain).
+  const config = await loadConfigWithSecrets(process.env, kmsFetcher(process.env, settings.credentials, settings.endpoint));
+  const worker = new ConsumerWorker(settings, config);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => worker.stop());
   await worker.run();
   return 0;

@@ -108,3 +108,11 @@ test('Splunk HEC: the collector\'s health call is the check', async () => {
   assert.equal(ok.code, 0, ok.out + ok.err);
   assert.match(ok.line(/Splunk HEC health/), /^\[ ok \] Splunk HEC health .*accepted/);
 });
+
+test('SYSLOG_TLS_INSECURE: the handshake is reported, the certificate as NOT verified (a warning), never as verified', async () => {
+  const r = await check({ SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tls), SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: 'true' });
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.line(/SIEM connection/), /^\[ ok \] .*accepted the TLS handshake$/);
+  assert.match(r.line(/SIEM certificate/), /^\[warn\] SIEM certificate +certificate NOT verified \(SYSLOG_TLS_INSECURE=true\)/);
+  assert.doesNotMatch(r.out, /(?<!NOT )verified/, 'no line says verified');
+});

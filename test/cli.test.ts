@@ -47,6 +47,7 @@ for (const [name, file, option] of [
   ['publish-layer', 'scripts/publish-layer.ts', /--fc-version 3\|2/],
   ['check-deploy', 'scripts/check-s-yaml.ts', /--env FILE/],
   ['bench', 'benchmarks/run.ts', /--only TEXT/],
+  ['sbom', 'scripts/sbom.ts', /--out FILE/],
 ] as const) {
   test(`npm run ${name}: --help lists its options; an unknown option is one line and exit 2`, () => {
     const help = script(file, '--help');

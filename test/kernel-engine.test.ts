@@ -6,6 +6,7 @@
  * records and for invalid UTF-8 (not quietly hand everything to the reference).
  */
 import assert from 'node:assert/strict';
+import { HOSTILE } from './support/hostile';
 import { test } from 'node:test';
 import { loadConfig, type Env } from '../src/config';
 import { decodeGroupViews } from '../src/decode/log-group';
@@ -69,7 +70,9 @@ const bigKey = encodeLogGroup({ logs: [{ time: 1, contents: [['K'.repeat(70 * 10
 // Times the calendar arithmetic must get right: epoch, leap days, century rules, ends of month and year, uint32's end.
 const times = [0, 59, 951782400, 951868800, 1709164800, 1709251199, 1735689599, 1735689600, 4107542400, 4107456000, 4294967295, 1e9 - 1];
 const calendar = encodeLogGroup({ source: 'cal', logs: times.map((time, i) => ({ time, timeNs: [0, 999, 999_999_999, 1_500_000_000][i % 4], contents: [['t', String(time)]] })) });
-const body = encodeLogGroupList([group, encodeLogGroup({ logs: [{ time: 5, contents: [['x', 'y']] }] }), unusual, manyKeys, hugeTag, bigKey, calendar]);
+// Attacker text in every field, the group's source, topic and a tag.
+const hostile = encodeLogGroup({ topic: 'waf||final_action=pass', source: '10.0.0.1\n<13>1 forged', tags: [['zone', 'z|=\n1']], logs: HOSTILE.map((v, i) => ({ time: i, contents: [['id', String(i)], ['uri', v], [v, 'as a key']] as Array<[string, string]> })) });
+const body = encodeLogGroupList([group, hostile, encodeLogGroup({ logs: [{ time: 5, contents: [['x', 'y']] }] }), unusual, manyKeys, hugeTag, bigKey, calendar]);
 
 const variants: Env[] = [
   {},
@@ -77,7 +80,10 @@ const variants: Env[] = [
   { SYSLOG_KV_QUOTE: 'always', SYSLOG_KV_SEPARATOR: ' ' },
   { SYSLOG_KV_QUOTE: 'auto', SYSLOG_KV_SEPARATOR: ',' },
   { SYSLOG_KV_QUOTE: 'auto', SYSLOG_KV_SEPARATOR: ':' }, // the record id holds the separator: quoted
-  { SYSLOG_KV_SEPARATOR: '¦' },
+  { SYSLOG_KV_QUOTE: 'none', SYSLOG_KV_SEPARATOR: '¦' },
+  { SYSLOG_KV_QUOTE: 'none' },
+  { SYSLOG_KV_SEPARATOR: ' ' },
+  { SYSLOG_KV_SEPARATOR: '\t', SYSLOG_FRAMING: 'newline' },
   { SYSLOG_KV_QUOTE: 'auto', SYSLOG_KV_SEPARATOR: '¦' },
   { SYSLOG_FIELD_MAP: 'ip:src,a:dup,__topic__:topic', SYSLOG_EXCLUDE_FIELDS: '__tag__:__receive_time__,e,__record_id__' },
   { SYSLOG_INCLUDE_FIELDS: 'a*,d*,__*', SYSLOG_KV_QUOTE: 'auto' },

@@ -3,11 +3,13 @@
  * the real `systemd-analyze verify`), the Kubernetes manifests (validated against the object
  * schemas, and their command and environment run for real against the emulator), and the
  * container image definition. Each is held to what the worker needs: SIGTERM drains within the
- * stop timeout or grace period, settings from the environment, a non-root user.
+ * stop timeout or grace period, settings from the environment, secrets from files (systemd
+ * credentials, a read-only Secret volume), a non-root user.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +36,13 @@ test('the systemd unit passes systemd-analyze verify, and a broken one does not'
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(ok.stderr.trim(), '', 'no warnings');
   const broken = join(mkdtempSync(join(tmpdir(), 'sls-fwd-unit-')), 'sls-syslog-forwarder.service');
-  writeFileSync(broken, readFileSync(UNIT, 'utf8').replace('ExecStart=/usr/bin/node', 'ExecStart=/usr/bin/no-such-node').replace('KillSignal=SIGTERM', 'KillSignal=SIGTERMINATE'));
+  writeFileSync(broken, readFileSync(UNIT, 'utf8').replace('ExecStart=/usr/bin/node', 'ExecStart=/usr/bin/no-such-node').replace('KillSignal=SIGTERM', 'KillSignal=SIGTERMINATE').replace('LoadCredential=secret:', 'LoadCredential=se/cret:'));
   const bad = verify(broken);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /no-such-node is not executable/);
   assert.match(bad.stderr, /Failed to parse signal name/);
+  // This systemd knows LoadCredential= (an older one says "Unknown key"): it parses the line and checks the name.
+  assert.match(bad.stderr, /Credential name "se\/cret" not valid/);
 });
 
 test('the unit runs the worker as the worker needs: SIGTERM drain within the stop timeout, EnvironmentFile, own user, restart', () => {
@@ -53,6 +57,37 @@ test('the unit runs the worker as the worker needs: SIGTERM drain within the sto
   assert.equal(value('NoNewPrivileges'), 'true');
 });
 
+/** Where systemd puts this unit's credentials (fixed for a system service; $CREDENTIALS_DIRECTORY). */
+const CREDENTIALS_DIRECTORY = '/run/credentials/sls-syslog-forwarder.service';
+const DEPLOY_MD = join(__dirname, '../docs/deploy.md');
+
+test('the unit hands secrets over as systemd credentials, and the docs point the *_FILE settings at them', () => {
+  const unit = readFileSync(UNIT, 'utf8');
+  const loads = [...unit.matchAll(/^LoadCredential=([^:\n]+):(.*)$/gm)];
+  assert.deepEqual(loads.map((m) => [m[1], m[2]]), [['secret', '/etc/sls-syslog-forwarder/credentials']], 'every file of one root-only directory');
+  assert.doesNotMatch(unit, /^Environment=.*(TOKEN|SECRET|PASSPHRASE|KEY)=/m, 'no secret in the unit itself');
+  // A directory's files arrive as <id>_<file name>: each *_FILE path the docs give has that form.
+  const docs = readFileSync(DEPLOY_MD, 'utf8');
+  const systemd = docs.slice(docs.indexOf('## The worker on ECS'), docs.indexOf('## The worker on Kubernetes'));
+  const paths = [...systemd.matchAll(/\b([A-Z_]+_FILE)=(\S+)/g)].map((m) => [m[1]!, m[2]!.replace(/[`|]+$/, '')] as const);
+  const names = new Set(paths.map(([name]) => name));
+  for (const name of ['SPLUNK_HEC_TOKEN_FILE', 'SYSLOG_TLS_KEY_FILE', 'SYSLOG_TLS_CERT_FILE', 'SYSLOG_TLS_KEY_PASSPHRASE_FILE', 'ALIBABA_CLOUD_CREDENTIALS_FILE']) assert.ok(names.has(name), `docs/deploy.md gives ${name}`);
+  for (const [name, path] of paths) assert.match(path, new RegExp(`^${CREDENTIALS_DIRECTORY}/secret_[\\w.-]+$`), `${name}=${path}`);
+});
+
+test('docs/deploy.md runs `check` as the service does (its user, its env file), with no secret on a command line', () => {
+  const unit = readFileSync(UNIT, 'utf8');
+  const value = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1];
+  const docs = readFileSync(DEPLOY_MD, 'utf8');
+  assert.doesNotMatch(docs, /env \$\(|xargs/, 'no `env $(cat ... | xargs)`: it puts every secret into argv, readable in ps');
+  const command = /^sudo systemd-run (.*\\\n)*.*sls-syslog-forwarder\.js check$/m.exec(docs)?.[0].replace(/\\\n\s*/g, ' ');
+  assert.ok(command, 'a systemd-run ... check command');
+  assert.match(command, /--pipe --wait/);
+  assert.match(command, new RegExp(`-p User=${value('User')} `));
+  assert.match(command, new RegExp(`-p EnvironmentFile=${value('EnvironmentFile')} `));
+  assert.ok(command.endsWith(`${value('ExecStart')!.replace(/ consume$/, '')} check`), 'the unit\'s program, with `check`');
+});
+
 const MANIFEST = join(__dirname, '../deploy/kubernetes/sls-syslog-forwarder.yaml');
 type Doc = { kind: string; metadata: { name: string }; data?: Record<string, string>; stringData?: Record<string, string>; spec?: any };
 
@@ -60,6 +95,7 @@ async function validateManifest(text: string): Promise<void> {
   const models = {
     ...(await import('kubernetes-models/v1')),
     ...(await import('kubernetes-models/apps/v1')),
+    ...(await import('kubernetes-models/networking.k8s.io/v1')),
   } as unknown as Record<string, new (doc: unknown) => { validate(): void }>;
   for (const doc of yaml.loadAll(text) as Doc[]) {
     const Model = models[doc.kind];
@@ -83,13 +119,79 @@ test('the Kubernetes manifests are valid against the Kubernetes object schemas (
   assert.equal(c.livenessProbe.httpGet.path, '/healthz');
   assert.equal(c.readinessProbe.httpGet.path, '/readyz');
   assert.ok(c.resources.requests.memory && c.resources.limits.memory);
+  await assert.rejects(validateManifest(text.replace('port: 9464 }', 'port: [9464] }')), /ports\/0\/port must be/, 'the NetworkPolicy is validated too');
 });
 
-test('the container command and environment the manifest defines start the worker: it ships and turns ready', async () => {
+/** The secret settings the ConfigMap offers (commented out until their Secret key exists): name -> path. */
+function fileSettings(text: string): Map<string, string> {
+  return new Map([...text.matchAll(/^ {2}# ([A-Z_]+_FILE): (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+test('Kubernetes secrets are files of a read-only Secret volume (mode 0400, readable through fsGroup), never environment variables', () => {
+  const text = readFileSync(MANIFEST, 'utf8');
+  const docs = yaml.loadAll(text) as Doc[];
+  assert.equal(docs.filter((d) => d.kind === 'Secret').length, 0, 'no Secret object (nor a secret value) in a file that goes to git');
+  const pod = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec;
+  for (const c of pod.containers) {
+    for (const from of c.envFrom ?? []) assert.equal(from.secretRef, undefined, `${c.name}: no envFrom of a Secret`);
+    for (const e of c.env ?? []) assert.equal(e.valueFrom?.secretKeyRef, undefined, `${c.name}: ${e.name} not from a Secret`);
+  }
+  const volume = pod.volumes.find((v: { secret?: unknown }) => v.secret);
+  assert.equal(volume.secret.secretName, 'sls-syslog-forwarder');
+  assert.equal(volume.secret.defaultMode, 0o400);
+  const mount = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === volume.name);
+  assert.equal(mount.readOnly, true);
+  // Root owns a Secret's files: the non-root worker reads them through the group fsGroup gives them.
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.ok(pod.securityContext.runAsUser > 0);
+  assert.equal(pod.securityContext.fsGroup, pod.securityContext.runAsGroup);
+  // Each secret setting names a file of that volume, one per Secret key the manifest documents.
+  const settings = fileSettings(text);
+  assert.deepEqual([...settings.keys()].sort(), ['SPLUNK_HEC_TOKEN_FILE', 'SYSLOG_TLS_CERT_FILE', 'SYSLOG_TLS_KEY_FILE', 'SYSLOG_TLS_KEY_PASSPHRASE_FILE']);
+  const keys = /# Keys: ([^(]+)\(/.exec(text)![1]!.split(',').map((k) => k.trim());
+  assert.deepEqual([...settings.values()].map((p) => p.replace(`${mount.mountPath}/`, '')).sort(), [...keys].sort());
+});
+
+test('the NetworkPolicy lets only the monitoring namespace reach the metrics port', () => {
   const docs = yaml.loadAll(readFileSync(MANIFEST, 'utf8')) as Doc[];
-  const container = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec.containers[0] as { command: string[]; ports: Array<{ containerPort: number }> };
-  const manifestEnv = { ...docs.find((d) => d.kind === 'ConfigMap')!.data, ...docs.find((d) => d.kind === 'Secret')!.stringData } as Record<string, string>;
+  const policy = docs.find((d) => d.kind === 'NetworkPolicy')!.spec;
+  const deployment = docs.find((d) => d.kind === 'Deployment')!.spec;
+  assert.deepEqual(policy.podSelector.matchLabels, deployment.selector.matchLabels, 'it selects the worker\'s pods');
+  assert.deepEqual(policy.policyTypes, ['Ingress']);
+  assert.equal(policy.ingress.length, 1, 'one rule: nothing else may connect');
+  const [rule] = policy.ingress;
+  assert.deepEqual(rule.from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+  assert.deepEqual(rule.ports, [{ protocol: 'TCP', port: Number(docs.find((d) => d.kind === 'ConfigMap')!.data!.METRICS_PORT) }]);
+});
+
+test('the container command, environment and secret files the manifest defines start the worker: it ships and turns ready', async () => {
+  const text = readFileSync(MANIFEST, 'utf8');
+  const docs = yaml.loadAll(text) as Doc[];
+  const pod = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec;
+  const container = pod.containers[0] as { command: string[]; ports: Array<{ containerPort: number }>; volumeMounts: Array<{ name: string; mountPath: string }> };
+  const manifestEnv = { ...docs.find((d) => d.kind === 'ConfigMap')!.data } as Record<string, string>;
   const pki = makeTestPki();
+  // The Secret volume, as the kubelet lays it out: one read-only file per key. mTLS with an
+  // encrypted key, so the worker must read all three files (and the passphrase) to connect.
+  const mountPath = container.volumeMounts.find((m) => m.name === pod.volumes.find((v: { secret?: unknown }) => v.secret).name)!.mountPath;
+  const secrets = mkdtempSync(join(tmpdir(), 'sls-fwd-secret-volume-'));
+  const passphrase = 'correct horse battery staple';
+  const secretFiles: Record<string, string | Buffer> = {
+    'tls.crt': readFileSync(pki.clientCertFile),
+    'tls.key': createPrivateKey(readFileSync(pki.clientKeyFile)).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }),
+    'tls-key-passphrase': `${passphrase}\n`,
+  };
+  for (const [key, data] of Object.entries(secretFiles)) {
+    writeFileSync(join(secrets, key), data);
+    chmodSync(join(secrets, key), 0o400);
+  }
+  // The ConfigMap's commented secret settings, uncommented for the keys present (the HEC token is not: OUTPUT is syslog).
+  const fileEnv: Record<string, string> = {};
+  for (const [name, path] of fileSettings(text)) {
+    const key = path.slice(mountPath.length + 1);
+    if (key in secretFiles) fileEnv[name] = join(secrets, key);
+  }
+  assert.deepEqual(Object.keys(fileEnv).sort(), ['SYSLOG_TLS_CERT_FILE', 'SYSLOG_TLS_KEY_FILE', 'SYSLOG_TLS_KEY_PASSPHRASE_FILE']);
   const rsyslog = await new Rsyslog({ tls: pki }).start();
   const emulator = await startEmulator();
   // The project and logstore the ConfigMap names, with data in them.
@@ -97,9 +199,9 @@ test('the container command and environment the manifest defines start the worke
   for (let shard = 0; shard < 2; shard++) emulator.appendGroup(manifestEnv.SLS_PROJECT!, manifestEnv.SLS_LOGSTORE!, shard, encodeLogGroup({ logs: Array.from({ length: 25 }, (_, i) => ({ time: 1737669036, contents: [['id', `k${shard}-${i}`]] as Array<[string, string]> })) }));
   const metricsPort = await freePort('tcp');
   // Exactly the manifest's environment, but for what only exists in the cluster: the addresses
-  // (emulator, rsyslog, loopback for the metrics), the CA path, and keys instead of RRSA.
+  // (emulator, rsyslog, loopback for the metrics), the CA and secret paths, and keys instead of RRSA.
   const env = {
-    ...manifestEnv, PATH: process.env.PATH ?? '', SLS_START: 'begin',
+    ...manifestEnv, ...fileEnv, PATH: process.env.PATH ?? '', SLS_START: 'begin',
     SLS_ENDPOINT: emulator.endpoint, SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(rsyslog.ports.tls), SYSLOG_TLS_CA_FILE: pki.caFile,
     METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', SLS_HEARTBEAT_MS: '200',
     ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.accessKeySecret, ALIBABA_CLOUD_SECURITY_TOKEN: TEST_CREDENTIALS.securityToken,

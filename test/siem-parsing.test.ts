@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
+import { controlPictures } from './support/dataset';
 import { invokeFunction, startEmulator } from './support/fc-invoke';
 import { encodeLogGroup } from './support/log-group-writer';
 import { Rsyslog } from './support/rsyslog';
@@ -98,7 +99,7 @@ describe('rsyslog', () => {
       const rec = ALL.find((r) => r.id === sd.id)!;
       assert.ok(rec, `unknown record ${sd.id}`);
       const expected: Record<string, string> = {};
-      for (const [k, v] of rec.fields) expected[k.replace(/[=\]"\s]/g, '_')] = v;
+      for (const [k, v] of rec.fields) expected[k.replace(/[=\]"\s]/g, '_')] = controlPictures(v);
       const recordId = sd.__record_id__!;
       delete sd.__record_id__;
       assert.deepEqual(sd, expected, `SD of ${rec.id}`);
@@ -138,7 +139,7 @@ describe('rsyslog', () => {
       assert.equal(cef.SignatureID, action ?? LOGSTORE);
       if (rec.id.startsWith('trail')) assert.equal(cef.Name, JSON.parse(rec.fields[1]![1]).eventName);
       const expected: Record<string, string> = {};
-      for (const [k, v] of rec.fields) expected[k === '__source__' ? 'dvc' : k.replace(/[^A-Za-z0-9]/g, '_')] = v;
+      for (const [k, v] of rec.fields) expected[k === '__source__' ? 'dvc' : k.replace(/[^A-Za-z0-9]/g, '_')] = controlPictures(v, '\r\n');
       assert.deepEqual(ext, expected, `extensions of ${rec.id}`);
     }
   });
@@ -192,7 +193,7 @@ describe('syslog-ng', () => {
       const sd = (m._SDATA as Record<string, Record<string, string>>)['sls@32473']!;
       const rec = recs.get(sd.id!)!;
       const expected: Record<string, string> = {};
-      for (const [k, v] of rec.fields) expected[k.replace(/[=\]"\s]/g, '_')] = v;
+      for (const [k, v] of rec.fields) expected[k.replace(/[=\]"\s]/g, '_')] = controlPictures(v);
       assert.deepEqual(sd, expected);
       assert.equal(m.PROGRAM, 'sls-waf');
       assert.equal(m.PID, '42');

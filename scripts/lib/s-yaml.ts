@@ -34,7 +34,7 @@ export function configSources(root: string): string {
 
 /** The environment variable names the function reads. */
 export function settingsReadByFunction(configSource: string): string[] {
-  return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS|SPLUNK_HEC)_[A-Z0-9_]*[A-Z0-9]|OUTPUT)\b/g)].map((m) => m[1]!))].sort();
+  return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS|SPLUNK_HEC|KMS)_[A-Z0-9_]*[A-Z0-9]|OUTPUT)\b/g)].map((m) => m[1]!))].sort();
 }
 
 /** Each setting the function reads is passed through `vars`, and the whole fits FC's 4 KB. */

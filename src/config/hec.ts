@@ -1,12 +1,13 @@
 /** Settings of the Splunk HTTP Event Collector output (OUTPUT=splunk-hec). */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { SettingsReader } from './reader';
+import { readSecret, readSettingFile, secretSetting } from './secrets';
 
 export interface HecSettings {
   /** Base URL, e.g. https://splunk.example.com:8088 (events go to /services/collector/event). */
   url: URL;
   token: string;
+  /** Where the token came from (the setting, a file, a KMS secret's name), for messages; never the token. */
+  tokenSource: string;
   index: string | undefined;
   sourcetype: string;
   /** undefined = `sls:<project>/<logstore>`. */
@@ -18,34 +19,66 @@ export interface HecSettings {
   batchBytes: number;
   ca: string | undefined;
   insecure: boolean;
+  /** SPLUNK_HEC_ALLOW_HTTP=on: an http:// URL was accepted (the token crosses the network in clear). */
+  allowHttp: boolean;
+  /**
+   * Set when the token comes from KMS (src/secrets/): fetches it again and puts it in `token`. The
+   * transport calls it once when the collector refuses the token: that is how a rotation arrives.
+   */
+  renewToken?: () => Promise<void>;
+}
+
+/** The URL as safe to print: a user name and password (`user:pw@`) are never repeated. */
+export function withoutUserinfo(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1…@');
+}
+
+function readUrl(r: SettingsReader, allowHttp: boolean): URL | undefined {
+  const raw = r.text('SPLUNK_HEC_URL');
+  if (raw === undefined) {
+    r.problems.push('SPLUNK_HEC_URL is not set: give the HEC base URL, e.g. SPLUNK_HEC_URL=https://splunk.example.com:8088.');
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    r.problems.push(`SPLUNK_HEC_URL="${withoutUserinfo(raw)}" is not a URL such as https://splunk.example.com:8088.`);
+    return undefined;
+  }
+  if (url.username || url.password) {
+    r.problems.push('SPLUNK_HEC_URL carries a user name and password (user:…@host): HEC authenticates with the token alone. Remove them from the URL (they are not repeated here) and set SPLUNK_HEC_TOKEN_SECRET or SPLUNK_HEC_TOKEN.');
+    return undefined;
+  }
+  if (url.protocol === 'http:' && !allowHttp) {
+    r.problems.push(
+      `SPLUNK_HEC_URL is http://${url.host}: the HEC token and the logs would cross the network in clear. Use https:// (SPLUNK_HEC_CA_FILE for a private CA); ` +
+        'only where the path is private anyway, set SPLUNK_HEC_ALLOW_HTTP=on (a WARNING is then printed at every start).',
+    );
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    r.problems.push(`SPLUNK_HEC_URL="${withoutUserinfo(raw)}" is not an https:// URL such as https://splunk.example.com:8088.`);
+    return undefined;
+  }
+  return url;
 }
 
 export function readHec(r: SettingsReader): HecSettings | undefined {
-  const rawUrl = r.text('SPLUNK_HEC_URL');
-  const token = r.text('SPLUNK_HEC_TOKEN');
-  let url: URL | undefined;
-  if (rawUrl === undefined) r.problems.push('SPLUNK_HEC_URL is not set: give the HEC base URL, e.g. SPLUNK_HEC_URL=https://splunk.example.com:8088.');
-  else {
-    try {
-      url = new URL(rawUrl);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
-    } catch {
-      r.problems.push(`SPLUNK_HEC_URL="${rawUrl}" is not an http(s) URL such as https://splunk.example.com:8088.`);
-    }
+  const allowHttp = r.flag('SPLUNK_HEC_ALLOW_HTTP', false);
+  const url = readUrl(r, allowHttp);
+  const token = readSecret(r, secretSetting('SPLUNK_HEC_TOKEN'), 'all', 'Give the path of a file holding only the HEC token.');
+  if (!token.given) {
+    r.problems.push(
+      'SPLUNK_HEC_TOKEN is not set: create an HEC token in Splunk (Settings > Data inputs > HTTP Event Collector) and keep it in ' +
+        'KMS Secrets Manager (SPLUNK_HEC_TOKEN_SECRET=<secret name>), a file (SPLUNK_HEC_TOKEN_FILE) or SPLUNK_HEC_TOKEN.',
+    );
   }
-  if (token === undefined) r.problems.push('SPLUNK_HEC_TOKEN is not set: create an HEC token in Splunk (Settings > Data inputs > HTTP Event Collector).');
-  const caFile = r.text('SPLUNK_HEC_CA_FILE');
-  let ca: string | undefined;
-  if (caFile) {
-    try {
-      ca = readFileSync(resolve(caFile), 'utf8');
-    } catch (err) {
-      r.problems.push(`SPLUNK_HEC_CA_FILE="${caFile}" cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).`);
-    }
-  }
+  const caText = readSettingFile(r, 'SPLUNK_HEC_CA_FILE', 'Give the path of the PEM file of the CA that signed the collector\'s certificate.');
   const settings: HecSettings = {
     url: url ?? new URL('https://invalid.invalid'),
-    token: token ?? '',
+    token: token.value ?? '',
+    tokenSource: token.source ?? 'SPLUNK_HEC_TOKEN',
     index: r.text('SPLUNK_HEC_INDEX'),
     sourcetype: r.text('SPLUNK_HEC_SOURCETYPE') ?? 'alicloud:sls',
     source: r.text('SPLUNK_HEC_SOURCE'),
@@ -53,8 +86,9 @@ export function readHec(r: SettingsReader): HecSettings | undefined {
     ack: r.flag('SPLUNK_HEC_ACK', false),
     ackTimeoutMs: r.integer('SPLUNK_HEC_ACK_TIMEOUT_MS', 30_000, 100, 600_000),
     batchBytes: r.integer('SPLUNK_HEC_BATCH_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
-    ca,
+    ca: caText,
     insecure: r.flag('SPLUNK_HEC_INSECURE', false),
+    allowHttp,
   };
-  return url && token ? settings : undefined;
+  return url && token.value ? settings : undefined;
 }

@@ -214,7 +214,8 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
   }
   // Not trimmed: " " is a valid separator. Empty (an unset `${env()}` in s.yaml) means the default.
   const kvSeparator = env.SYSLOG_KV_SEPARATOR || '||';
-  const kvQuote = r.oneOf<KvQuote>('SYSLOG_KV_QUOTE', ['none', 'auto', 'always'], 'none');
+  const kvQuote = r.oneOf<KvQuote>('SYSLOG_KV_QUOTE', ['escape', 'none', 'auto', 'always'], 'escape');
+  if (/[=\\]/.test(kvSeparator)) r.problems.push('SYSLOG_KV_SEPARATOR must not contain "=" or "\\" (they mark a pair and an escape); the default is ||.');
   const leefDelimiter = env.SYSLOG_LEEF_DELIMITER ? env.SYSLOG_LEEF_DELIMITER.replace(/^(\\t|x09|0x09|tab)$/i, '\t') : '\t';
   if ([...leefDelimiter].length !== 1 || /[=|]/.test(leefDelimiter)) {
     r.problems.push(`SYSLOG_LEEF_DELIMITER must be one character other than "=" and "|" (default: tab; "x09" also means tab).`);

@@ -4,7 +4,8 @@ export type Env = Record<string, string | undefined>;
 
 export class SettingsReader {
   readonly problems: string[] = [];
-  constructor(private readonly env: Env) {}
+  /** `env` is public for the secret-bearing settings, which also ask where a value came from (config/secrets.ts). */
+  constructor(readonly env: Env) {}
 
   /** The value, or undefined when unset or blank (an unset `${env()}` in s.yaml arrives blank). */
   raw(name: string): string | undefined {

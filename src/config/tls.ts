@@ -1,7 +1,7 @@
 /** TLS settings (RFC 5425): CA, client certificate (mTLS), SNI, minimum version, and the explicit `insecure` switch. */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SettingsReader } from './reader';
+import { readSecret, readSettingFile, secretSetting } from './secrets';
 
 export interface TlsSettings {
   /** PEM bundle of the CA(s) that signed the SIEM's certificate; undefined = Node's public roots. */
@@ -16,6 +16,12 @@ export interface TlsSettings {
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   /** true only when SYSLOG_TLS_INSECURE=true: the server certificate is NOT verified. */
   insecure: boolean;
+  /**
+   * Set when any of the CA, certificate, key or passphrase comes from KMS (src/secrets/): fetches
+   * them again and updates these settings in place. A connection calls it once when the handshake
+   * fails over a certificate: that is how a rotated client certificate arrives.
+   */
+  renew?: () => Promise<void>;
 }
 
 /** Inline PEM pasted into a one-line environment variable often carries literal "\n". */
@@ -23,37 +29,54 @@ function normalisePem(pem: string): string {
   return pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem;
 }
 
-/** Reads PEM from `<NAME>_FILE` and/or inline `<NAME>`; checks it looks like `marker`. */
-function pem(r: SettingsReader, name: string, marker: RegExp, what: string): { pem: string | undefined; source: string } {
-  const file = r.text(`${name}_FILE`);
-  const inline = r.raw(name);
+const PEM_FILE_HINT = 'Give the path of a PEM file inside the code package or a layer (e.g. /code/ca.pem or /opt/certs/ca.pem).';
+
+/** The client certificate or key: from the variable, its `_FILE` or its `_SECRET`, one of them. */
+function clientPem(r: SettingsReader, name: string, marker: RegExp, what: string): string | undefined {
+  const got = readSecret(r, secretSetting(name), 'none', PEM_FILE_HINT);
+  if (got.value === undefined) return undefined;
+  const pem = normalisePem(got.value);
+  if (!marker.test(pem)) r.problems.push(`The ${what} from ${got.source} is not PEM (no "-----BEGIN ..." line of the right kind).`);
+  return pem;
+}
+
+/**
+ * The CA bundle: a file and the inline value are combined (two CAs, e.g. during a CA change);
+ * a KMS secret stands alone.
+ */
+function caPem(r: SettingsReader): { pem: string | undefined; source: string } {
+  const marker = /-----BEGIN CERTIFICATE-----/;
+  const notPem = (source: string) => r.problems.push(`The CA from ${source} is not PEM (no "-----BEGIN ..." line of the right kind).`);
+  if (r.text('SYSLOG_TLS_CA_SECRET') !== undefined) {
+    const got = readSecret(r, secretSetting('SYSLOG_TLS_CA'), 'none', PEM_FILE_HINT);
+    if (got.value === undefined) return { pem: undefined, source: '' };
+    const pem = normalisePem(got.value);
+    if (!marker.test(pem)) notPem(got.source!);
+    return { pem, source: got.source! };
+  }
   const parts: string[] = [];
   const sources: string[] = [];
-  if (file) {
-    const path = resolve(file);
-    try {
-      parts.push(readFileSync(path, 'utf8'));
-      sources.push(`file ${path}`);
-    } catch (err) {
-      r.problems.push(
-        `${name}_FILE="${file}" cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): ` +
-          'give a path inside the code package or a layer (e.g. /code/ca.pem or /opt/certs/ca.pem).',
-      );
-    }
+  const file = readSettingFile(r, 'SYSLOG_TLS_CA_FILE', PEM_FILE_HINT);
+  if (file !== undefined) {
+    const source = `file ${resolve(r.text('SYSLOG_TLS_CA_FILE')!)}`;
+    if (!marker.test(file)) notPem(source);
+    parts.push(file);
+    sources.push(source);
   }
-  if (inline) {
-    parts.push(normalisePem(inline));
-    sources.push(name);
-  }
-  for (const [i, text] of parts.entries()) {
-    if (!marker.test(text)) r.problems.push(`The ${what} from ${sources[i]} is not PEM (no "-----BEGIN ..." line of the right kind).`);
+  const inline = r.raw('SYSLOG_TLS_CA');
+  if (inline !== undefined) {
+    const pem = normalisePem(inline);
+    if (!marker.test(pem)) notPem('SYSLOG_TLS_CA');
+    parts.push(pem);
+    sources.push('SYSLOG_TLS_CA');
   }
   return { pem: parts.length > 0 ? parts.join('\n') : undefined, source: sources.join(' + ') };
 }
 
 const TLS_NAMES = [
-  'SYSLOG_TLS_CA_FILE', 'SYSLOG_TLS_CA', 'SYSLOG_TLS_CERT_FILE', 'SYSLOG_TLS_CERT', 'SYSLOG_TLS_KEY_FILE', 'SYSLOG_TLS_KEY',
-  'SYSLOG_TLS_KEY_PASSPHRASE', 'SYSLOG_TLS_SERVERNAME', 'SYSLOG_TLS_MIN_VERSION', 'SYSLOG_TLS_INSECURE',
+  'SYSLOG_TLS_CA_FILE', 'SYSLOG_TLS_CA', 'SYSLOG_TLS_CA_SECRET', 'SYSLOG_TLS_CERT_FILE', 'SYSLOG_TLS_CERT', 'SYSLOG_TLS_CERT_SECRET',
+  'SYSLOG_TLS_KEY_FILE', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_KEY_SECRET', 'SYSLOG_TLS_KEY_PASSPHRASE', 'SYSLOG_TLS_KEY_PASSPHRASE_FILE',
+  'SYSLOG_TLS_KEY_PASSPHRASE_SECRET', 'SYSLOG_TLS_SERVERNAME', 'SYSLOG_TLS_MIN_VERSION', 'SYSLOG_TLS_INSECURE',
 ];
 
 export function readTls(r: SettingsReader, protocol: 'udp' | 'tcp' | 'tls' | 'relp'): TlsSettings {
@@ -68,19 +91,20 @@ export function readTls(r: SettingsReader, protocol: 'udp' | 'tcp' | 'tls' | 're
     }
     return none;
   }
-  const ca = pem(r, 'SYSLOG_TLS_CA', /-----BEGIN CERTIFICATE-----/, 'CA');
-  const cert = pem(r, 'SYSLOG_TLS_CERT', /-----BEGIN CERTIFICATE-----/, 'client certificate');
-  const key = pem(r, 'SYSLOG_TLS_KEY', /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'client key');
-  if ((cert.pem === undefined) !== (key.pem === undefined)) {
-    r.problems.push('mTLS needs both a client certificate (SYSLOG_TLS_CERT_FILE or SYSLOG_TLS_CERT) and its key (SYSLOG_TLS_KEY_FILE or SYSLOG_TLS_KEY).');
+  const ca = caPem(r);
+  const cert = clientPem(r, 'SYSLOG_TLS_CERT', /-----BEGIN CERTIFICATE-----/, 'client certificate');
+  const key = clientPem(r, 'SYSLOG_TLS_KEY', /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'client key');
+  if ((cert === undefined) !== (key === undefined)) {
+    r.problems.push('mTLS needs both a client certificate (SYSLOG_TLS_CERT_FILE, SYSLOG_TLS_CERT_SECRET or SYSLOG_TLS_CERT) and its key (SYSLOG_TLS_KEY_FILE, SYSLOG_TLS_KEY_SECRET or SYSLOG_TLS_KEY).');
   }
+  const passphrase = readSecret(r, secretSetting('SYSLOG_TLS_KEY_PASSPHRASE'), 'newline', 'Give the path of a file holding only the key\'s passphrase.');
   const minVersion = r.oneOf('SYSLOG_TLS_MIN_VERSION', ['tlsv1.2', 'tlsv1.3'], 'tlsv1.2') === 'tlsv1.3' ? 'TLSv1.3' : 'TLSv1.2';
   return {
     ca: ca.pem,
     caSource: ca.source || "Node's public root CAs",
-    cert: cert.pem,
-    key: key.pem,
-    passphrase: r.raw('SYSLOG_TLS_KEY_PASSPHRASE'),
+    cert,
+    key,
+    passphrase: passphrase.value,
     servername: r.text('SYSLOG_TLS_SERVERNAME'),
     minVersion,
     insecure: r.flag('SYSLOG_TLS_INSECURE', false),

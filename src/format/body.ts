@@ -1,8 +1,9 @@
 /** The MSG part as `key=value` pairs or one JSON object. */
 import type { Field } from '../decode/log-group';
-import { escapeText, KV_QUOTED_ESCAPES } from './escapes';
+import { escapeText, jsonString, kvEscapesFor, KV_QUOTED_ESCAPES } from './escapes';
 
-export type KvQuote = 'none' | 'auto' | 'always';
+/** `escape` (the default): backslash escapes (kvEscapesFor); `none`: raw, forgeable; `auto`/`always`: quoting. */
+export type KvQuote = 'escape' | 'none' | 'auto' | 'always';
 
 function quoted(text: string): string {
   return `"${escapeText(text, KV_QUOTED_ESCAPES)}"`;
@@ -22,16 +23,18 @@ export const KV_QUOTE_TRIGGER = /[\s="\\]/;
 
 /** A key as kv writes it. */
 export function kvKey(key: string, separator: string, quote: KvQuote): string {
+  if (quote === 'escape') return escapeText(key, kvEscapesFor(separator));
   return quote !== 'none' && kvNeedsQuotes(key, separator) ? quoted(key) : key;
 }
 
 /** One `key=value` pair. */
 export function kvPair(key: string, value: string, separator: string, quote: KvQuote): string {
-  const v = quote === 'always' || (quote === 'auto' && kvNeedsQuotes(value, separator)) ? quoted(value) : value;
+  const v = quote === 'escape' ? escapeText(value, kvEscapesFor(separator))
+    : quote === 'always' || (quote === 'auto' && kvNeedsQuotes(value, separator)) ? quoted(value) : value;
   return `${kvKey(key, separator, quote)}=${v}`;
 }
 
-export function kvBody(fields: Field[], separator: string, quote: KvQuote = 'none'): string {
+export function kvBody(fields: Field[], separator: string, quote: KvQuote = 'escape'): string {
   let out = '';
   for (let i = 0; i < fields.length; i++) {
     const [key, value] = fields[i]!;
@@ -54,9 +57,9 @@ export function jsonNames(keys: string[]): string[] {
   });
 }
 
-/** `"name":"value"`, escaped as JSON.stringify does. */
+/** `"name":"value"`, escaped as JSON.stringify does (and DEL as `\u007f`). */
 export function jsonMember(name: string, value: string): string {
-  return `${JSON.stringify(name)}:${JSON.stringify(value)}`;
+  return `${jsonString(name)}:${jsonString(value)}`;
 }
 
 /** One JSON object, members in the record's order (an object would move integer-like keys first). */

@@ -7,6 +7,7 @@
 import type { ForwarderConfig, HecSettings } from '../config';
 import type { LogGroup, LogRecord } from '../decode/log-group';
 import { jsonBody } from './body';
+import { jsonString } from './escapes';
 import { recordFields, selectFields } from './fields';
 import type { SourceInfo } from './syslog-message';
 
@@ -20,12 +21,12 @@ function hecTime(time: number, timeNs: number): string {
 
 /** What follows the time up to the fields: `,"host":..,"source":..,"sourcetype":..,"index":..,"event":` (unset ones left out). */
 export function hecEnvelope(config: ForwarderConfig, hec: HecSettings, source: SourceInfo, groupSource: string): string {
-  const meta = JSON.stringify({
+  const meta = Object.entries({
     host: config.hostname ?? (groupSource || undefined),
     source: hec.source ?? `sls:${source.project}/${source.logstore}`,
     sourcetype: hec.sourcetype,
     index: hec.index,
-  }).slice(1, -1);
+  }).filter(([, value]) => value !== undefined).map(([name, value]) => `"${name}":${jsonString(value!)}`).join(',');
   return `${meta ? `,${meta}` : ''},"event":`;
 }
 

@@ -8,7 +8,7 @@ import type { ForwarderConfig } from '../config';
 import { decodeGroupMeta, decodeGroupView, groupSpans, materializeGroupMeta, type GroupView, type LogGroup } from '../decode/log-group';
 import { Kernel, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
 import type { SyslogTransport } from '../transport/transport';
-import { isAsciiTable } from './escapes';
+import { isAsciiTable, kvEscapesFor } from './escapes';
 import { eventHeadParts, leefEscapesFor } from './event-formats';
 import { KernelPlan, kvQuoteTriggers, type GroupParts } from './kernel-plan';
 import type { LevelRule } from './levels';
@@ -53,6 +53,7 @@ export function kernelDeclines(config: ForwarderConfig): string | undefined {
   const fields = new Set([...rules.map((r) => r.field), ...eventFields]);
   if (event && sd) return 'STRUCTURED-DATA with a CEF or LEEF body';
   if (body === 'none' && !sd) return 'an empty message body';
+  if (body === 'kv' && config.kvQuote === 'escape' && !isAsciiTable(kvEscapesFor(config.kvSeparator))) return `SYSLOG_KV_SEPARATOR ${JSON.stringify(config.kvSeparator)} (not ASCII)`;
   if (body === 'leef' && !isAsciiTable(leefEscapesFor(config.event.leefDelimiter))) return `SYSLOG_LEEF_DELIMITER ${JSON.stringify(config.event.leefDelimiter)} (not ASCII)`;
   if (rules.length > MAX_RULES || fields.size > MAX_RULE_SLOTS) return `more than ${MAX_RULES} level rules or ${MAX_RULE_SLOTS} fields they read`;
   if (rules.some((r) => Buffer.byteLength(r.value) >= 64)) return 'a level rule value of 64 bytes or more';

@@ -8,7 +8,7 @@ import type { ForwarderConfig } from '../config';
 import { recordFields, messageName } from './fields';
 import type { LogGroup } from '../decode/log-group';
 import { jsonMember, kvKey, kvPair, KV_QUOTE_TRIGGER } from './body';
-import { CEF_HEADER_ESCAPES, CEF_VALUE_ESCAPES, JSON_ESCAPES, kernelEscapeTable, KV_QUOTED_ESCAPES, SD_VALUE_ESCAPES } from './escapes';
+import { CEF_HEADER_ESCAPES, CEF_VALUE_ESCAPES, JSON_ESCAPES, jsonString, kernelEscapeTable, kvEscapesFor, KV_QUOTED_ESCAPES, SD_VALUE_ESCAPES } from './escapes';
 import { cefName, cefValue, CEF_RESERVED, leefEscapesFor, leefName, leefValue, LEEF_RESERVED } from './event-formats';
 import { afterTimestamp, appNameToken, hostToken, priority, priPrefix, rfc3164Timestamp } from './header';
 import { HEC_OPEN, hecEnvelope } from './hec-event';
@@ -105,7 +105,7 @@ export class KernelPlan {
       outId = (this.body === 'cef' ? CEF_RESERVED : LEEF_RESERVED).includes(event) ? -1 : this.outIds.of(event);
       bytes = event;
     } else {
-      bytes = this.body === 'json' ? `${JSON.stringify(shown)}:` : kvKey(shown, c.kvSeparator, c.kvQuote);
+      bytes = this.body === 'json' ? `${jsonString(shown)}:` : kvKey(shown, c.kvSeparator, c.kvQuote);
       outId = this.outIds.of(shown);
     }
     const sdName = sdParamName(shown);
@@ -133,7 +133,8 @@ export class KernelPlan {
   /** The escape tables of values in the body, in STRUCTURED-DATA and in the event header (a line break there becomes one space: the reference's case). */
   escapeTables(): { body: Buffer; sd: Buffer; header: Buffer } {
     const b = this.body;
-    const body = b === 'json' ? JSON_ESCAPES : b === 'cef' ? CEF_VALUE_ESCAPES : b === 'leef' ? leefEscapesFor(this.config.event.leefDelimiter) : KV_QUOTED_ESCAPES;
+    const body = b === 'json' ? JSON_ESCAPES : b === 'cef' ? CEF_VALUE_ESCAPES : b === 'leef' ? leefEscapesFor(this.config.event.leefDelimiter)
+      : this.config.kvQuote === 'escape' ? kvEscapesFor(this.config.kvSeparator) : KV_QUOTED_ESCAPES;
     return { body: kernelEscapeTable(body), sd: kernelEscapeTable(SD_VALUE_ESCAPES), header: kernelEscapeTable(CEF_HEADER_ESCAPES, '\r\n') };
   }
 

@@ -28,7 +28,8 @@ IMPORT(key) i32 js_key(u32 ptr, u32 len);
 IMPORT(stamp3164) void js_stamp3164(double seconds);
 
 enum { ST_GROUP_DONE = 0, ST_OUT_FULL = 1, ST_FALLBACK = 2, ST_GROUP_FALLBACK = 3 };
-enum { QUOTE_NONE = 0, QUOTE_AUTO = 1, QUOTE_ALWAYS = 2 };
+/* QUOTE_ESCAPE: kv values through the body's escape table, as CEF and LEEF values. */
+enum { QUOTE_NONE = 0, QUOTE_AUTO = 1, QUOTE_ALWAYS = 2, QUOTE_ESCAPE = 3 };
 enum { FRAME_OCTET = 0, FRAME_NEWLINE = 1, FRAME_NONE = 2 };
 /* The message kinds: RFC 5424 and 3164 syslog, and Splunk HEC's event envelope around a JSON body
  * (`{"time":S.mmm` + the group's `,"host":...,"event":` + body + `}`). */
@@ -472,8 +473,8 @@ static int put_field(u8 **op, const u8 *limit, int *first, const u8 *key, u32 kl
     *op = o;
     return 1;
   }
-  if (body_format >= BODY_CEF) {
-    /* ` name=value` (CEF) or `<d>name=value` (LEEF): the header before them is never empty. */
+  if (body_format >= BODY_CEF || quote_mode == QUOTE_ESCAPE) {
+    /* ` name=value` (CEF), `<d>name=value` (LEEF) or `[sep]name=value` (kv, escaped). */
     const escape_table *t = &escapes[ESC_BODY];
     int work = value_work(t, v, vl);
     if (work < 0 && !(work = 1, v = repaired(v, &vl))) return 0;

@@ -138,7 +138,7 @@ export class Kernel {
   }
 
   configure(options: {
-    header: 'rfc5424' | 'rfc3164' | 'hec'; body: 'kv' | 'json' | 'none' | 'cef' | 'leef'; quote: 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline' | 'none'; maxMessageBytes: number;
+    header: 'rfc5424' | 'rfc3164' | 'hec'; body: 'kv' | 'json' | 'none' | 'cef' | 'leef'; quote: 'escape' | 'none' | 'auto' | 'always'; framing: 'octet-counting' | 'newline' | 'none'; maxMessageBytes: number;
     separator: Buffer; head: Buffer; lead: Buffer;
   }): void {
     const scratch = this.x.key_scratch_ptr();
@@ -146,7 +146,7 @@ export class Kernel {
     if (options.separator.length > 64 || options.head.length > 64 || options.lead.length > 16) throw new Error('kernel: separator or header prefix too long');
     this.memory().set(parts, scratch);
     this.x.configure(
-      { rfc5424: 0, rfc3164: 1, hec: 2 }[options.header], { kv: 0, json: 1, none: 2, cef: 3, leef: 4 }[options.body], { none: 0, auto: 1, always: 2 }[options.quote],
+      { rfc5424: 0, rfc3164: 1, hec: 2 }[options.header], { kv: 0, json: 1, none: 2, cef: 3, leef: 4 }[options.body], { none: 0, auto: 1, always: 2, escape: 3 }[options.quote],
       { 'octet-counting': 0, newline: 1, none: 2 }[options.framing],
       options.maxMessageBytes, options.separator.length, options.head.length, options.lead.length,
     );

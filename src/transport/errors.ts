@@ -7,13 +7,19 @@ const CERT_CODES = new Set([
   'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED',
 ]);
 
-const TLS_REFUSAL = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|HANDSHAKE_FAILURE)/;
+/** A TLS 1.3 server that refuses our certificate may just close, right after our side of the handshake. */
+export const CLOSED_IN_HANDSHAKE = 'ERR_TLS_CLOSED_IN_HANDSHAKE';
+
+const TLS_REFUSAL = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|HANDSHAKE_FAILURE)|^ERR_TLS_CLOSED_IN_HANDSHAKE$/;
 
 /** Certificate and TLS-handshake refusals: retrying the same connection cannot make them succeed. */
 export function isCertificateError(err: NodeJS.ErrnoException): boolean {
   const code = err.code ?? '';
   return CERT_CODES.has(code) || TLS_REFUSAL.test(code);
 }
+
+/** A TLS handshake that failed over a certificate (ours refused, or theirs not trusted): a rotated secret may heal it. */
+export class CertificateRefusedError extends SyslogError {}
 
 export function syslogErrorFrom(err: NodeJS.ErrnoException, target: string, stage: string): SyslogError {
   const code = err.code ?? '';
@@ -37,5 +43,6 @@ export function syslogErrorFrom(err: NodeJS.ErrnoException, target: string, stag
   } else {
     hint = 'The invocation fails so the trigger retries the range.';
   }
-  return new SyslogError(`Syslog ${stage} to ${target} failed: ${code ? `${code} ` : ''}${err.message}. ${hint}`);
+  const message = `Syslog ${stage} to ${target} failed: ${code ? `${code} ` : ''}${err.message}. ${hint}`;
+  return isCertificateError(err) ? new CertificateRefusedError(message) : new SyslogError(message);
 }

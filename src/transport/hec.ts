@@ -2,7 +2,8 @@
  * Splunk HTTP Event Collector output: events are batched into one request body (concatenated JSON
  * objects, gzip by default) for POST /services/collector/event with `Authorization: Splunk <token>`.
  * 429, 5xx and network errors are retried with backoff; a rejected token or bad request fails at
- * once. With acknowledgement on, flush() waits until the indexers acknowledged every batch.
+ * once (a token from KMS is first fetched once more: a rotation). Only HEC's own `{"code":0}`
+ * proves a batch taken. With acknowledgement on, flush() waits until the indexers acknowledged every batch.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -17,7 +18,9 @@ import { boundedWait, type SyslogTransport } from './transport';
 
 interface HecAnswer {
   status: number;
-  body: { text?: string; code?: number; ackId?: number; acks?: Record<string, boolean> };
+  /** The body parsed as JSON; undefined when it is not JSON (a proxy's or a captive portal's page). */
+  body: { text?: string; code?: number; ackId?: number; acks?: Record<string, boolean> } | undefined;
+  contentType: string;
 }
 
 class RetryableHecError extends SyslogError {
@@ -25,6 +28,14 @@ class RetryableHecError extends SyslogError {
 }
 
 const RETRY = { attempts: 5, baseDelayMs: 250, maxDelayMs: 4_000 };
+
+const refusesToken = (res: HecAnswer) => res.status === 401 || res.status === 403;
+
+/** After KMS answered the refused token itself, it is not asked again this soon. */
+const RENEWAL_QUIET_MS = 10_000;
+
+/** What fetching a refused token again gave: another token, the same one, or nothing to fetch it from. */
+type Renewal = 'changed' | 'unchanged' | 'none';
 /** On libuv's thread pool: the next batch is formatted while this one is compressed. */
 const gzipAsync = promisify(gzip);
 const MAX_IN_FLIGHT = 4;
@@ -38,6 +49,9 @@ export class HecTransport implements SyslogTransport {
   private batchBytes = 0;
   private inFlight = new Set<Promise<void>>();
   private pendingAcks = new Set<number>();
+  private renewing: Promise<void> | undefined;
+  /** When KMS last answered the very token the collector refuses. */
+  private sameTokenSince: number | undefined;
   private failure: SyslogError | undefined;
   private closed = false;
 
@@ -57,10 +71,13 @@ export class HecTransport implements SyslogTransport {
     if (settings.insecure) {
       console.warn(`WARNING sls-syslog-forwarder: SPLUNK_HEC_INSECURE=true - the certificate of ${settings.url.origin} is NOT verified.`);
     }
+    if (settings.url.protocol === 'http:') {
+      console.warn(`WARNING sls-syslog-forwarder: SPLUNK_HEC_ALLOW_HTTP=on - the HEC token and the logs go to ${settings.url.origin} unencrypted.`);
+    }
     const res = await t.request('GET', '/services/collector/health', undefined, 'connect');
     if (res.status !== 200) {
       t.agent.destroy();
-      throw new SyslogError(`Splunk HEC at ${settings.url.origin} is not healthy (HTTP ${res.status}: ${res.body.text ?? ''}). Check SPLUNK_HEC_URL and that HEC is enabled.`, true);
+      throw new SyslogError(`Splunk HEC at ${settings.url.origin} is not healthy (HTTP ${res.status}: ${res.body?.text ?? ''}). Check SPLUNK_HEC_URL and that HEC is enabled.`, true);
     }
     return t;
   }
@@ -131,15 +148,35 @@ export class HecTransport implements SyslogTransport {
     if (this.failure) throw this.failure;
   }
 
-  private async sendBatch(body: Buffer): Promise<void> {
-    const res = await withRetry(async () => {
+  private postEvents(body: Buffer): Promise<HecAnswer> {
+    return withRetry(async () => {
       const r = await this.request('POST', '/services/collector/event', body, 'send');
-      if (r.status === 429 || r.status >= 500) throw new RetryableHecError(`Splunk HEC answered HTTP ${r.status}: ${r.body.text ?? ''}`);
+      if (r.status === 429 || r.status >= 500) throw new RetryableHecError(`Splunk HEC answered HTTP ${r.status}: ${r.body?.text ?? ''}`);
       return r;
     }, RETRY, undefined, this.deadlineMs);
+  }
+
+  private async sendBatch(body: Buffer): Promise<void> {
+    const used = this.settings.token;
+    let res = await this.postEvents(body);
+    let renewal: Renewal = 'none';
+    if (refusesToken(res)) {
+      renewal = await this.renewToken(used);
+      if (renewal === 'changed') res = await this.postEvents(body);
+    }
     if (res.status !== 200) {
-      const hint = res.status === 401 || res.status === 403 ? ' Check SPLUNK_HEC_TOKEN (and that the token is enabled and may write to SPLUNK_HEC_INDEX).' : '';
-      throw new SyslogError(`Splunk HEC rejected a batch: HTTP ${res.status}, code ${res.body.code ?? '?'}: ${res.body.text ?? ''}.${hint}`, true);
+      const s = this.settings;
+      const again = renewal === 'changed' ? ': fetched again after the refusal, and the new one was refused too' : renewal === 'unchanged' ? ': fetched again after the refusal, and KMS has no other' : '';
+      const hint = refusesToken(res) ? ` Check ${s.tokenSource}${again} (and that the token is enabled and may write to SPLUNK_HEC_INDEX).` : '';
+      throw new SyslogError(`Splunk HEC rejected a batch: HTTP ${res.status}, code ${res.body?.code ?? '?'}: ${res.body?.text ?? ''}.${hint}`, true);
+    }
+    // Only HEC's own answer proves the collector took the batch: a proxy or a captive portal also answers 200.
+    if (res.body?.code !== 0) {
+      throw new SyslogError(
+        `${this.target} answered HTTP 200 with ${res.body ? `code ${res.body.code ?? 'none'}` : `"${res.contentType || 'no content type'}"`}, not HEC's ` +
+          '{"code":0}: the batch is not proven delivered. Is a proxy or a captive portal in the way? Check SPLUNK_HEC_URL.',
+        true,
+      );
     }
     if (this.settings.ack) {
       if (typeof res.body.ackId !== 'number') throw new SyslogError('Splunk HEC gave no ackId: enable indexer acknowledgement on the token, or set SPLUNK_HEC_ACK=off.', true);
@@ -147,11 +184,33 @@ export class HecTransport implements SyslogTransport {
     }
   }
 
+  /**
+   * The collector refused `used`: when the token comes from KMS, fetch it once more (a rotation)
+   * unless another batch already did. Answers what that gave: another token to try, the same, or none.
+   */
+  private async renewToken(used: string): Promise<Renewal> {
+    const s = this.settings;
+    if (s.token !== used) return 'changed';
+    if (!s.renewToken) return 'none';
+    // Batches refused together (several are in flight) ask KMS once.
+    if (this.sameTokenSince !== undefined && Date.now() - this.sameTokenSince < RENEWAL_QUIET_MS) return 'unchanged';
+    this.renewing ??= s.renewToken().finally(() => (this.renewing = undefined));
+    await this.renewing.catch((err: Error) => {
+      throw new SyslogError(`Splunk HEC refused the token (${s.tokenSource}), and fetching it again failed: ${err.message}`, true);
+    });
+    if (s.token !== used) {
+      this.sameTokenSince = undefined;
+      return 'changed';
+    }
+    this.sameTokenSince = Date.now();
+    return 'unchanged';
+  }
+
   private async waitForAcks(): Promise<void> {
     const deadline = Math.min(Date.now() + this.settings.ackTimeoutMs, this.deadlineMs);
     while (this.pendingAcks.size > 0) {
       const res = await this.request('POST', '/services/collector/ack', Buffer.from(JSON.stringify({ acks: [...this.pendingAcks] })), 'ack');
-      for (const [id, done] of Object.entries(res.body.acks ?? {})) if (done) this.pendingAcks.delete(Number(id));
+      for (const [id, done] of Object.entries(res.body?.acks ?? {})) if (done) this.pendingAcks.delete(Number(id));
       if (this.pendingAcks.size === 0) return;
       if (Date.now() > deadline) {
         this.failure = new SyslogError(`Splunk HEC did not acknowledge ${this.pendingAcks.size} batch(es) within ${this.settings.ackTimeoutMs} ms; they are sent again.`);
@@ -177,13 +236,14 @@ export class HecTransport implements SyslogTransport {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            let parsed: HecAnswer['body'] = {};
+            let parsed: HecAnswer['body'];
             try {
-              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as HecAnswer['body'];
+              const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+              if (typeof value === 'object' && value !== null && !Array.isArray(value)) parsed = value as HecAnswer['body'];
             } catch {
               /* not JSON: keep the status */
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
+            resolve({ status: res.statusCode ?? 0, body: parsed, contentType: String(res.headers['content-type'] ?? '').split(';')[0]!.slice(0, 60) });
           });
           res.on('error', (err) => reject(new RetryableHecError(syslogErrorFrom(err, this.target, stage).message)));
         },

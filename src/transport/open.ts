@@ -1,5 +1,7 @@
 /** Opens the syslog connection the settings describe. */
-import type { ForwarderConfig } from '../config';
+import type { ForwarderConfig, TlsSettings } from '../config';
+import { SyslogError } from '../errors';
+import { CertificateRefusedError } from './errors';
 import { HecTransport } from './hec';
 import { RelpTransport } from './relp';
 import { StreamTransport } from './stream';
@@ -23,10 +25,34 @@ function openUnbounded(config: ForwarderConfig, deadlineMs: number): Promise<Sys
     );
   }
   if (config.protocol === 'udp') return UdpTransport.connect(config.host, config.port);
-  const common = {
-    host: config.host, port: config.port, connectTimeoutMs: config.connectTimeoutMs, writeTimeoutMs: config.writeTimeoutMs,
-    proofTimeoutMs: config.proofTimeoutMs, tls: useTls ? config.tls : undefined, deadlineMs,
+  const connect = (): Promise<SyslogTransport> => {
+    const common = {
+      host: config.host, port: config.port, connectTimeoutMs: config.connectTimeoutMs, writeTimeoutMs: config.writeTimeoutMs,
+      proofTimeoutMs: config.proofTimeoutMs, tls: useTls ? { ...config.tls } : undefined, deadlineMs,
+    };
+    if (config.protocol === 'relp') return RelpTransport.connect(common);
+    return StreamTransport.connect({ ...common, framing: config.framing, proof: config.deliveryProof });
   };
-  if (config.protocol === 'relp') return RelpTransport.connect(common);
-  return StreamTransport.connect({ ...common, framing: config.framing, proof: config.deliveryProof });
+  return useTls && config.tls.renew ? connectRenewingCertificates(connect, config.tls) : connect();
+}
+
+/**
+ * The TLS material comes from KMS: a handshake that fails over a certificate fetches it once more
+ * (unless another connection already did) and, when it changed, tries once again with it.
+ */
+async function connectRenewingCertificates(connect: () => Promise<SyslogTransport>, tls: TlsSettings): Promise<SyslogTransport> {
+  const used = [tls.ca, tls.cert, tls.key, tls.passphrase];
+  const unchanged = () => [tls.ca, tls.cert, tls.key, tls.passphrase].every((v, i) => v === used[i]);
+  try {
+    return await connect();
+  } catch (err) {
+    if (!(err instanceof CertificateRefusedError)) throw err;
+    if (unchanged()) {
+      await tls.renew!().catch((renewal: Error) => {
+        throw new SyslogError(`${err.message} Fetching the TLS secrets again from KMS failed too: ${renewal.message}`);
+      });
+    }
+    if (unchanged()) throw err;
+    return connect();
+  }
 }

@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { SyslogError } from '../errors';
 import type { Framing, TlsSettings } from '../config';
 import { frameInto, maxFramedLength } from './framing';
-import { syslogErrorFrom } from './errors';
+import { CLOSED_IN_HANDSHAKE, syslogErrorFrom } from './errors';
 import { awaitPeerClose, boundedWait, type ProofKind, type SyslogTransport } from './transport';
 
 export interface StreamOptions {
@@ -115,7 +115,7 @@ export class StreamTransport implements SyslogTransport {
         socket.setKeepAlive(true, 30_000);
         resolve(new StreamTransport(socket, options));
       };
-      const onEarlyClose = () => onError(Object.assign(new Error('the receiver closed the connection during the TLS handshake (client certificate rejected?)'), { code: 'ECONNRESET' }));
+      const onEarlyClose = () => onError(Object.assign(new Error('the receiver closed the connection during the TLS handshake (client certificate rejected?)'), { code: CLOSED_IN_HANDSHAKE }));
       socket.once(options.tls ? 'secureConnect' : 'connect', () => {
         const tlsSocket = socket as tls.TLSSocket;
         if (options.tls && tlsSocket.getProtocol() === 'TLSv1.3') {

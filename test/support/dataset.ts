@@ -106,8 +106,40 @@ export async function seedShard(sdk: Sdk, emulator: SlsEmulator, project: string
   return expected;
 }
 
+/**
+ * The default kv body, written from the README's rule (not from src/format): a backslash before
+ * `\`, `=`, `"`, `'` and each separator character; CR, LF, TAB as `\r`, `\n`, `\t`; other
+ * controls and DEL as `\xHH`.
+ */
+export function kvEscape(text: string, separator = '||'): string {
+  let out = '';
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    if (c === '\r') out += '\\r';
+    else if (c === '\n') out += '\\n';
+    else if (c === '\t') out += '\\t';
+    else if (c === '\\' || c === '=' || c === '"' || c === "'" || separator.includes(c)) out += `\\${c}`;
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += c;
+  }
+  return out;
+}
+
+/**
+ * CEF, LEEF and STRUCTURED-DATA, from the README's rule: controls their specs cannot escape
+ * (all but those in `escaped`) are written as Unicode control pictures, U+2400 + code, DEL U+2421.
+ */
+export function controlPictures(text: string, escaped = ''): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => (escaped.includes(c) ? c : String.fromCharCode(c === '\x7f' ? 0x2421 : 0x2400 + c.charCodeAt(0))));
+}
+
+/** Undoes kvEscape, left to right. */
+export function kvUnescape(text: string): string {
+  return text.replace(/\\(x[0-9a-f]{2}|.)/gs, (_, e: string) => (e === 'r' ? '\r' : e === 'n' ? '\n' : e === 't' ? '\t' : e.length === 3 ? String.fromCharCode(parseInt(e.slice(1), 16)) : e));
+}
+
 export function kvText(fields: Pair[], separator = '||'): string {
-  return fields.map(([k, v]) => `${k}=${v}`).join(separator);
+  return fields.map(([k, v]) => `${kvEscape(k, separator)}=${kvEscape(v, separator)}`).join(separator);
 }
 
 /** RFC 3339 with microseconds, computed independently of src/format. */

@@ -4,6 +4,7 @@
  * `{"text":"Success","code":0}`, indexer acknowledgement per channel (ackId, /ack polling, acks that
  * become true only on a later poll), health, and injectable 429/503 answers.
  */
+import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -42,27 +43,45 @@ export class HecStub {
   readonly requests: Array<{ path: string; status: number; gzip: boolean; channel: string | undefined }> = [];
   /** Statuses answered (once each) before normal processing, e.g. [503, 429]. */
   readonly faults: number[] = [];
-  private server: https.Server | undefined;
+  /** Every request's Authorization header, in order (to show which token was offered when). */
+  readonly authorizations: string[] = [];
+  /** Events answered 200 with an HTML page instead of HEC's JSON, as a proxy or captive portal does. */
+  portal = false;
+  private server: http.Server | undefined;
   private nextAck = 0;
   private readonly acks = new Map<number, number>(); // ackId -> polls still needed
 
-  constructor(private readonly options: { key: string; cert: string; token: string; ack: boolean }) {}
+  /** `plainHttp`: serve http:// (the forwarder refuses it unless SPLUNK_HEC_ALLOW_HTTP=on). */
+  constructor(private readonly options: { key: string; cert: string; token: string; ack: boolean; plainHttp?: boolean }) {}
 
   get url(): string {
-    return `https://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return `${this.options.plainHttp ? 'http' : 'https'}://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  /** From now on only this token is accepted (the collector's side of a rotation). */
+  acceptOnly(token: string): void {
+    this.options.token = token;
   }
 
   async start(): Promise<this> {
-    this.server = https.createServer({ key: this.options.key, cert: this.options.cert }, (req, res) => {
+    const listener: http.RequestListener = (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        this.authorizations.push(String(req.headers.authorization ?? ''));
+        if (this.portal && req.url === '/services/collector/event') {
+          this.requests.push({ path: req.url, status: 200, gzip: req.headers['content-encoding'] === 'gzip', channel: undefined });
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          res.end('<html><body>Please log in to continue</body></html>');
+          return;
+        }
         const [status, body] = this.handle(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks));
         this.requests.push({ path: req.url ?? '', status, gzip: req.headers['content-encoding'] === 'gzip', channel: req.headers['x-splunk-request-channel'] as string | undefined });
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       });
-    });
+    };
+    this.server = this.options.plainHttp ? http.createServer(listener) : https.createServer({ key: this.options.key, cert: this.options.cert }, listener);
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     return this;
   }

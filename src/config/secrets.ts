@@ -1,0 +1,166 @@
+/**
+ * Settings that carry a secret. Each comes from exactly one place: the variable itself, a file
+ * (`<NAME>_FILE`), or KMS Secrets Manager (`<NAME>_SECRET` = the secret's name, fetched by
+ * src/secrets/ before the settings are read). Problems name the setting and what is wrong, never
+ * the value: a settings error ends up in FC's logs and in the invoker's answer.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Env, SettingsReader } from './reader';
+
+export interface SecretSetting {
+  name: string;
+  file: string;
+  secret: string;
+}
+
+/** Written out in full: the deploy files and the README are checked against the names in src/config/. */
+export const SECRET_SETTINGS: readonly SecretSetting[] = [
+  { name: 'SPLUNK_HEC_TOKEN', file: 'SPLUNK_HEC_TOKEN_FILE', secret: 'SPLUNK_HEC_TOKEN_SECRET' },
+  { name: 'SYSLOG_TLS_KEY', file: 'SYSLOG_TLS_KEY_FILE', secret: 'SYSLOG_TLS_KEY_SECRET' },
+  { name: 'SYSLOG_TLS_KEY_PASSPHRASE', file: 'SYSLOG_TLS_KEY_PASSPHRASE_FILE', secret: 'SYSLOG_TLS_KEY_PASSPHRASE_SECRET' },
+  { name: 'SYSLOG_TLS_CERT', file: 'SYSLOG_TLS_CERT_FILE', secret: 'SYSLOG_TLS_CERT_SECRET' },
+  { name: 'SYSLOG_TLS_CA', file: 'SYSLOG_TLS_CA_FILE', secret: 'SYSLOG_TLS_CA_SECRET' },
+];
+
+export function secretSetting(name: string): SecretSetting {
+  const found = SECRET_SETTINGS.find((s) => s.name === name);
+  if (!found) throw new Error(`${name} is not a secret-bearing setting`);
+  return found;
+}
+
+/**
+ * Marks an environment whose values for some settings were fetched from KMS: setting -> secret
+ * name. A symbol, so it is never taken for an environment variable, and it survives `{ ...env }`.
+ */
+export const FROM_KMS: unique symbol = Symbol('settings fetched from KMS Secrets Manager');
+export type ResolvedEnv = Env & { [FROM_KMS]?: ReadonlyMap<string, string> };
+
+export function fetchedFromKms(env: Env, name: string): string | undefined {
+  return (env as ResolvedEnv)[FROM_KMS]?.get(name);
+}
+
+/**
+ * Whether a `_FILE` value may be repeated in a message: a path (a slash, or a file name with an
+ * extension) on one line. Anything else may be the secret itself, pasted into the wrong setting.
+ */
+export function looksLikePath(value: string): boolean {
+  return value.length <= 1024 && !/[\r\n\t]|\s{2,}|-----/.test(value) && (value.includes('/') || /^[\w.-]+\.[A-Za-z0-9]{1,8}$/.test(value));
+}
+
+/** Reads `<NAME>_FILE` once. The path is named on failure when it looks like one; the content never. */
+export function readSettingFile(r: SettingsReader, setting: string, hint: string): string | undefined {
+  const file = r.text(setting);
+  if (file === undefined) return undefined;
+  const named = looksLikePath(file) ? `${setting}="${file}"` : `${setting} (${file.length} characters, not repeated here: it does not look like a path; perhaps the secret itself?)`;
+  if (/[\r\n]|-----/.test(file)) {
+    r.problems.push(`${named} must name a file, not hold its content. ${hint}`);
+    return undefined;
+  }
+  try {
+    return readFileSync(resolve(file), 'utf8');
+  } catch (err) {
+    r.problems.push(`${named} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). ${hint}`);
+    return undefined;
+  }
+}
+
+export interface SecretValue {
+  /** undefined when missing or wrong (then a problem was reported, unless `given` is false). */
+  value: string | undefined;
+  /** Whether any of the three places was set. */
+  given: boolean;
+  /** For messages and the init log: where it came from, never what it is. */
+  source: string | undefined;
+  fromKms: boolean;
+}
+
+/**
+ * A secret-bearing setting from exactly one of its places. `trim`: `all` (tokens), `newline` (a
+ * passphrase may end in spaces, never in the newline an editor adds), `none` (PEM).
+ */
+export function readSecret(r: SettingsReader, s: SecretSetting, trim: 'all' | 'newline' | 'none', fileHint: string): SecretValue {
+  const kmsName = fetchedFromKms(r.env, s.name);
+  const inline = kmsName === undefined ? r.raw(s.name) : undefined;
+  const secretName = r.text(s.secret);
+  const places = [inline !== undefined && s.name, r.text(s.file) !== undefined && s.file, secretName !== undefined && s.secret].filter((n): n is string => !!n);
+  if (places.length > 1) {
+    r.problems.push(`${places.join(' and ')} are all set: give ${s.name} one way only (the value, a file with ${s.file}, or a KMS secret with ${s.secret}).`);
+    return { value: undefined, given: true, source: undefined, fromKms: false };
+  }
+  const tidy = (v: string) => (trim === 'all' ? v.trim() : trim === 'newline' ? v.replace(/[\r\n]+$/, '') : v);
+  if (kmsName !== undefined) {
+    const value = tidy(r.raw(s.name) ?? '');
+    if (value === '') r.problems.push(`The KMS secret "${kmsName}" (${s.secret}) is empty: put the ${s.name} value in it.`);
+    return { value: value === '' ? undefined : value, given: true, source: `KMS secret "${kmsName}" (${s.secret})`, fromKms: true };
+  }
+  if (secretName !== undefined) {
+    r.problems.push(`${s.secret}="${secretName}" was not fetched from KMS Secrets Manager here: run the function or the worker (or \`check\`), which fetch it.`);
+    return { value: undefined, given: true, source: undefined, fromKms: false };
+  }
+  if (inline !== undefined) return { value: tidy(inline), given: true, source: s.name, fromKms: false };
+  if (r.text(s.file) === undefined) return { value: undefined, given: false, source: undefined, fromKms: false };
+  const content = readSettingFile(r, s.file, fileHint);
+  if (content === undefined) return { value: undefined, given: true, source: undefined, fromKms: false };
+  const source = `file ${resolve(r.text(s.file)!)}`;
+  if (tidy(content) === '') {
+    r.problems.push(`${s.file}: the ${source} is empty: put the ${s.name} value in it.`);
+    return { value: undefined, given: true, source, fromKms: false };
+  }
+  return { value: tidy(content), given: true, source, fromKms: false };
+}
+
+/** One `<NAME>_SECRET` to fetch. */
+export interface SecretReference {
+  setting: string;
+  secretSetting: string;
+  secretName: string;
+}
+
+/** Whether the output the settings choose reads this setting at all (the HEC token, or the TLS material). */
+function used(env: Env, s: SecretSetting): boolean {
+  const value = (name: string) => (env[name] ?? '').trim().toLowerCase();
+  if (s.name === 'SPLUNK_HEC_TOKEN') return value('OUTPUT') === 'splunk-hec';
+  return value('SYSLOG_PROTOCOL') === 'tls' || (value('SYSLOG_PROTOCOL') === 'relp' && ['on', 'true', 'yes', '1'].includes(value('SYSLOG_RELP_TLS')));
+}
+
+/**
+ * The secrets to fetch from KMS: those the chosen output reads. A `_SECRET` given together with
+ * the value or the file is left out, and so is one for another output: the settings check then
+ * reports the clash (or the TLS setting without TLS) along with every other problem.
+ */
+export function secretReferences(env: Env): SecretReference[] {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  return SECRET_SETTINGS.filter((s) => set(s.secret) && !set(s.name) && !set(s.file) && used(env, s)).map((s) => ({
+    setting: s.name, secretSetting: s.secret, secretName: env[s.secret]!.trim(),
+  }));
+}
+
+/** `KMS_ENDPOINT` as host[:port] (an `https://` prefix is accepted), or a problem. Plain HTTP never: secrets travel on it. */
+export function readKmsEndpoint(env: Env): { endpoint: string | undefined; problem: string | undefined } {
+  const raw = (env.KMS_ENDPOINT ?? '').trim();
+  if (raw === '') return { endpoint: undefined, problem: undefined };
+  const host = raw.replace(/^https:\/\//i, '').replace(/\/$/, '');
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host)) {
+    return {
+      endpoint: undefined,
+      problem: `KMS_ENDPOINT="${raw}" must be a host name with an optional port, e.g. KMS_ENDPOINT=kms-vpc.cn-hangzhou.aliyuncs.com (always used over HTTPS).`,
+    };
+  }
+  return { endpoint: host, problem: undefined };
+}
+
+/**
+ * Where to fetch secrets: KMS_ENDPOINT, else the VPC endpoint of the function's region (FC_REGION,
+ * set by FC), else the region of the worker's SLS endpoint (its VPC endpoint when the SLS one is
+ * `-intranet`).
+ */
+export function kmsEndpoint(env: Env, slsEndpoint?: string): string | undefined {
+  const { endpoint } = readKmsEndpoint(env);
+  if (endpoint) return endpoint;
+  const region = (env.FC_REGION ?? '').trim();
+  if (region) return `kms-vpc.${region}.aliyuncs.com`;
+  const sls = /^(?:https?:\/\/)?([a-z0-9]+(?:-[a-z0-9]+)*?)(-intranet)?\.log\.aliyuncs\.com/i.exec((slsEndpoint ?? '').trim());
+  if (sls) return `${sls[2] ? 'kms-vpc' : 'kms'}.${sls[1]!.toLowerCase()}.aliyuncs.com`;
+  return undefined;
+}
