@@ -24,11 +24,26 @@ const common = {
   external,
   logLevel: 'warning',
   metafile: true,
+  plugins: [kmsSdkApart()],
 };
+
+/** The KMS SDK stays a file of its own beside each bundle (src/secrets/kms-sdk.ts says why). */
+function kmsSdkApart() {
+  return {
+    name: 'kms-sdk-apart',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/kms-sdk$/ }, (args) => (args.importer.endsWith('kms.ts') ? { path: './kms-sdk.js', external: true } : undefined));
+    },
+  };
+}
+const sdk = { ...common, plugins: [], entryPoints: ['src/secrets/kms-sdk.ts'] };
 // The consumer-group worker (`sls-syslog-forwarder consume`) is a separate entry, outside the FC code zip.
 const cli = await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'build/cli/cli.js', define: { __VERSION__: JSON.stringify(version) } });
 writeFileSync('build/meta/cli.json', JSON.stringify(cli.metafile));
 const result = await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' });
 writeFileSync('build/meta/index.json', JSON.stringify(result.metafile));
+const kms = await build({ ...sdk, outfile: 'dist/kms-sdk.js' });
+writeFileSync('build/meta/kms-sdk.json', JSON.stringify(kms.metafile));
+await build({ ...sdk, outfile: 'build/cli/kms-sdk.js', metafile: false });
 const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
 console.log(`built dist/index.js (${(bytes / 1024).toFixed(1)} KiB${external.length ? `; external, from the layer: ${external.join(', ')}` : ''})`);

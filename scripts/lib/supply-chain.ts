@@ -48,6 +48,7 @@ export interface PackageJson {
 export const BUNDLES = [
   { file: 'dist/index.js', meta: 'build/meta/index.json' },
   { file: 'build/cli/cli.js', meta: 'build/meta/cli.json' },
+  { file: 'dist/kms-sdk.js', meta: 'build/meta/kms-sdk.json' },
 ] as const;
 
 export function readBundles(root: string): Bundle[] {

@@ -82,7 +82,7 @@ function explain(err: SdkError, req: SecretRequest, endpoint: string): SecretErr
 /** A function fetching one secret's current value (binary secrets are base64 in KMS: decoded). */
 export function kmsSecrets(access: KmsAccess): FetchSecret {
   return async (req) => {
-    const { default: Kms, GetSecretValueRequest } = await import('@alicloud/kms20160120');
+    const { Kms, GetSecretValueRequest } = await import('./kms-sdk');
     let last: SdkError = {};
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const c = await access.credentials();
