@@ -194,7 +194,7 @@ describe('artifacts', () => {
     assert.equal(sha(a.layerZip), sha(b.layerZip));
     for (const zip of [a.codeZip, a.layerZip]) execFileSync('unzip', ['-tq', zip]);
     const listing = (zip: string) => execFileSync('unzip', ['-Z1', zip]).toString().trim().split('\n');
-    assert.deepEqual(listing(a.codeZip), ['certs/', 'certs/siem-ca.pem', 'index.js', 'index.js.map'], 'the function and the CA, for a deployment without a layer');
+    assert.deepEqual(listing(a.codeZip), ['certs/', 'certs/siem-ca.pem', 'index.js', 'index.js.map', 'kms-sdk.js', 'kms-sdk.js.map'], 'the function and the CA, for a deployment without a layer');
     assert.deepEqual(listing(a.layerZip), ['certs/', 'certs/siem-ca.pem', 'nodejs/', 'nodejs/node_modules/', 'nodejs/package.json']);
     writeFileSync(join(certs, 'oops.pem'), readFileSync(pki.keyFile));
     assert.throws(() => packageArtifacts(mkdtempSync(join(tmpdir(), 'sls-fwd-pkg-')), certs), /private key/);

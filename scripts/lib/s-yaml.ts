@@ -89,7 +89,7 @@ export function renderWithServerlessDevs(yamlText: string, envText: string, acco
     if (!json.startsWith('{')) return { error: cliError(out) };
     return { rendered: JSON.parse(json) };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 }); // the CLI may still be writing its cache
   }
 }
 
