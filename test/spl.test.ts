@@ -117,14 +117,21 @@ test('worker backfill (SLS_END=end) with a query: every shard is shipped to wher
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  // Written after the start: past SLS_END, so not shipped.
-  const late = setTimeout(() => {
-    for (let shard = 0; shard < 2; shard++) emulator.appendGroup(PROJECT, 'web', shard, encodeLogGroup({ logs: [{ time: 1737669036, contents: [['id', `w${shard}-late`], ['status', '500']] }] }));
-  }, 300);
+  // Written once the worker has fixed each shard's end (its GetCursor from=end): past SLS_END, so not shipped.
+  const endFixed = (shard: number) => emulator.requests.some((r) => r.api === 'GetCursor' && r.query.from === 'end' && r.path.endsWith(`/web/shards/${shard}`) && r.status === 200);
+  const written = new Set<number>();
+  const late = setInterval(() => {
+    for (let shard = 0; shard < 2; shard++) {
+      if (written.has(shard) || !endFixed(shard)) continue;
+      written.add(shard);
+      emulator.appendGroup(PROJECT, 'web', shard, encodeLogGroup({ logs: [{ time: 1737669036, contents: [['id', `w${shard}-late`], ['status', '500']] }] }));
+    }
+  }, 5);
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   const code = await new Promise((r) => child.once('exit', r));
   clearTimeout(timer);
-  clearTimeout(late);
+  clearInterval(late);
+  assert.equal(written.size, 2, 'a late record was written to each shard after its end was fixed');
   assert.equal(code, 0, output.slice(-2000));
   assert.match(output, /"result":"backfill-done"/);
   assert.match(output, /SLS_AK_ID is the sample program's name for ALIBABA_CLOUD_ACCESS_KEY_ID/);
