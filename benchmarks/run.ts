@@ -181,9 +181,11 @@ async function main(): Promise<void> {
   // 10 ms each way (20 ms round trip): a SIEM in another data centre of the same region.
   sinks['tcp-rtt20'] = await latencyRelay(sinks.tcp!.port, 10);
   sinks['tls-rtt20'] = await latencyRelay(sinks.tls!.port, 10);
-  const hecEnv = { OUTPUT: 'splunk-hec', SPLUNK_HEC_URL: `https://127.0.0.1:${sinks.hec!.port}`, SPLUNK_HEC_TOKEN: 'bench-token', SPLUNK_HEC_CA_FILE: pki.caFile };
+  const hecEnv = { OUTPUT: 'splunk-hec', SPLUNK_HEC_URL: `https://127.0.0.1:${sinks.hec!.port}`, SPLUNK_HEC_TOKEN: 'bench-token', SPLUNK_HEC_CA_FILE: pki.caFile, SLS_ALLOWED_ENDPOINTS: '127.0.0.1' };
   const envFor = (protocol: 'tcp' | 'tls' | 'udp', sink: string = protocol): Record<string, string> => ({
     SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String(sinks[sink]!.port), SYSLOG_PROTOCOL: protocol,
+    // The emulator listens on loopback: named as an operator names a private endpoint.
+    SLS_ALLOWED_ENDPOINTS: '127.0.0.1',
     ...(protocol === 'tls' ? { SYSLOG_TLS_CA_FILE: pki.caFile } : {}),
   });
   // HTTPS to SLS: the same data from an emulator serving TLS under the trigger's intranet name

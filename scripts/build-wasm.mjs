@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const CLANG_ARGS = ['--target=wasm32', '-O3', '-nostdlib', '-mbulk-memory', '-Wall', '-Wextra', '-Werror', '-Wl,--no-entry', '-Wl,--strip-all'];
+export const CLANG_ARGS = ['--target=wasm32', '-O3', '-nostdlib', '-mbulk-memory', '-msimd128', '-Wall', '-Wextra', '-Werror', '-Wl,--no-entry', '-Wl,--strip-all'];
 
 const outIndex = process.argv.indexOf('--out');
 const target = outIndex > 0 ? process.argv[outIndex + 1] : 'src/native/kernel-wasm.ts';

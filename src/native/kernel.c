@@ -692,7 +692,9 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
   limit -= (body_format == BODY_JSON) + hec; /* keep room for the closing braces */
   fix_used = 0;
   if (body_format >= BODY_CEF) first = 0; /* every extension follows the event header */
+  /* kv raw, or escaped and this value needs no escape: copied inline (the common case). */
   const int plain_kv = body_format == BODY_KV && quote_mode == QUOTE_NONE;
+  const int escaped_kv = body_format == BODY_KV && quote_mode == QUOTE_ESCAPE;
   /* STRUCTURED-DATA goes to sd_buf while the body is written; it is moved in front at the end. */
   u8 *q = sd_buf;
   const u8 *q_limit = sd_buf + room - 1; /* room for `]` */
@@ -726,7 +728,28 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
       if (kout < 0) continue; /* excluded */
       if (sd_mode && !put_param(&q, q_limit, key_arena + key_sd_off[k], key_sd_len[k], key_sd_id[k], in + vs, vl)) return -1;
       if (body_format == BODY_NONE) continue;
-      if (plain_kv) {
+      if (escaped_kv) {
+        /* Escaped kv: copied and tested in one pass; a value that needs the table is written again below. */
+        if (separator_len + (u32)kout + 1 + vl > (u32)(limit - o)) return -1;
+        u8 *at = o;
+        int first_before = first;
+        o = put_kv_key(o, &first, key_arena + key_out_off[k], (u32)kout);
+        const escape_table *t = &escapes[ESC_BODY];
+        if (!copy_special(t, o, in + vs, vl)) {
+          o += vl;
+          continue;
+        }
+        /* Needs escapes: ASCII ones here, in one pass; anything else by the general writer below. */
+        if (t->simd && t->widest * vl <= (u32)(limit - o)) {
+          i32 n = escape_ascii(t, o, in + vs, vl);
+          if (n >= 0) {
+            o += n;
+            continue;
+          }
+        }
+        o = at;
+        first = first_before;
+      } else if (plain_kv) {
         /* The common case inline: `[sep]key=value`, copied and ASCII-checked in one pass. */
         if (separator_len + (u32)kout + 1 + vl > (u32)(limit - o)) return -1;
         o = put_kv_key(o, &first, key_arena + key_out_off[k], (u32)kout);
