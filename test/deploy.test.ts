@@ -114,6 +114,23 @@ describe('s.yaml (FC 3.0), rendered offline by the real Serverless Devs CLI (s p
     assert.equal(t.triggerConfig.jobConfig.maxRetryTime, 10);
   });
 
+  test('FC\'s 4 KB for all environment variables: an mTLS deployment with its secrets named in KMS stays well under; the same PEMs inline are refused', () => {
+    const set = (text: string, values: Record<string, string>) =>
+      Object.entries(values).reduce((t, [k, v]) => (new RegExp(`^${k}=.*$`, 'm').test(t) ? t.replace(new RegExp(`^${k}=.*$`, 'm'), `${k}=${v}`) : `${t}\n${k}=${v}`), text);
+    const tls = { SYSLOG_HOST: 'siem.corp.example', SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_SERVERNAME: 'siem.corp.example', SLS_ALLOWED_ENDPOINTS: 'sls-proxy.corp.example' };
+    const kms = set(envText, {
+      ...tls, SYSLOG_TLS_CA_SECRET: 'siem/ca', SYSLOG_TLS_CERT_SECRET: 'siem/client-cert', SYSLOG_TLS_KEY_SECRET: 'siem/client-key', SYSLOG_TLS_KEY_PASSPHRASE_SECRET: 'siem/client-key-passphrase',
+    });
+    const { rendered, problems } = checkFc3Yaml(sYaml, kms, '123456789012', configSource);
+    assert.deepEqual(problems, []);
+    const vars = propsOf(rendered).environmentVariables;
+    const size = Object.entries(vars).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
+    assert.ok(size < 3072, `${size} bytes of environment variables: at least 1 KB to spare`);
+    const pem = (label: string) => `-----BEGIN ${label}-----\\n${'A'.repeat(1200)}\\n-----END ${label}-----`;
+    const inline = set(envText, { ...tls, SYSLOG_TLS_CA: pem('CERTIFICATE'), SYSLOG_TLS_CERT: pem('CERTIFICATE'), SYSLOG_TLS_KEY: pem('PRIVATE KEY') });
+    assert.ok(checkFc3Yaml(sYaml, inline, '123456789012', configSource).problems.some((p) => /FC allows 4 KB/.test(p)), 'check-deploy refuses what FC would');
+  });
+
   test('a LAYER_ARN yields exactly that layer', () => {
     const layerArn = 'acs:fc:cn-hangzhou:123456789012:layers/sls-syslog-forwarder/versions/1';
     const { rendered, problems } = checkFc3Yaml(sYaml, envText.replace(/^LAYER_ARN=.*$/m, `LAYER_ARN=${layerArn}`), '123456789012', configSource);
