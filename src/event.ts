@@ -23,6 +23,7 @@ export interface TriggerEvent {
   shardId: number;
   begin: CursorSpec;
   end: CursorSpec;
+  /** The trigger job's id (40 hex digits), when the event carries one in that form. */
   jobName: string | undefined;
   taskId: string | undefined;
   cursorTime: number | undefined;
@@ -176,7 +177,9 @@ export function parseTriggerEvent(event: unknown, nowMs = Date.now()): TriggerEv
   const cursorTime = obj.cursorTime;
   return {
     endpoint, project, logstore, shardId: shardId as number, begin, end,
-    jobName: typeof obj.jobName === 'string' ? obj.jobName : undefined,
+    // The trigger's job id names the resume consumer group: only its own form (40 hex digits), so a
+    // forged event cannot make the function create groups of any name.
+    jobName: typeof obj.jobName === 'string' && /^[0-9a-f]{40}$/i.test(obj.jobName) ? obj.jobName.toLowerCase() : undefined,
     taskId: typeof obj.taskId === 'string' ? obj.taskId : undefined,
     cursorTime: typeof cursorTime === 'number' ? cursorTime : undefined,
     parameter: typeof parameter === 'object' && parameter !== null && !Array.isArray(parameter) ? (parameter as Record<string, unknown>) : {},

@@ -28,7 +28,7 @@ function event(shard = 0, begin?: string, end?: string) {
       beginCursor: begin ?? emulator.cursor(PROJECT, LOGSTORE, shard, 'begin'),
       endCursor: end ?? emulator.cursor(PROJECT, LOGSTORE, shard, 'end'),
     },
-    jobName: 'job', taskId: 'task', cursorTime: RECEIVE_TIME,
+    jobName: 'f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed', taskId: 'task', cursorTime: RECEIVE_TIME,
   };
 }
 

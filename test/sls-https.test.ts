@@ -79,7 +79,9 @@ test('an event\'s endpoint: Alibaba\'s always over HTTPS (in FC_REGION when set)
   }
   assert.throws(() => triggerEndpoint('http://cn-shanghai.log.aliyuncs.com', { ...policy, region: 'cn-hangzhou' }), /region "cn-shanghai".*"cn-hangzhou" \(FC_REGION\)/);
   assert.equal(triggerEndpoint('http://cn-hangzhou-intranet.log.aliyuncs.com', { ...policy, region: 'cn-hangzhou' }).scheme, 'https');
-  const named = { ...policy, allowed: ['sls-proxy.corp.example', '*.sls.corp.example', '127.0.0.1'] };
+  const named = { ...policy, allowed: ['sls-proxy.corp.example', '*.sls.corp.example', '127.0.0.1'], project: 'proj' };
+  assert.throws(() => triggerEndpoint('http://sls-proxy.corp.example', { ...named, project: undefined }), /reached as <project>\.sls-proxy\.corp\.example.*set SLS_PROJECT/, 'the event would choose the host');
+  assert.equal(triggerEndpoint('http://127.0.0.1:9', { ...named, project: undefined }).url, 'http://127.0.0.1:9', 'an IP is connected to directly');
   assert.deepEqual(triggerEndpoint('http://sls-proxy.corp.example:8080', named), { url: 'http://sls-proxy.corp.example:8080', scheme: 'http' }, 'a named host may use plain http');
   assert.equal(triggerEndpoint('http://a.b.sls.corp.example', named).scheme, 'http');
   assert.equal(triggerEndpoint('http://127.0.0.1:9', named).url, 'http://127.0.0.1:9');

@@ -28,11 +28,6 @@ export interface HecSettings {
   renewToken?: () => Promise<void>;
 }
 
-/** The URL as safe to print: a user name and password (`user:pw@`) are never repeated. */
-export function withoutUserinfo(raw: string): string {
-  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1…@');
-}
-
 function readUrl(r: SettingsReader, allowHttp: boolean): URL | undefined {
   const raw = r.text('SPLUNK_HEC_URL');
   if (raw === undefined) {
@@ -43,7 +38,8 @@ function readUrl(r: SettingsReader, allowHttp: boolean): URL | undefined {
   try {
     url = new URL(raw);
   } catch {
-    r.problems.push(`SPLUNK_HEC_URL="${withoutUserinfo(raw)}" is not a URL such as https://splunk.example.com:8088.`);
+    // Not repeated: an unparsable URL may hold a password the userinfo rule cannot find.
+    r.problems.push(`SPLUNK_HEC_URL (${raw.length} characters) is not a URL such as https://splunk.example.com:8088.`);
     return undefined;
   }
   if (url.username || url.password) {
@@ -58,7 +54,7 @@ function readUrl(r: SettingsReader, allowHttp: boolean): URL | undefined {
     return undefined;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    r.problems.push(`SPLUNK_HEC_URL="${withoutUserinfo(raw)}" is not an https:// URL such as https://splunk.example.com:8088.`);
+    r.problems.push(`SPLUNK_HEC_URL is a ${url.protocol}// URL, not an https:// one such as https://splunk.example.com:8088.`);
     return undefined;
   }
   return url;

@@ -215,7 +215,7 @@ export function loadConfig(env: Env = process.env): ForwarderConfig {
   // Not trimmed: " " is a valid separator. Empty (an unset `${env()}` in s.yaml) means the default.
   const kvSeparator = env.SYSLOG_KV_SEPARATOR || '||';
   const kvQuote = r.oneOf<KvQuote>('SYSLOG_KV_QUOTE', ['escape', 'none', 'auto', 'always'], 'escape');
-  if (/[=\\]/.test(kvSeparator)) r.problems.push('SYSLOG_KV_SEPARATOR must not contain "=" or "\\" (they mark a pair and an escape); the default is ||.');
+  if (/[=\\A-Za-z0-9]/.test(kvSeparator)) r.problems.push('SYSLOG_KV_SEPARATOR must not contain "=", "\\", letters or digits (they mark a pair, an escape and escaped characters); the default is ||.');
   const leefDelimiter = env.SYSLOG_LEEF_DELIMITER ? env.SYSLOG_LEEF_DELIMITER.replace(/^(\\t|x09|0x09|tab)$/i, '\t') : '\t';
   if ([...leefDelimiter].length !== 1 || /[=|]/.test(leefDelimiter)) {
     r.problems.push(`SYSLOG_LEEF_DELIMITER must be one character other than "=" and "|" (default: tab; "x09" also means tab).`);
@@ -271,7 +271,7 @@ export function describeConfig(c: ForwarderConfig): Record<string, unknown> {
   const { tls, fields, hec, ...rest } = c;
   return {
     ...rest,
-    hec: hec ? { ...hec, url: hec.url.toString(), token: '[redacted]', ca: hec.ca ? 'set' : 'none' } : undefined,
+    hec: hec ? { ...hec, url: `${hec.url.origin}${hec.url.pathname}`, token: '[redacted]', ca: hec.ca ? 'set' : 'none' } : undefined,
     fields: { include: fields.include?.map(String), exclude: fields.exclude.map(String), rename: Object.fromEntries(fields.rename) },
     tls: c.protocol === 'tls' || c.relpTls
       ? {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Env, SettingsReader } from './reader';
+import { alibabaSlsHost } from './source';
 
 export interface SecretSetting {
   name: string;
@@ -41,11 +42,12 @@ export function fetchedFromKms(env: Env, name: string): string | undefined {
 }
 
 /**
- * Whether a `_FILE` value may be repeated in a message: a path (a slash, or a file name with an
- * extension) on one line. Anything else may be the secret itself, pasted into the wrong setting.
+ * Whether a `_FILE` value may be repeated in a message: an absolute or `./` path, or a file name
+ * with a key or certificate extension, without white space. Anything else may be the secret
+ * itself (a passphrase with a slash in it), pasted into the wrong setting.
  */
 export function looksLikePath(value: string): boolean {
-  return value.length <= 1024 && !/[\r\n\t]|\s{2,}|-----/.test(value) && (value.includes('/') || /^[\w.-]+\.[A-Za-z0-9]{1,8}$/.test(value));
+  return value.length <= 1024 && !/\s|-----/.test(value) && (/^\.?\//.test(value) || /^[\w.-]+\.(pem|crt|cer|der|key|p12|pfx|txt|token)$/i.test(value));
 }
 
 /** Reads `<NAME>_FILE` once. The path is named on failure when it looks like one; the content never. */
@@ -160,7 +162,8 @@ export function kmsEndpoint(env: Env, slsEndpoint?: string): string | undefined 
   if (endpoint) return endpoint;
   const region = (env.FC_REGION ?? '').trim();
   if (region) return `kms-vpc.${region}.aliyuncs.com`;
-  const sls = /^(?:https?:\/\/)?([a-z0-9]+(?:-[a-z0-9]+)*?)(-intranet)?\.log\.aliyuncs\.com/i.exec((slsEndpoint ?? '').trim());
-  if (sls) return `${sls[2] ? 'kms-vpc' : 'kms'}.${sls[1]!.toLowerCase()}.aliyuncs.com`;
+  const host = (slsEndpoint ?? '').trim().toLowerCase().replace(/^https?:\/\//, '').replace(/[:/].*$/, '');
+  const sls = alibabaSlsHost(host);
+  if (sls) return `${sls.kind === 'public' ? 'kms' : 'kms-vpc'}.${sls.region}.aliyuncs.com`;
   return undefined;
 }

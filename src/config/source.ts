@@ -14,6 +14,16 @@ export interface SourcePolicy {
   logstore: string | undefined;
 }
 
+/** Alibaba's SLS endpoints: `<region>.log.aliyuncs.com`, `<region>-intranet…`, `<region>-share…`. */
+const ALIBABA_REGIONAL = /^([a-z0-9]+(?:-[a-z0-9]+)*?)(-intranet|-share)?\.log\.aliyuncs\.com$/;
+export const ALIBABA_GLOBAL = 'log-global.aliyuncs.com';
+
+/** The region and kind of an Alibaba SLS host name (lower case), or undefined for any other host. */
+export function alibabaSlsHost(host: string): { region: string; kind: 'public' | 'intranet' | 'share' } | undefined {
+  const m = ALIBABA_REGIONAL.exec(host);
+  return m ? { region: m[1]!, kind: m[2] === '-intranet' ? 'intranet' : m[2] === '-share' ? 'share' : 'public' } : undefined;
+}
+
 /** A valid SLS_ALLOWED_ENDPOINTS entry: a host name, an IPv4 or IPv6 address, or `*.` and a suffix. */
 export function isHostPattern(entry: string): boolean {
   const name = entry.startsWith('*.') ? entry.slice(2) : entry;

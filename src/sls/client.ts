@@ -36,14 +36,17 @@ export interface SlsClientOptions {
   maxAnswerBytes?: number;
 }
 
-/** Hard ceiling of one answer, well below the 256 MB an FC instance has. */
-export const ANSWER_CEILING_BYTES = 64 * 1024 * 1024;
+/**
+ * Hard ceiling of one answer. Up to four may be held at once (two pulls in flight, each compressed
+ * and decoded), so 4 x 32 MiB stays well below the 256 MB an FC instance has.
+ */
+export const ANSWER_CEILING_BYTES = 32 * 1024 * 1024;
 /** An error answer is a small JSON document: more than this is not read. */
 const ERROR_BODY_BYTES = 64 * 1024;
 
 /**
  * The largest PullLogs answer taken: twice the pull budget (a batch may exceed the budget before
- * the count adapts), at least 16 MiB (one log group may hold 5 MB raw), never over the ceiling.
+ * the count adapts), at least 16 MiB (one log group may hold 5 MB raw), never over the 32 MiB ceiling.
  */
 export function answerCap(pullBudgetBytes: number): number {
   return Math.min(ANSWER_CEILING_BYTES, Math.max(2 * pullBudgetBytes, 16 * 1024 * 1024));
@@ -283,7 +286,7 @@ export class SlsClient {
     return new Promise<RawResponse>((resolve, reject) => {
       const req = this.transport.request(
         {
-          host: this.connectHost,
+          host: this.connectHost.replace(/^\[|\]$/g, ''),
           port: this.url.port || undefined,
           servername: this.connectHost === this.url.hostname ? undefined : this.connectHost,
           method,
@@ -354,7 +357,7 @@ export class SlsClient {
   private tooLarge(api: string, headers: http.IncomingHttpHeaders, why: string): SlsError {
     const requestId = header(headers, 'x-log-requestid');
     return new SlsError(
-      `SLS ${api} answer refused: ${why}, over the ${this.maxAnswerBytes}-byte cap (twice SLS_PULL_BUDGET_BYTES, 16-64 MiB) [request id ${requestId ?? 'none'}]. ` +
+      `SLS ${api} answer refused: ${why}, over the ${this.maxAnswerBytes}-byte cap (twice SLS_PULL_BUDGET_BYTES, 16-32 MiB) [request id ${requestId ?? 'none'}]. ` +
         'Fewer log groups are pulled at a time; if one log group alone is over the cap, raise SLS_PULL_BUDGET_BYTES.',
       ANSWER_TOO_LARGE, 200, requestId, false,
     );
@@ -401,7 +404,7 @@ export class SlsClient {
     try {
       const parsed = JSON.parse(res.body.toString('utf8')) as { errorCode?: unknown; errorMessage?: unknown };
       if (typeof parsed.errorCode === 'string') code = parsed.errorCode;
-      if (typeof parsed.errorMessage === 'string') text = parsed.errorMessage;
+      if (typeof parsed.errorMessage === 'string') text = parsed.errorMessage.slice(0, 300);
     } catch {
       /* non-JSON error body: keep its start as the message */
     }

@@ -10,13 +10,10 @@
  *
  * The worker's and `check`'s endpoint is the operator's own setting: `operatorEndpoint`.
  */
-import type { SourcePolicy } from '../config/source';
+import { ALIBABA_GLOBAL, alibabaSlsHost, type SourcePolicy } from '../config/source';
+import { isIP } from 'node:net';
 import { EventError } from '../errors';
 
-/** `<region>.log.aliyuncs.com`, `<region>-intranet…`, `<region>-share…`, and `log-global.aliyuncs.com`. */
-const ALIBABA_REGIONAL = /^([a-z0-9]+(?:-[a-z0-9]+)*?)(?:-intranet|-share)?\.log\.aliyuncs\.com$/;
-const ALIBABA_GLOBAL = 'log-global.aliyuncs.com';
-const ALIBABA_ANY = /(^|\.)log\.aliyuncs\.com$|^log-global\.aliyuncs\.com$/;
 
 export interface SlsEndpoint {
   url: string;
@@ -25,7 +22,7 @@ export interface SlsEndpoint {
 }
 
 /** The part of the source settings that decides an endpoint. */
-export type EndpointPolicy = Pick<SourcePolicy, 'https' | 'allowed' | 'region'>;
+export type EndpointPolicy = Pick<SourcePolicy, 'https' | 'allowed' | 'region'> & Partial<Pick<SourcePolicy, 'project'>>;
 
 function named(host: string, allowed: readonly string[]): boolean {
   return allowed.some((p) => (p.startsWith('*.') ? host.endsWith(p.slice(1)) && host.length > p.length - 1 : host === p));
@@ -42,7 +39,9 @@ function toEndpoint(url: URL): SlsEndpoint {
 /** The operator's endpoint (worker, check): Alibaba's are upgraded to HTTPS unless `https` is off; others as given. */
 export function operatorEndpoint(endpoint: string, https: boolean): SlsEndpoint {
   const url = parse(endpoint);
-  if (https && url.protocol === 'http:' && ALIBABA_ANY.test(url.hostname.toLowerCase())) url.protocol = 'https:';
+  const host = url.hostname.toLowerCase();
+  // Any host under Alibaba's SLS domain (a project's own name included) serves HTTPS.
+  if (https && url.protocol === 'http:' && (/(^|\.)log\.aliyuncs\.com$/.test(host) || host === ALIBABA_GLOBAL)) url.protocol = 'https:';
   return toEndpoint(url);
 }
 
@@ -61,13 +60,19 @@ export function triggerEndpoint(endpoint: string, policy: EndpointPolicy): SlsEn
     throw refused(endpoint, 'an SLS endpoint is a scheme and a host, nothing more');
   }
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  if (named(host, policy.allowed)) return operatorEndpoint(url.toString(), policy.https);
-  const regional = ALIBABA_REGIONAL.exec(host);
+  if (named(host, policy.allowed)) {
+    // SLS is reached as <project>.<host>: with the project the event's choice, so would the host be.
+    if (!isIP(host) && host !== 'localhost' && !alibabaSlsHost(host) && policy.project === undefined) {
+      throw refused(endpoint, `"${host}" is reached as <project>.${host}, and the event names the project; set SLS_PROJECT to pin it`);
+    }
+    return operatorEndpoint(url.toString(), policy.https);
+  }
+  const regional = alibabaSlsHost(host);
   if (!regional && host !== ALIBABA_GLOBAL) {
     throw refused(endpoint, `"${host}" is not an Alibaba Cloud SLS endpoint (<region>.log.aliyuncs.com, <region>-intranet.log.aliyuncs.com, <region>-share.log.aliyuncs.com, log-global.aliyuncs.com)`);
   }
-  if (regional && policy.region && regional[1] !== policy.region.toLowerCase()) {
-    throw refused(endpoint, `it is in region "${regional[1]}", and this function runs in "${policy.region}" (FC_REGION); an SLS trigger names its own region's endpoint`);
+  if (regional && policy.region && regional.region !== policy.region.toLowerCase()) {
+    throw refused(endpoint, `it is in region "${regional.region}", and this function runs in "${policy.region}" (FC_REGION); an SLS trigger names its own region's endpoint`);
   }
   // Alibaba's endpoints serve HTTPS; the token never crosses the network in clear from an event.
   url.protocol = 'https:';

@@ -40,6 +40,9 @@ type Renewal = 'changed' | 'unchanged' | 'none';
 const gzipAsync = promisify(gzip);
 const MAX_IN_FLIGHT = 4;
 
+/** The most of an answer read: HEC's are a few hundred bytes of JSON. */
+const ANSWER_BYTES = 64 * 1024;
+
 export class HecTransport implements SyslogTransport {
   readonly target: string;
   private readonly agent: http.Agent;
@@ -229,13 +232,21 @@ export class HecTransport implements SyslogTransport {
       if (s.gzip && path.endsWith('/event')) headers['content-encoding'] = 'gzip';
     }
     const transport = s.url.protocol === 'https:' ? https : http;
+    const wait = boundedWait(30_000, this.deadlineMs).ms;
     return new Promise((resolve, reject) => {
       const req = transport.request(
-        { protocol: s.url.protocol, hostname: s.url.hostname, port: s.url.port || undefined, method, path: `${s.url.pathname.replace(/\/$/, '')}${path}`, headers, agent: this.agent, timeout: boundedWait(30_000, this.deadlineMs).ms },
+        { protocol: s.url.protocol, hostname: s.url.hostname, port: s.url.port || undefined, method, path: `${s.url.pathname.replace(/\/$/, '')}${path}`, headers, agent: this.agent, timeout: wait },
         (res) => {
+          // HEC answers with a small JSON document; a proxy page beyond this is not read (nor kept).
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let kept = 0;
+          res.on('data', (c: Buffer) => {
+            if (kept >= ANSWER_BYTES) return;
+            chunks.push(c);
+            kept += c.length;
+          });
           res.on('end', () => {
+            clearTimeout(whole);
             let parsed: HecAnswer['body'];
             try {
               const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -248,7 +259,11 @@ export class HecTransport implements SyslogTransport {
           res.on('error', (err) => reject(new RetryableHecError(syslogErrorFrom(err, this.target, stage).message)));
         },
       );
-      req.on('timeout', () => req.destroy(Object.assign(new Error('no answer in time (30 s, or the invocation\'s deadline)'), { code: 'ETIMEDOUT' })));
+      // The socket's idle timeout, and one for the whole exchange (an answer trickled byte by byte never goes idle).
+      const late = () => req.destroy(Object.assign(new Error('no answer in time (30 s, or the invocation\'s deadline)'), { code: 'ETIMEDOUT' }));
+      const whole = setTimeout(late, wait);
+      req.on('close', () => clearTimeout(whole));
+      req.on('timeout', late);
       req.on('error', (err: NodeJS.ErrnoException) => {
         const e = syslogErrorFrom(err, this.target, stage);
         // Certificate problems do not heal by retrying.
