@@ -740,7 +740,7 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
           continue;
         }
         /* Needs escapes: ASCII ones here, in one pass; anything else by the general writer below. */
-        if (t->simd && t->widest * vl <= (u32)(limit - o)) {
+        if (t->widest * vl <= (u32)(limit - o)) {
           i32 n = escape_ascii(t, o, in + vs, vl);
           if (n >= 0) {
             o += n;

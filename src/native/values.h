@@ -141,17 +141,14 @@ static u32 repair_utf8(u8 *o, const u8 *s, u32 n) {
 typedef struct {
   /*
    * The exact test of "this byte needs the table", 16 bytes at a time (nibble classification):
-   * byte b is special iff lo_mask[b & 15] & hi_mask[b >> 4] != 0. Each distinct set of low nibbles
-   * that is special under a high nibble 0-7 gets a bit; bit 7 marks bytes >= 0x80 (to validate).
+   * an ASCII byte b needs it iff lo_mask[b & 15] & hi_mask[b >> 4] != 0; each distinct set of
+   * low nibbles under a high nibble 0-7 has a bit (at most eight). Bytes >= 0x80 always count
+   * (they are validated as UTF-8): their own test, the sign bit.
    */
   v128_t lo_mask, hi_mask;
-  u8 simd; /* 0: more than seven distinct sets, the SWAR test below is used */
   u8 len[128];     /* ESC_COPY, 1-7 (replacement length) or ESC_HAND_BACK */
   u8 rep[128][8];
   u8 widest;       /* the longest replacement: a value grows at most this many times */
-  /* A fast superset test of "some byte needs the table": bytes < 0x20 and DEL, up to six others, >= 0x80. */
-  u8 controls, some[6], nsome, any_other;
-  u64 filler; /* eight copies of a byte the test never takes: pads a value's last word */
 } escape_table;
 
 enum { ESC_BODY = 0, ESC_SD = 1, ESC_HEADER = 2, ESC_TABLES = 3 };
@@ -160,136 +157,63 @@ static escape_table escapes[ESC_TABLES];
 /* Builds the table's nibble masks (see escape_table). */
 static void nibble_masks(escape_table *t) {
   u8 lo[16] = {0}, hi[16] = {0};
-  uint16_t sets[8], distinct[7];
+  uint16_t distinct[8];
   u32 count = 0;
-  t->simd = 1;
   for (u32 h = 0; h < 8; h++) {
-    sets[h] = 0;
+    uint16_t set = 0;
     for (u32 l = 0; l < 16; l++)
-      if (t->len[h * 16 + l] != ESC_COPY) sets[h] |= (uint16_t)(1u << l);
-    if (!sets[h]) continue;
+      if (t->len[h * 16 + l] != ESC_COPY) set |= (uint16_t)(1u << l);
+    if (!set) continue;
     u32 bit = 0;
-    while (bit < count && distinct[bit] != sets[h]) bit++;
-    if (bit == count) {
-      if (count == 7) {
-        t->simd = 0;
-        return;
-      }
-      distinct[count++] = sets[h];
-    }
+    while (bit < count && distinct[bit] != set) bit++;
+    if (bit == count) distinct[count++] = set;
     hi[h] |= (u8)(1u << bit);
     for (u32 l = 0; l < 16; l++)
-      if (sets[h] & (1u << l)) lo[l] |= (u8)(1u << bit);
+      if (set & (1u << l)) lo[l] |= (u8)(1u << bit);
   }
-  for (u32 l = 0; l < 16; l++) lo[l] |= 0x80;
-  for (u32 h = 8; h < 16; h++) hi[h] = 0x80;
   t->lo_mask = wasm_v128_load(lo);
   t->hi_mask = wasm_v128_load(hi);
 }
 
-/* Which of 16 bytes need the table (nonzero lanes). */
+/* Which of 16 bytes need the table or are >= 0x80 (nonzero lanes). */
 static inline __attribute__((always_inline)) v128_t special16(const escape_table *t, v128_t v) {
   v128_t lo = wasm_v128_and(v, wasm_i8x16_splat(0x0f));
   v128_t hi = wasm_u8x16_shr(v, 4);
-  return wasm_v128_and(wasm_i8x16_swizzle(t->lo_mask, lo), wasm_i8x16_swizzle(t->hi_mask, hi));
+  v128_t ascii = wasm_v128_and(wasm_i8x16_swizzle(t->lo_mask, lo), wasm_i8x16_swizzle(t->hi_mask, hi));
+  return wasm_v128_or(ascii, wasm_i8x16_lt(v, wasm_i8x16_splat(0)));
 }
 
-/* Any of the first n (< 16) of 16 loaded bytes special? (Inputs keep 16 bytes of slack.) */
-static inline int special_tail(const escape_table *t, const u8 *s, u32 n) {
+/* Lanes 0 to n-1 set (n <= 16): the valid bytes of a value's last, partial step. */
+static inline v128_t first_lanes(u32 n) {
   const v128_t lanes = wasm_i8x16_make(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  v128_t in_range = wasm_i8x16_lt(lanes, wasm_i8x16_splat((int8_t)n));
-  return wasm_v128_any_true(wasm_v128_and(special16(t, wasm_v128_load(s)), in_range));
+  return wasm_i8x16_lt(lanes, wasm_i8x16_splat((int8_t)n));
 }
 
 /* Reads a table written by JS: per byte 0-127, a length byte then that many replacement bytes. */
 static const u8 *read_escape_table(escape_table *t, const u8 *p) {
-  u32 others = 0;
   t->widest = 1;
-  t->controls = 0;
-  t->any_other = 0;
   for (u32 b = 0; b < 128; b++) {
     u8 n = *p++;
     t->len[b] = n;
-    if (n == ESC_COPY) continue;
-    if (n != ESC_HAND_BACK) {
-      for (u32 i = 0; i < n && i < 8; i++) t->rep[b][i] = p[i];
-      p += n;
-      if (n > t->widest) t->widest = n;
-    }
-    if (b < 0x20 || b == 0x7f) t->controls = 1;
-    else if (others < 6) t->some[others++] = (u8)b;
-    else t->any_other = 1; /* more than six: the byte-by-byte test */
+    if (n == ESC_COPY || n == ESC_HAND_BACK) continue;
+    for (u32 i = 0; i < n && i < 8; i++) t->rep[b][i] = p[i];
+    p += n;
+    if (n > t->widest) t->widest = n;
   }
-  t->nsome = (u8)others;
-  for (u32 i = others; i < 6; i++) t->some[i] = others ? t->some[0] : 0x80; /* repeats change nothing */
   nibble_masks(t);
-  u8 plain = 'A';
-  while (plain < 0x7f && (t->len[plain] != ESC_COPY || plain == t->some[0] || plain == t->some[1] || plain == t->some[2] || plain == t->some[3] || plain == t->some[4] || plain == t->some[5])) plain++;
-  t->filler = 0x0101010101010101ull * plain;
   return p;
 }
 
-static inline u64 has_byte(u64 v, u8 b) {
-  const u64 ones = 0x0101010101010101ull;
-  u64 x = v ^ (ones * b);
-  return (x - ones) & ~x & (ones * 0x80);
-}
-
-/* SWAR over 8 bytes: any byte the table may change (its `k` printable ones, controls and DEL), or one >= 0x80 (to validate)? */
-static inline __attribute__((always_inline)) u64 special8(const escape_table *t, u64 v, const u32 k) {
-  const u64 ones = 0x0101010101010101ull;
-  u64 hit = v;
-  if (k > 0) hit |= has_byte(v, t->some[0]);
-  if (k > 1) hit |= has_byte(v, t->some[1]);
-  if (k > 2) hit |= has_byte(v, t->some[2]);
-  if (k > 3) hit |= has_byte(v, t->some[3]);
-  if (k > 4) hit |= has_byte(v, t->some[4]);
-  if (k > 5) hit |= has_byte(v, t->some[5]);
-  /* < 0x20, and 0x7f (its low seven bits + 1 carry into the high bit; 0xff is high already). */
-  if (t->controls) hit |= ((v - ones * 0x20) & ~v) | ((v & ~(ones * 0x80)) + ones);
-  return hit & (ones * 0x80);
-}
-
-static inline __attribute__((always_inline)) int any_special(const escape_table *t, const u8 *s, u32 n, const u32 k) {
-  u32 i = 0;
-  for (; i + 8 <= n; i += 8)
-    if (special8(t, load64(s + i), k)) return 1;
-  if (i < n) {
-    u64 mask = ~0ull >> (64 - 8 * (n - i));
-    if (special8(t, (load64(s + i) & mask) | (t->filler & ~mask), k)) return 1;
-  }
-  return 0;
-}
-
-/* Whether a value needs more than a plain copy: escapes, or non-ASCII bytes to validate. */
+/* Whether a value needs more than a plain copy: escapes, or non-ASCII bytes to validate. (Inputs keep 16 bytes of slack.) */
 static int needs_work(const escape_table *t, const u8 *s, u32 n) {
-  if (t->simd) {
-    u32 i = 0;
-    for (; i + 16 <= n; i += 16)
-      if (wasm_v128_any_true(special16(t, wasm_v128_load(s + i)))) return 1;
-    return i < n && special_tail(t, s + i, n - i);
-  }
-  switch (t->any_other ? 7 : t->nsome) {
-    case 0: return any_special(t, s, n, 0);
-    case 1: return any_special(t, s, n, 1);
-    case 2: return any_special(t, s, n, 2);
-    case 3: return any_special(t, s, n, 3);
-    case 4: return any_special(t, s, n, 4);
-    case 5: return any_special(t, s, n, 5);
-    case 6: return any_special(t, s, n, 6);
-    default:
-      for (u32 i = 0; i < n; i++)
-        if (s[i] >= 0x80 || t->len[s[i]] != ESC_COPY) return 1;
-      return 0;
-  }
+  u32 i = 0;
+  for (; i + 16 <= n; i += 16)
+    if (wasm_v128_any_true(special16(t, wasm_v128_load(s + i)))) return 1;
+  return i < n && wasm_v128_any_true(wasm_v128_and(special16(t, wasm_v128_load(s + i)), first_lanes(n - i)));
 }
 
 /* Copies n bytes (16 at a time: dst and src keep 16 bytes of slack) and says whether any needs the table. */
 static inline __attribute__((always_inline)) int copy_special(const escape_table *t, u8 *dst, const u8 *src, u32 n) {
-  if (!t->simd) {
-    copy_wild(dst, src, n);
-    return needs_work(t, src, n);
-  }
   v128_t hits = wasm_i8x16_splat(0);
   u32 i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -298,10 +222,9 @@ static inline __attribute__((always_inline)) int copy_special(const escape_table
     hits = wasm_v128_or(hits, special16(t, w));
   }
   if (i < n) {
-    const v128_t lanes = wasm_i8x16_make(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     v128_t w = wasm_v128_load(src + i);
     wasm_v128_store(dst + i, w);
-    hits = wasm_v128_or(hits, wasm_v128_and(special16(t, w), wasm_i8x16_lt(lanes, wasm_i8x16_splat((int8_t)(n - i)))));
+    hits = wasm_v128_or(hits, wasm_v128_and(special16(t, w), first_lanes(n - i)));
   }
   return wasm_v128_any_true(hits);
 }
@@ -309,7 +232,7 @@ static inline __attribute__((always_inline)) int copy_special(const escape_table
 /*
  * An ASCII value with the table's escapes, 16 bytes at a time: plain runs copied whole, each
  * special byte replaced. Returns the bytes written, or -1 for a byte >= 0x80 (the caller's
- * validating path) or one the reference must take. Needs t->simd; room: widest * n (and the 16 bytes of slack).
+ * validating path) or one the reference must take. Room: widest * n (and the 16 bytes of slack).
  */
 static inline i32 escape_ascii(const escape_table *t, u8 *o, const u8 *src, u32 n) {
   u8 *start = o;
@@ -337,55 +260,35 @@ static inline i32 escape_ascii(const escape_table *t, u8 *o, const u8 *src, u32 
   return (i32)(o - start);
 }
 
-/* The value with the table's escapes (bytes >= 0x80 copied: known to be valid UTF-8); returns the
- * bytes written, or -1 if a byte is one the reference must take. Room: widest * n, checked by the caller. */
-static inline __attribute__((always_inline)) i32 escape_words(const escape_table *t, u8 *o, const u8 *src, u32 n, const u32 k) {
+/*
+ * The value with the table's escapes (bytes >= 0x80 copied: known to be valid UTF-8); returns the
+ * bytes written, or -1 if a byte is one the reference must take. Plain 16-byte steps are copied
+ * whole. Room: widest * n, checked by the caller (and the 16 bytes of slack).
+ */
+static i32 write_escaped(const escape_table *t, u8 *o, const u8 *src, u32 n) {
   u8 *start = o;
   u32 i = 0;
   while (i < n) {
-    /* Sixteen (SIMD) or eight (SWAR; k > 6: too many specials for the word test) plain bytes at a time. */
-    if (t->simd) {
-      for (; i + 16 <= n; i += 16) {
-        v128_t w = wasm_v128_load(src + i);
-        /* Bytes >= 0x80 are copied here (the value was validated): only the table's own bits count. */
-        if (wasm_v128_any_true(wasm_v128_and(special16(t, w), wasm_i8x16_splat(0x7f)))) break;
-        wasm_v128_store(o, w);
-        o += 16;
-      }
-    } else if (k <= 6) {
-      for (; i + 8 <= n; i += 8) {
-        u64 w = load64(src + i);
-        if (special8(t, w, k)) break;
-        __builtin_memcpy(o, &w, 8);
-        o += 8;
-      }
+    for (; i + 16 <= n; i += 16) {
+      v128_t w = wasm_v128_load(src + i);
+      /* Bytes >= 0x80 are copied here (the value was validated): only the table's own bits count. */
+      if (wasm_v128_any_true(wasm_v128_and(wasm_i8x16_swizzle(t->lo_mask, wasm_v128_and(w, wasm_i8x16_splat(0x0f))), wasm_i8x16_swizzle(t->hi_mask, wasm_u8x16_shr(w, 4))))) break;
+      wasm_v128_store(o, w);
+      o += 16;
     }
-    u32 stop = t->simd ? (i + 16 < n ? i + 16 : n) : k <= 6 && i + 8 < n ? i + 8 : n;
+    u32 stop = i + 16 < n ? i + 16 : n;
     for (; i < stop; i++) {
       u8 b = src[i];
       u8 len = b < 0x80 ? t->len[b] : ESC_COPY;
       if (len == ESC_COPY) *o++ = b;
       else if (len == ESC_HAND_BACK) return -1;
       else {
-        __builtin_memcpy(o, t->rep[b], 8); /* regions keep 16 bytes of slack */
+        __builtin_memcpy(o, t->rep[b], 8);
         o += len;
       }
     }
   }
   return (i32)(o - start);
-}
-
-static i32 write_escaped(const escape_table *t, u8 *o, const u8 *src, u32 n) {
-  switch (t->any_other ? 7 : t->nsome) {
-    case 0: return escape_words(t, o, src, n, 0);
-    case 1: return escape_words(t, o, src, n, 1);
-    case 2: return escape_words(t, o, src, n, 2);
-    case 3: return escape_words(t, o, src, n, 3);
-    case 4: return escape_words(t, o, src, n, 4);
-    case 5: return escape_words(t, o, src, n, 5);
-    case 6: return escape_words(t, o, src, n, 6);
-    default: return escape_words(t, o, src, n, 7);
-  }
 }
 
 #endif
