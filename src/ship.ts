@@ -282,7 +282,7 @@ class RangeShipper {
         return await this.client.pullLogs(this.event.logstore, this.event.shardId, cursor, end, this.count, slot);
       } catch (err) {
         if ((err as SlsError).code !== ANSWER_TOO_LARGE || this.count === 1) throw err;
-        this.count = Math.max(1, Math.floor(this.count / 2));
+        this.halveCount();
       }
     }
   }
@@ -469,10 +469,14 @@ class RangeShipper {
     return (this.jsFormatter ??= referenceFormatter(this.config, { project: this.event.project, logstore: this.event.logstore }));
   }
 
+  private halveCount(): void {
+    this.count = Math.max(1, Math.floor(this.count / 2));
+  }
+
   /** Keeps a batch (and the one prefetched behind it) within the byte budget. */
   private adaptCount(batchBytes: number): void {
     const budget = this.config.pullBudgetBytes;
-    if (batchBytes > budget && this.count > 1) this.count = Math.max(1, Math.floor(this.count / 2));
+    if (batchBytes > budget && this.count > 1) this.halveCount();
     else if (batchBytes < budget / 4 && this.count < this.config.pullCount) this.count = Math.min(this.config.pullCount, this.count * 2);
   }
 

@@ -107,6 +107,14 @@ const RETRYABLE_CODES = new Set([
   'NetworkError', 'BadResponse',
 ]);
 
+/** `x-log-bodyrawsize`: undefined when absent, -1 when it is not a size. */
+function declaredRawSize(h: http.IncomingHttpHeaders): number | undefined {
+  const text = header(h, 'x-log-bodyrawsize');
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) && n >= 0 ? n : -1;
+}
+
 function header(h: http.IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;
@@ -341,13 +349,12 @@ export class SlsClient {
 
   /** The declared raw size (already checked against the cap by `oversize`). */
   private rawSizeOf(res: RawResponse): number {
-    const rawSize = Number(header(res.headers, 'x-log-bodyrawsize') ?? res.body.length);
-    return Number.isSafeInteger(rawSize) && rawSize >= 0 ? rawSize : -1;
+    return declaredRawSize(res.headers) ?? res.body.length;
   }
 
   /** A 200 answer whose declared wire or raw size is over the cap: refused before its body is read. */
   private oversize(api: string, headers: http.IncomingHttpHeaders, declared: number): SlsError | undefined {
-    const raw = Number(header(headers, 'x-log-bodyrawsize') ?? 0);
+    const raw = declaredRawSize(headers) ?? 0;
     if (declared > this.maxAnswerBytes) return this.tooLarge(api, headers, `Content-Length says ${declared} bytes`);
     if (api === 'PullLogs' && raw > this.maxAnswerBytes) return this.tooLarge(api, headers, `x-log-bodyrawsize says ${raw} bytes raw`);
     return undefined;
