@@ -178,7 +178,7 @@ describe('a hostile answer from an allowed endpoint', () => {
   ];
 
   for (const [what, answer, expected, kind] of cases) {
-    test(`${what}: a clean error (${kind}), peak RSS under 128 MB`, async () => {
+    test(`${what}: a clean error (${kind}), peak RSS under 128 MB`, async (t) => {
       const server = await new HostileSls(answer).start();
       try {
         const out = await invokeOnce(env(), event(`http://127.0.0.1:${server.port}`), 8);
@@ -186,6 +186,7 @@ describe('a hostile answer from an allowed endpoint', () => {
         assert.match(out.error.message, expected);
         assert.doesNotMatch(out.stderr, /RangeError|FATAL|heap out of memory/);
         assert.ok(out.peakRss < 128 * MiB, `peak RSS ${(out.peakRss / MiB).toFixed(1)} MiB`);
+        t.diagnostic(`peak RSS ${(out.peakRss / MiB).toFixed(1)} MiB, ${server.pulls} requests`);
         const summary = JSON.parse(out.stdout.split('\n').find((l) => l.includes('"sls-syslog-forwarder.invocation"'))!) as { delivered: number; reachedCursor: string };
         assert.equal(summary.delivered, 0);
         assert.equal(summary.reachedCursor, BEGIN, 'nothing counted past the start');
