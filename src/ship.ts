@@ -9,6 +9,7 @@
  * deadline no new batch is pulled; what was sent is flushed and the invocation fails with how far
  * it got, instead of being killed mid-write.
  */
+import { backoffDelay, type Backoff } from './backoff';
 import type { ForwarderConfig } from './config';
 import { decodeGroupView, groupSpans } from './decode/log-group';
 import { DeadlineError, SlsError, SyslogError } from './errors';
@@ -21,8 +22,7 @@ import type { SlsEndpoint } from './sls/endpoint';
 import { Kernel } from './native/kernel';
 import { ResumeStore } from './resume';
 import type { Lease, SiemConnection } from './transport/connection';
-import { RelpTransport } from './transport/relp';
-import type { ProofKind, SyslogTransport } from './transport/transport';
+import type { PartialProof, ProofKind, SyslogTransport } from './transport/transport';
 
 export interface ShipSummary {
   project: string;
@@ -98,10 +98,7 @@ export class ShipError extends Error {
 }
 
 /** Backoff between SIEM reconnects: "equal jitter", so a restarting receiver gets real time to come back. */
-export function reconnectDelay(attempt: number, random = Math.random): number {
-  const cap = Math.min(4_000, 250 * 2 ** attempt);
-  return Math.round(cap / 2 + (random() * cap) / 2);
-}
+const RECONNECT_BACKOFF: Backoff = { baseMs: 250, capMs: 4_000, jitter: 'equal' };
 
 /**
  * Whether a pull's next cursor ends the range. With SPL a pull may answer no groups and a new
@@ -172,8 +169,8 @@ class RangeShipper {
   private preopened: Promise<Lease> | undefined;
   /** The proof still being awaited (at most one): settled before a reconnect rewinds. */
   private proving: Promise<void> | undefined;
-  /** This attempt's RELP connection: it knows what was acknowledged beyond the last proof. */
-  private relp: RelpTransport | undefined;
+  /** This attempt's connection that acknowledges one by one (RELP): it knows what was acknowledged beyond the last proof. */
+  private partialProof: PartialProof | undefined;
 
   constructor(
     private readonly event: TriggerEvent,
@@ -250,13 +247,13 @@ class RangeShipper {
         // A proof that was still running decides where the rewind goes: let it land first.
         await this.proving?.catch(() => {});
         this.proving = undefined;
-        this.acknowledgedBeyondProof = this.relp?.acknowledgedBeyondProof() ?? 0;
+        this.acknowledgedBeyondProof = this.partialProof?.acknowledgedBeyondProof() ?? 0;
         const next = this.preopened;
         this.preopened = undefined;
         await next?.then((l) => l.transport.destroy(), () => {});
         for (const lease of open) lease.transport.destroy();
         if (!(err instanceof SyslogError) || err.fatal || err.byDeadline) throw err;
-        const delay = reconnectDelay(attempt);
+        const delay = backoffDelay(attempt, RECONNECT_BACKOFF);
         if (attempt >= this.config.reconnectAttempts || Date.now() + delay >= this.stopPullingAt) throw err;
         // Nothing after the last proof is known to have been read: send it again.
         const s = this.summary;
@@ -368,9 +365,9 @@ class RangeShipper {
       next.then((l) => open.add(l), () => {});
       this.preopened = next;
     }
-    if (lease.transport instanceof RelpTransport) {
-      this.relp = lease.transport;
-      this.relp.skip(this.acknowledgedBeyondProof);
+    if (lease.transport.partialProof) {
+      this.partialProof = lease.transport.partialProof;
+      this.partialProof.skip(this.acknowledgedBeyondProof);
       this.acknowledgedBeyondProof = 0;
     }
     return { lease, from, to: from, records: 0, groups: 0, bytes: 0, truncated: 0, startedAt: Date.now() };

@@ -14,8 +14,9 @@
  * - a readonly shard (after a split or merge) is consumed to its end, checkpointed there, and let
  *   go; a shard with no checkpoint starts at `begin`, except on the group's first start (SLS_START).
  */
+import { backoffDelay, type Backoff } from '../backoff';
 import type { ForwarderConfig } from '../config';
-import { SlsError } from '../errors';
+import { DeadlineError, SlsError } from '../errors';
 import type { TriggerEvent } from '../event';
 import { SlsClient } from '../sls/client';
 import { decodeCursor } from '../sls/cursor';
@@ -24,6 +25,9 @@ import { ShipError, shipRange, type ShipSummary } from '../ship';
 import { SiemConnection } from '../transport/connection';
 import { serveMetrics, WorkerMetrics } from './metrics';
 import type { ConsumeSettings } from './settings';
+
+/** A shard's failed range is tried again after this (jittered, so workers do not retry in step). */
+const SHARD_RETRY_BACKOFF: Backoff = { baseMs: 500, capMs: 30_000, jitter: 'equal' };
 
 /** One shipped range at most this long, so a shard sees new data and a changed end often enough. */
 const RANGE_WINDOW_MS = 20_000;
@@ -141,7 +145,7 @@ class ShardTask {
         if (this.stopping) break;
         w.metrics.failed(this.shard);
         failures++;
-        const retryInMs = Math.min(30_000, 500 * 2 ** failures);
+        const retryInMs = backoffDelay(failures, SHARD_RETRY_BACKOFF);
         log({ shard: this.shard, result: 'error', error: (err as Error).message.split('\n')[0], retryInMs });
         await this.sleeper.sleep(retryInMs);
       }
@@ -373,7 +377,7 @@ export class ConsumerWorker {
       summary = await shipRange(event, this.config, credentials, connection, { sls: operatorEndpoint(s.endpoint, this.config.source.https), deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress, shouldStop });
     } catch (err) {
       // The window closed: everything before reachedCursor is proven delivered (onProgress saw it).
-      if (err instanceof ShipError && err.cause.name === 'DeadlineError') {
+      if (err instanceof ShipError && err.cause instanceof DeadlineError) {
         this.metrics.shipped(shard, err.summary, false);
         return err.summary.reachedCursor;
       }

@@ -1,4 +1,5 @@
 /** Jittered exponential backoff for calls whose errors say whether retrying can help. */
+import { backoffDelay } from '../backoff';
 
 export interface RetryPolicy {
   /** Total tries, including the first. */
@@ -18,8 +19,8 @@ function isRetryable(err: unknown): boolean {
 }
 
 /** Full jitter: a random delay in [0, min(max, base * 2^attempt)] spreads out retrying shards. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math.random): number {
-  return Math.round(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
+function retryDelay(attempt: number, policy: RetryPolicy): number {
+  return backoffDelay(attempt, { baseMs: policy.baseDelayMs, capMs: policy.maxDelayMs, jitter: 'full' });
 }
 
 /**
@@ -37,7 +38,7 @@ export async function withRetry<T>(
       return await call();
     } catch (err) {
       if (!isRetryable(err) || attempt + 1 >= policy.attempts) throw err;
-      const delay = backoffDelay(attempt, policy);
+      const delay = retryDelay(attempt, policy);
       if (Date.now() + delay >= deadlineMs) throw err;
       onRetry(err, attempt + 1);
       await new Promise((r) => setTimeout(r, delay));

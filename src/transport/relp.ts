@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { SyslogError } from '../errors';
 import type { StreamTlsOptions } from './stream';
 import { syslogErrorFrom } from './errors';
-import { awaitPeerClose, boundedWait, type SyslogTransport } from './transport';
+import { awaitPeerClose, boundedWait, type PartialProof, type SyslogTransport } from './transport';
 
 export interface RelpOptions {
   host: string;
@@ -30,7 +30,9 @@ const LF = 0x0a;
 const SOFTWARE = 'sls-syslog-forwarder';
 const MAX_TXNR = 999_999_999;
 
-export class RelpTransport implements SyslogTransport {
+export class RelpTransport implements SyslogTransport, PartialProof {
+  /** RELP acknowledges each message: what a broken connection had acknowledged is not sent again. */
+  readonly partialProof: PartialProof = this;
   readonly target: string;
   readonly proof = 'ack' as const;
   readonly reusable = true;

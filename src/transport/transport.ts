@@ -42,6 +42,19 @@ export interface SyslogTransport {
   readonly target: string;
   /** Epoch ms that no wait of this connection (back-pressure, proof) may pass: the invocation's deadline. */
   deadlineMs: number;
+  /**
+   * Set when the receiver acknowledges messages one by one (RELP): a broken connection's messages
+   * acknowledged after the last proof need not be sent again on the next one.
+   */
+  readonly partialProof?: PartialProof;
+}
+
+/** Messages acknowledged past the last proof, carried from a broken connection to its successor. */
+export interface PartialProof {
+  /** How many messages after the last proof the receiver acknowledged. */
+  acknowledgedBeyondProof(): number;
+  /** The next `count` messages were acknowledged already on the broken connection: do not send them. */
+  skip(count: number): void;
 }
 
 /** Waits (at most `ms`) for the peer to close after our own close; then the socket is gone either way. */
