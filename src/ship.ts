@@ -12,11 +12,12 @@
 import { backoffDelay, type Backoff } from './backoff';
 import type { ForwarderConfig } from './config';
 import { decodeGroupView, groupSpans } from './decode/log-group';
-import { DeadlineError, SlsError, SyslogError } from './errors';
+import { DeadlineError, SyslogError } from './errors';
 import type { CursorSpec, TriggerEvent } from './event';
 import { kernelDeclines, KernelEngine, type FramedTransport } from './format/kernel-engine';
 import { referenceFormatter, type RecordFormatter } from './format/reference-engine';
-import { ANSWER_TOO_LARGE, answerCap, SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from './sls/client';
+import { Puller } from './puller';
+import { answerCap, SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from './sls/client';
 import { decodeCursor } from './sls/cursor';
 import type { SlsEndpoint } from './sls/endpoint';
 import { Kernel } from './native/kernel';
@@ -100,25 +101,6 @@ export class ShipError extends Error {
 /** Backoff between SIEM reconnects: "equal jitter", so a restarting receiver gets real time to come back. */
 const RECONNECT_BACKOFF: Backoff = { baseMs: 250, capMs: 4_000, jitter: 'equal' };
 
-/**
- * Whether a pull's next cursor ends the range. With SPL a pull may answer no groups and a new
- * cursor (all filtered out): that is not the end. A next cursor that is not a cursor, does not
- * move forward, or lies past the range's end is not SLS's answer: an error, and the range is retried.
- */
-function reachedEnd(batch: PullResult, current: string, end: string, filtered: boolean): boolean {
-  const { nextCursor: next, groupCount } = batch;
-  if (next === end) return true;
-  const [n, c, e] = [decodeCursor(next), decodeCursor(current), decodeCursor(end)];
-  if (n === undefined || c === undefined || e === undefined || (n <= c && groupCount > 0) || n < c || n > e) {
-    throw new SlsError(
-      `SLS PullLogs answered next cursor ${JSON.stringify(next.slice(0, 40))} for [${current}, ${end}) with ${groupCount} log groups: ` +
-        `a cursor must move forward and stay within the range [request id ${batch.requestId ?? 'none'}]. Nothing was counted delivered past ${current}; the range is retried.`,
-      'BadResponse', 200, batch.requestId, true,
-    );
-  }
-  return n === c || (groupCount === 0 && !filtered);
-}
-
 function describeSpec(spec: CursorSpec): string {
   return spec.kind === 'cursor' ? spec.cursor : spec.kind === 'time' ? spec.text : spec.kind;
 }
@@ -159,8 +141,7 @@ class RangeShipper {
   private readonly siemDeadline: number;
   private readonly resume: ResumeStore | undefined;
   private readonly resumeClient: SlsClient | undefined;
-  /** Log groups asked per pull; halved when a batch exceeds the byte budget. */
-  private count: number;
+  private readonly puller: Puller;
   /** Counts at the last proof: a reconnect rewinds to them. */
   private proven = { records: 0, groups: 0, truncated: 0, sentBytes: 0 };
   /** RELP: messages acknowledged after the last proof on a connection that broke, not to send again. */
@@ -206,7 +187,7 @@ class RangeShipper {
     if (declined !== undefined) this.summary.engine = `reference (${declined})`;
     // LZ4 is decoded in WebAssembly either way: into the formatting kernel's memory, or an LZ4-only one.
     this.lz4 = this.kernel ?? new Kernel();
-    this.count = config.pullCount;
+    this.puller = new Puller(this.client, event.logstore, event.shardId, config, this.summary);
   }
 
   async ship(): Promise<ShipSummary> {
@@ -265,25 +246,6 @@ class RangeShipper {
     }
   }
 
-  private pull(cursor: string, end: string, slot: PullSlot): Promise<PullResult> {
-    const p = this.pullWithin(cursor, end, slot);
-    p.catch(() => {}); // awaited by the caller; this only stops an early rejection from being "unhandled"
-    return p;
-  }
-
-  /** An answer over the cap is asked for again with half the count, down to one log group. */
-  private async pullWithin(cursor: string, end: string, slot: PullSlot): Promise<PullResult> {
-    for (;;) {
-      this.summary.pulls++;
-      try {
-        return await this.client.pullLogs(this.event.logstore, this.event.shardId, cursor, end, this.count, slot);
-      } catch (err) {
-        if ((err as SlsError).code !== ANSWER_TOO_LARGE || this.count === 1) throw err;
-        this.halveCount();
-      }
-    }
-  }
-
   /**
    * Sends [from, end) in commit segments. A segment ends after `SYSLOG_COMMIT_BYTES` or
    * `SYSLOG_COMMIT_SECONDS` (and at the end); its proof runs while the next segment is sent on a
@@ -294,7 +256,7 @@ class RangeShipper {
     // Fresh slots per attempt: a pull abandoned by a failed attempt may still write into its own.
     // LZ4 bodies stay compressed until their turn, then go straight into WebAssembly memory.
     const slots: [PullSlot, PullSlot] = [{ deferLz4: true }, { deferLz4: true }];
-    let pending = this.pull(from, end, slots[0]); // overlaps the (re)connection
+    let pending = this.puller.pull(from, end, slots[0]); // overlaps the (re)connection
     let segment = await this.startSegment(from, open, attempt === 0);
     let provingFailed: Error | undefined;
     let cursor = from;
@@ -313,14 +275,9 @@ class RangeShipper {
       // A stop request (shard lost, drain) takes effect before the next batch is sent, not after the range.
       const stopped = batch !== undefined && this.options.shouldStop?.() === true;
       if (batch && !stopped) {
-        done = reachedEnd(batch, cursor, end, this.config.spl !== undefined);
-        if (batch.beforeQuery) {
-          this.summary.recordsBeforeQuery = (this.summary.recordsBeforeQuery ?? 0) + batch.beforeQuery.records;
-          this.summary.bytesBeforeQuery = (this.summary.bytesBeforeQuery ?? 0) + batch.beforeQuery.bytes;
-        }
+        done = this.puller.accept(batch, cursor, end);
         outOfTime = !done && Date.now() >= this.stopPullingAt;
-        this.adaptCount(batch.lz4?.rawSize ?? batch.body.length);
-        if (!done && !outOfTime) pending = this.pull(batch.nextCursor, end, slots[n % 2]!);
+        if (!done && !outOfTime) pending = this.puller.pull(batch.nextCursor, end, slots[n % 2]!);
         const before = { records: this.summary.records, groups: this.summary.groups, sentBytes: this.summary.sentBytes, truncated: this.summary.truncated };
         await this.sendBatch(segment.lease.transport, batch, cursor);
         cursor = done ? end : batch.nextCursor;
@@ -419,7 +376,7 @@ class RangeShipper {
     if (batch.lz4) {
       const decoded = this.lz4.decodeLz4(batch.lz4.block, batch.lz4.rawSize);
       if (decoded) ({ body, at } = decoded);
-      else body = (await this.pullAgain(batch, cursor)).body;
+      else body = (await this.puller.pullAgain(batch, cursor, this.summary.endCursor)).body;
     }
     if (this.kernel && transport.sendFramed) {
       await this.kernel.sendBody(body, transport as FramedTransport, s, prefixOf, at);
@@ -443,38 +400,8 @@ class RangeShipper {
     s.rawBytes += body.length;
   }
 
-  /**
-   * A corrupt LZ4 block (found only now: decoding waits for the batch's turn): the same batch pulled
-   * again and decoded by the client, which retries what it cannot decode. Same cursor and count give
-   * the same groups, so the pull already running from its next cursor stays right.
-   */
-  private async pullAgain(batch: PullResult, cursor: string): Promise<PullResult> {
-    this.summary.slsRetries++;
-    this.summary.pulls++;
-    const again = await this.client.pullLogs(this.event.logstore, this.event.shardId, cursor, this.summary.endCursor, batch.count);
-    if (again.nextCursor !== batch.nextCursor) {
-      throw new SlsError(
-        `SLS PullLogs sent a corrupt LZ4 block [request id ${batch.requestId ?? 'none'}], and pulling it again gave a different batch ` +
-          `(next cursor ${again.nextCursor}, was ${batch.nextCursor}). Nothing is lost: the trigger retries the range.`,
-        'BadResponse', 200, again.requestId, true,
-      );
-    }
-    return again;
-  }
-
   private get formatter(): RecordFormatter {
     return (this.jsFormatter ??= referenceFormatter(this.config, { project: this.event.project, logstore: this.event.logstore }));
-  }
-
-  private halveCount(): void {
-    this.count = Math.max(1, Math.floor(this.count / 2));
-  }
-
-  /** Keeps a batch (and the one prefetched behind it) within the byte budget. */
-  private adaptCount(batchBytes: number): void {
-    const budget = this.config.pullBudgetBytes;
-    if (batchBytes > budget && this.count > 1) this.halveCount();
-    else if (batchBytes < budget / 4 && this.count < this.config.pullCount) this.count = Math.min(this.config.pullCount, this.count * 2);
   }
 
   private deadlineError(): DeadlineError {
