@@ -11,6 +11,9 @@ import { SlsError } from '../errors';
 import { decompressLz4Block } from '../decode/lz4';
 import { DEFAULT_RETRY, RetryPolicy, withRetry } from './retry';
 import { contentMd5, signV1 } from './signature';
+import { badResponse, BodyCollector, declaredRawSize, errorFrom, header, networkError, tooLarge, type PullSlot, type RawResponse, type SplSource } from './answers';
+
+export { ANSWER_TOO_LARGE, type PullSlot, type SplSource } from './answers';
 
 export interface Credentials {
   accessKeyId: string;
@@ -52,21 +55,6 @@ export function answerCap(pullBudgetBytes: number): number {
   return Math.min(ANSWER_CEILING_BYTES, Math.max(2 * pullBudgetBytes, 16 * 1024 * 1024));
 }
 
-/** `query`: an SPL statement (SLS_QUERY); `processor`: a consume processor's name (SLS_CONSUME_PROCESSOR). */
-export type SplSource = { query: string } | { processor: string };
-
-/**
- * Buffers a PullLogs answer may be decoded into, reused from one batch to the batch after next,
- * so a long range does not leave a trail of dead multi-megabyte buffers for the GC. The caller
- * guarantees nothing still reads the slot's previous contents.
- */
-export interface PullSlot {
-  wire?: Buffer;
-  raw?: Buffer;
-  /** Leave an LZ4 body compressed (`PullResult.lz4`): the caller decodes it when it gets to it. */
-  deferLz4?: boolean;
-}
-
 export interface PullResult {
   /** Decompressed protobuf `LogGroupList` (empty when `lz4` is set). */
   body: Buffer;
@@ -81,43 +69,6 @@ export interface PullResult {
   requestId: string | undefined;
   /** With SPL: the records and bytes the answer covered before the statement (`x-log-rawdatacount/-size`). */
   beforeQuery?: { records: number; bytes: number } | undefined;
-}
-
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-const HINTS: Record<string, string> = {
-  SignatureNotMatch: 'SLS rejected the signature: the STS credentials in the FC context are wrong or were altered; check that the function runs with its own service role and that the clock is right.',
-  Unauthorized: "The function's role may not read this logstore: grant it log:GetCursorOrData (and log:ListShards) on acs:log:<region>:<account>:project/<project>/logstore/<logstore>, or the STS token has expired.",
-  InvalidAccessKeyId: "The access key is unknown to SLS: check the FC service role and that the event's endpoint is in the project's region.",
-  ProjectNotExist: 'Check source.projectName and source.endpoint in the event (the console\'s template event names a project that does not exist).',
-  LogStoreNotExist: 'Check source.logstoreName in the event and the trigger\'s sourceConfig.logstore.',
-  ShardNotExist: 'Check source.shardId in the event: the shard may have been split or merged.',
-  InvalidCursor: 'The cursor is malformed or its data has expired (logstore TTL): build the event with fresh cursors (GetCursor).',
-  ReadQuotaExceed: 'The project read quota is exhausted; retried with backoff. If this persists, lower triggerInterval load or raise the quota.',
-  ShardReadQuotaExceed: 'The shard read quota is exhausted; retried with backoff. Consider splitting the shard.',
-  RequestTimeExpired: "The request date is over 15 minutes off SLS's clock: check the system time.",
-};
-
-const RETRYABLE_CODES = new Set([
-  'ReadQuotaExceed', 'ShardReadQuotaExceed', 'ServerBusy', 'InternalServerError', 'RequestTimeout',
-  'NetworkError', 'BadResponse',
-]);
-
-/** `x-log-bodyrawsize`: undefined when absent, -1 when it is not a size. */
-function declaredRawSize(h: http.IncomingHttpHeaders): number | undefined {
-  const text = header(h, 'x-log-bodyrawsize');
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) && n >= 0 ? n : -1;
-}
-
-function header(h: http.IncomingHttpHeaders, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 export class SlsClient {
@@ -153,7 +104,7 @@ export class SlsClient {
     const path = `/logstores/${encodeURIComponent(logstore)}/shards/${shard}`;
     const res = await this.call('GetCursor', path, { type: 'cursor', from: String(from) }, 'application/json');
     const cursor = this.parseJson(res, 'GetCursor').cursor;
-    if (typeof cursor !== 'string') throw this.badResponse(res, 'GetCursor', 'no "cursor" in the answer');
+    if (typeof cursor !== 'string') throw badResponse(res, 'GetCursor', 'no "cursor" in the answer');
     return cursor;
   }
 
@@ -171,7 +122,7 @@ export class SlsClient {
 
   private readPull(res: RawResponse, count: number, slot: PullSlot | undefined): PullResult {
     const nextCursor = header(res.headers, 'x-log-cursor');
-    if (!nextCursor) throw this.badResponse(res, 'PullLogs', 'no x-log-cursor header');
+    if (!nextCursor) throw badResponse(res, 'PullLogs', 'no x-log-cursor header');
     const rawSize = this.rawSizeOf(res);
     // A raw size LZ4 cannot reach (its best ratio is ~255:1) is decoded here, which reports it.
     const plausible = rawSize > 0 && rawSize <= res.body.length * 256;
@@ -308,9 +259,9 @@ export class SlsClient {
           // Sizes are checked before anything is allocated: a hostile answer costs no memory.
           const limit = ok ? this.maxAnswerBytes : ERROR_BODY_BYTES;
           const declared = Number(res.headers['content-length'] ?? -1);
-          const tooLarge = ok ? this.oversize(api, res.headers, declared) : undefined;
-          if (tooLarge) {
-            reject(tooLarge);
+          const refused = ok ? this.oversize(api, res.headers, declared) : undefined;
+          if (refused) {
+            reject(refused);
             req.destroy();
             return;
           }
@@ -320,16 +271,16 @@ export class SlsClient {
             received += c.length;
             if (received <= limit) body.add(c);
             else if (ok) {
-              reject(this.tooLarge(api, res.headers, `more than ${limit} bytes arrived`));
+              reject(tooLarge(api, res.headers, `more than ${limit} bytes arrived`, this.maxAnswerBytes));
               req.destroy();
             }
           });
-          res.on('error', (err) => reject(this.networkError(api, err)));
+          res.on('error', (err) => reject(networkError(api, err, this.where())));
           res.on('end', () => {
             clearTimeout(whole);
             const out = { status: res.statusCode ?? 0, headers: res.headers, body: body.result() };
             if (out.status === 200) resolve(out);
-            else reject(this.errorFrom(api, out));
+            else reject(errorFrom(api, out, this.options.project, this.options.spl));
           });
         },
       );
@@ -338,7 +289,7 @@ export class SlsClient {
       const whole = setTimeout(() => req.destroy(Object.assign(new Error(`no complete answer within ${timeout} ms`), { code: 'ETIMEDOUT' })), timeout);
       req.on('close', () => clearTimeout(whole));
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeout} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', (err) => reject(this.networkError(api, err)));
+      req.on('error', (err) => reject(networkError(api, err, this.where())));
       req.end(payload);
     });
   }
@@ -355,24 +306,14 @@ export class SlsClient {
   /** A 200 answer whose declared wire or raw size is over the cap: refused before its body is read. */
   private oversize(api: string, headers: http.IncomingHttpHeaders, declared: number): SlsError | undefined {
     const raw = declaredRawSize(headers) ?? 0;
-    if (declared > this.maxAnswerBytes) return this.tooLarge(api, headers, `Content-Length says ${declared} bytes`);
-    if (api === 'PullLogs' && raw > this.maxAnswerBytes) return this.tooLarge(api, headers, `x-log-bodyrawsize says ${raw} bytes raw`);
+    if (declared > this.maxAnswerBytes) return tooLarge(api, headers, `Content-Length says ${declared} bytes`, this.maxAnswerBytes);
+    if (api === 'PullLogs' && raw > this.maxAnswerBytes) return tooLarge(api, headers, `x-log-bodyrawsize says ${raw} bytes raw`, this.maxAnswerBytes);
     return undefined;
-  }
-
-  /** Not retried as is (the same pull gives the same answer): the shipper halves the count and pulls again. */
-  private tooLarge(api: string, headers: http.IncomingHttpHeaders, why: string): SlsError {
-    const requestId = header(headers, 'x-log-requestid');
-    return new SlsError(
-      `SLS ${api} answer refused: ${why}, over the ${this.maxAnswerBytes}-byte cap (twice SLS_PULL_BUDGET_BYTES, 16-32 MiB) [request id ${requestId ?? 'none'}]. ` +
-        'Fewer log groups are pulled at a time; if one log group alone is over the cap, raise SLS_PULL_BUDGET_BYTES.',
-      ANSWER_TOO_LARGE, 200, requestId, false,
-    );
   }
 
   private decompress(res: RawResponse, slot?: PullSlot): Buffer {
     const rawSize = this.rawSizeOf(res);
-    if (rawSize < 0) throw this.badResponse(res, 'PullLogs', `x-log-bodyrawsize "${header(res.headers, 'x-log-bodyrawsize')}" is not a size`);
+    if (rawSize < 0) throw badResponse(res, 'PullLogs', `x-log-bodyrawsize "${header(res.headers, 'x-log-bodyrawsize')}" is not a size`);
     if (rawSize === 0 || res.body.length === 0) return Buffer.alloc(0);
     const type = (header(res.headers, 'x-log-compresstype') ?? '').toLowerCase();
     let body: Buffer;
@@ -388,110 +329,29 @@ export class SlsClient {
       else if (type === '') body = res.body;
       else throw new Error(`unsupported x-log-compresstype "${type}"`);
     } catch (err) {
-      throw this.badResponse(res, 'PullLogs', `cannot decompress the body: ${(err as Error).message}`);
+      throw badResponse(res, 'PullLogs', `cannot decompress the body: ${(err as Error).message}`);
     }
     if (body.length !== rawSize) {
-      throw this.badResponse(res, 'PullLogs', `body is ${body.length} bytes after decompression, x-log-bodyrawsize says ${rawSize}`);
+      throw badResponse(res, 'PullLogs', `body is ${body.length} bytes after decompression, x-log-bodyrawsize says ${rawSize}`);
     }
     return body;
+  }
+
+  /** Where requests go, for messages. */
+  private where(): string {
+    return `${this.url.protocol}//${this.connectHost}${this.url.port ? `:${this.url.port}` : ''}`;
   }
 
   private parseJson(res: RawResponse, api: string): Record<string, unknown> {
     try {
       return JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
     } catch {
-      throw this.badResponse(res, api, 'the body is not JSON');
+      throw badResponse(res, api, 'the body is not JSON');
     }
   }
 
-  private errorFrom(api: string, res: RawResponse): SlsError {
-    const requestId = header(res.headers, 'x-log-requestid');
-    let code = 'BadResponse';
-    let text = res.body.toString('utf8').slice(0, 300);
-    try {
-      const parsed = JSON.parse(res.body.toString('utf8')) as { errorCode?: unknown; errorMessage?: unknown };
-      if (typeof parsed.errorCode === 'string') code = parsed.errorCode;
-      if (typeof parsed.errorMessage === 'string') text = parsed.errorMessage.slice(0, 300);
-    } catch {
-      /* non-JSON error body: keep its start as the message */
-    }
-    const retryable = RETRYABLE_CODES.has(code) || res.status >= 500;
-    const hint = this.splHint(api, res.status, code) ?? HINTS[code] ?? (retryable ? 'A transient SLS error; retried with backoff.' : 'See the SLS error code reference.');
-    return new SlsError(
-      `SLS ${api} failed: ${code} (HTTP ${res.status}): ${text} [request id ${requestId ?? 'none'}, project ${this.options.project}]. ${hint}`,
-      code, res.status, requestId, retryable,
-    );
-  }
 
-  /** A PullLogs refused with SPL on is, unless it names another cause, about the statement or processor. */
-  private splHint(api: string, status: number, code: string): string | undefined {
-    const spl = this.options.spl;
-    if (!spl || api !== 'PullLogs' || (status !== 400 && status !== 404) || code in HINTS) return undefined;
-    return 'query' in spl
-      ? `SLS refused the SPL statement in SLS_QUERY ("${spl.query}"): fix it as the message says (e.g. * | where status = '200' | project-away body), or unset SLS_QUERY.`
-      : `SLS refused the consume processor in SLS_CONSUME_PROCESSOR ("${spl.processor}"): check that it exists in the project, or unset SLS_CONSUME_PROCESSOR.`;
-  }
-
-  private badResponse(res: RawResponse, api: string, why: string): SlsError {
-    const requestId = header(res.headers, 'x-log-requestid');
-    return new SlsError(
-      `SLS ${api} returned an unusable answer: ${why} [request id ${requestId ?? 'none'}]. Retry; report the request id if it persists.`,
-      'BadResponse', res.status, requestId, true,
-    );
-  }
-
-  private networkError(api: string, err: NodeJS.ErrnoException): SlsError {
-    const where = `${this.url.protocol}//${this.connectHost}${this.url.port ? `:${this.url.port}` : ''}`;
-    const code = err.code ?? '';
-    // A reset or a cut answer means SLS (or a proxy on the way) was reached and dropped the
-    // connection: that is not an address problem, and saying "check the endpoint" would mislead.
-    const dropped = code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|aborted/i.test(err.message);
-    const slow = code === 'ETIMEDOUT' && /no answer within/.test(err.message);
-    const certificate = /CERT|SIGNATURE|SELF_SIGNED|UNABLE_TO_/.test(code);
-    const hint = certificate
-      ? "SLS's TLS certificate was not accepted (it is verified against the system roots). Behind a TLS-inspecting proxy, add its CA (NODE_EXTRA_CA_CERTS) or, for a plain-HTTP proxy only, set SLS_HTTPS=off."
-      : dropped
-      ? 'SLS (or a proxy between) dropped the connection mid-request; retried with backoff. If it persists, the shard may be overloaded or a proxy is cutting long answers.'
-      : slow
-        ? 'SLS did not answer in time (SLS_REQUEST_TIMEOUT_MS); retried with backoff.'
-        : 'Check source.endpoint in the event and that the function can reach SLS (same region, or internet access).';
-    return new SlsError(
-      `SLS ${api} ${dropped ? 'connection to' : slow ? 'got no answer from' : 'could not reach'} ${where}: ${code} ${err.message}. ${hint}`,
-      'NetworkError', 0, undefined, true,
-    );
-  }
 }
 
 const EMPTY = Buffer.alloc(0);
 
-/** The code of an answer over the cap (SlsError.code). */
-export const ANSWER_TOO_LARGE = 'AnswerTooLarge';
-
-/** Gathers a response body; with a known length and a slot, straight into the slot's reused buffer. */
-class BodyCollector {
-  private chunks: Buffer[] = [];
-  private target: Buffer | undefined;
-  private pos = 0;
-
-  constructor(length: number, slot: PullSlot | undefined) {
-    if (slot && length > 0) {
-      if (!slot.wire || slot.wire.length < length) slot.wire = Buffer.allocUnsafe(length);
-      this.target = slot.wire.subarray(0, length);
-    }
-  }
-
-  add(chunk: Buffer): void {
-    if (this.target && this.pos + chunk.length <= this.target.length) {
-      chunk.copy(this.target, this.pos);
-      this.pos += chunk.length;
-    } else {
-      if (this.target) this.chunks.push(this.target.subarray(0, this.pos));
-      this.target = undefined;
-      this.chunks.push(chunk);
-    }
-  }
-
-  result(): Buffer {
-    return this.target ? this.target.subarray(0, this.pos) : Buffer.concat(this.chunks);
-  }
-}
