@@ -10,7 +10,7 @@ import { test } from 'node:test';
 const src = join(__dirname, '..', 'src');
 
 /** Lowest first: a file may import at runtime only from its own layer or the ones before it. */
-const LAYERS = ['native', 'errors.ts', 'backoff.ts', 'decode', 'format', 'config', 'secrets', 'sls', 'event.ts', 'source-policy.ts', 'transport', 'resume.ts', 'puller.ts', 'ship.ts', 'consume', 'check.ts', 'index.ts', 'cli.ts'];
+const LAYERS = ['native', 'errors.ts', 'backoff.ts', 'decode', 'format', 'config', 'secrets', 'sls', 'event.ts', 'source-policy.ts', 'transport', 'resume.ts', 'puller.ts', 'ship-summary.ts', 'ship.ts', 'consume', 'check.ts', 'index.ts', 'cli.ts'];
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
