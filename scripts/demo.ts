@@ -76,6 +76,8 @@ async function main(): Promise<void> {
     };
     const env: Record<string, string> = {
       SYSLOG_HOST: '127.0.0.1',
+      // The local emulator is not Alibaba's endpoint: named, as a proxy or private endpoint would be.
+      SLS_ALLOWED_ENDPOINTS: '127.0.0.1',
       SYSLOG_PORT: String(rsyslog.ports[protocol]),
       SYSLOG_PROTOCOL: protocol,
       SYSLOG_FORMAT: args.format!,
