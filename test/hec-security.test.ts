@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
@@ -67,4 +69,35 @@ test('a 200 answer that is not HEC\'s JSON with code 0 (a captive portal\'s page
   assert.match(out.stdout, /"result":"error".*"delivered":0/);
   assert.ok(portal.requests.some((r) => r.path === '/services/collector/event' && r.status === 200), 'the page did answer 200');
   assert.ok(!(out.stdout + out.stderr + out.error.message).includes(TOKEN));
+});
+
+test('a collector that trickles its answer, or sends a huge one, ends in a clean error within the deadline (never a hang, never kept whole)', async () => {
+  let requests = 0;
+  const huge = Buffer.alloc(4 * 1024 * 1024, 'x');
+  const server = http.createServer((req, res) => {
+    requests++;
+    req.resume();
+    res.on('error', () => {});
+    if (req.url?.includes('/health')) return void res.end('{"text":"HEC is healthy","code":17}');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (requests % 2) {
+      const timer = setInterval(() => res.write(' '), 200); // a byte now and then: the socket never goes idle
+      res.on('close', () => clearInterval(timer));
+    } else res.end(huge); // not HEC's JSON, and far larger than one
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const started = Date.now();
+    const out = await invokeFunction({ OUTPUT: 'splunk-hec', SPLUNK_HEC_URL: url, SPLUNK_HEC_TOKEN: TOKEN, SPLUNK_HEC_ALLOW_HTTP: 'on', SPLUNK_HEC_GZIP: 'off' }, event(), { timeoutSeconds: 10 });
+    assert.ok(out.error, 'not delivered');
+    assert.ok(Date.now() - started < 20_000, `ended in ${Date.now() - started} ms`);
+    assert.doesNotMatch(out.stderr, /RangeError|FATAL|heap out of memory/);
+    // Without a whole-request deadline the trickled answer never goes idle: the invocation would hang past FC's timeout.
+    assert.ok(requests >= 2, `${requests} requests`);
+    assert.match(out.error!.message, /no answer in time|not HEC's answer|did not answer|HEC/);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });
