@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkFc3Yaml, checkSYaml, configSources, parseDotenv, passedSettings, settingsReadByFunction } from '../scripts/lib/s-yaml';
+import { checkFc3Yaml, checkSYaml, configSources, NOT_DEPLOYED, parseDotenv, passedSettings, settingsDeployed, settingsReadByFunction } from '../scripts/lib/s-yaml';
 import { packageArtifacts } from '../scripts/package';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
@@ -104,7 +104,7 @@ describe('s.yaml (FC 3.0), rendered offline by the real Serverless Devs CLI (s p
     assert.equal(p.instanceLifecycleConfig.preStop!.handler, 'index.preStop');
     assert.deepEqual(p.layers, [], 'LAYER_ARN is empty in .env.example: no layer');
     // Every environment variable the function reads, with the .env value (or empty: the default).
-    assert.deepEqual(Object.keys(p.environmentVariables).sort(), settingsReadByFunction(configSource));
+    assert.deepEqual(Object.keys(p.environmentVariables).sort(), settingsDeployed(configSource));
     for (const [name, value] of Object.entries(p.environmentVariables)) assert.equal(value, env[name] ?? '', name);
     const t = p.triggers[0]!;
     assert.equal(t.triggerType, 'log');
@@ -129,6 +129,14 @@ describe('s.yaml (FC 3.0), rendered offline by the real Serverless Devs CLI (s p
     const pem = (label: string) => `-----BEGIN ${label}-----\\n${'A'.repeat(1200)}\\n-----END ${label}-----`;
     const inline = set(envText, { ...tls, SYSLOG_TLS_CA: pem('CERTIFICATE'), SYSLOG_TLS_CERT: pem('CERTIFICATE'), SYSLOG_TLS_KEY: pem('PRIVATE KEY') });
     assert.ok(checkFc3Yaml(sYaml, inline, '123456789012', configSource).problems.some((p) => /FC allows 4 KB/.test(p)), 'check-deploy refuses what FC would');
+  });
+
+  test('a secret value is refused by check-deploy, in .env or passed by s.yaml: only its _SECRET and _FILE forms deploy', () => {
+    const inEnv = checkFc3Yaml(sYaml, `${envText}\nSPLUNK_HEC_TOKEN=abc-SECRET`, '123456789012', configSource).problems;
+    assert.ok(inEnv.some((p) => /\.env sets SPLUNK_HEC_TOKEN: a secret value never goes into the function's configuration.*SPLUNK_HEC_TOKEN_SECRET/.test(p)), inEnv.join(' | '));
+    assert.ok(!inEnv.join(' ').includes('abc-SECRET'), 'the value is not repeated');
+    const passed = sYaml.replace("        SPLUNK_HEC_TOKEN_FILE:", "        SPLUNK_HEC_TOKEN: ${env('SPLUNK_HEC_TOKEN', '')}\n        SPLUNK_HEC_TOKEN_FILE:");
+    assert.ok(checkFc3Yaml(passed, envText, '123456789012', configSource).problems.some((p) => /passes SPLUNK_HEC_TOKEN: a secret value must not be in the function's configuration/.test(p)));
   });
 
   test('a LAYER_ARN yields exactly that layer', () => {
@@ -157,13 +165,15 @@ describe('s.yaml (FC 3.0), rendered offline by the real Serverless Devs CLI (s p
   });
 });
 
-test('one list of settings: the function, s.yaml, s.fc2.yaml, .env.example and the README tables carry exactly the same', () => {
+test('one list of settings: the function, s.yaml, s.fc2.yaml, .env.example and the README tables carry exactly the same (the deploy files no secret value)', () => {
   const fn = settingsReadByFunction(configSources(root));
-  assert.deepEqual(passedSettings(read('s.yaml')), fn, 's.yaml');
-  assert.deepEqual(passedSettings(read('s.fc2.yaml')), fn, 's.fc2.yaml');
+  const deployed = settingsDeployed(configSources(root));
+  assert.deepEqual(fn.filter((n) => !deployed.includes(n)), NOT_DEPLOYED.map((s) => s.name).sort(), 'only the confidential values stay out of the deploy files');
+  assert.deepEqual(passedSettings(read('s.yaml')), deployed, 's.yaml');
+  assert.deepEqual(passedSettings(read('s.fc2.yaml')), deployed, 's.fc2.yaml');
   const deployOnly = new Set(['SLS_TRIGGER_LOGSTORE']);
   const env = Object.keys(parseDotenv(read('.env.example'))).filter((k) => /^(SYSLOG|SLS|SPLUNK_HEC|KMS)_|^OUTPUT$/.test(k) && !deployOnly.has(k)).sort();
-  assert.deepEqual(env, fn, '.env.example');
+  assert.deepEqual(env, deployed, '.env.example');
   const readme = read('README.md');
   const section = readme.slice(readme.indexOf('## Settings'), readme.indexOf('## Delivery guarantee'));
   const inTables = new Set<string>();

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import yaml from 'js-yaml';
+import { SECRET_SETTINGS } from '../../src/config/secrets';
 
 export interface CheckResult {
   rendered: unknown;
@@ -37,12 +38,32 @@ export function settingsReadByFunction(configSource: string): string[] {
   return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS|SPLUNK_HEC|KMS)_[A-Z0-9_]*[A-Z0-9]|OUTPUT)\b/g)].map((m) => m[1]!))].sort();
 }
 
-/** Each setting the function reads is passed through `vars`, and the whole fits FC's 4 KB. */
+/**
+ * Secret values the deploy files never pass: anyone who can read the function's configuration
+ * could read them. The function still reads them (the worker, local runs); on FC they come from
+ * KMS (`<NAME>_SECRET`) or a file in the code or layer (`<NAME>_FILE`).
+ */
+export const NOT_DEPLOYED = SECRET_SETTINGS.filter((s) => s.confidential);
+
+/** The settings the deploy files pass: every one the function reads, but the confidential values. */
+export function settingsDeployed(configSource: string): string[] {
+  return settingsReadByFunction(configSource).filter((name) => !NOT_DEPLOYED.some((s) => s.name === name));
+}
+
+/** A confidential value set in .env: it would be ignored by the deploy files, so it is a mistake to say. */
+function confidentialValues(env: Record<string, string>): string[] {
+  return NOT_DEPLOYED.filter((s) => (env[s.name] ?? '').trim() !== '').map(
+    (s) => `.env sets ${s.name}: a secret value never goes into the function's configuration (readable with fc:GetFunction). Put it in KMS Secrets Manager and set ${s.secret}=<its name>, or in a file and set ${s.file}`,
+  );
+}
+
+/** Each setting the function reads is passed through `vars` (no confidential value), and the whole fits FC's 4 KB. */
 function settingsProblems(where: string, vars: Record<string, string>, configSource: string): string[] {
   const problems: string[] = [];
-  for (const setting of settingsReadByFunction(configSource)) {
+  for (const setting of settingsDeployed(configSource)) {
     if (!(setting in vars)) problems.push(`${where} lacks ${setting}, which the function reads`);
   }
+  for (const s of NOT_DEPLOYED) if (s.name in vars) problems.push(`${where} passes ${s.name}: a secret value must not be in the function's configuration; pass ${s.secret} and ${s.file} instead`);
   const size = Object.entries(vars).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
   if (size > 4096) problems.push(`environment variables total ${size} bytes; FC allows 4 KB (put the CA in the layer: SYSLOG_TLS_CA_FILE=/opt/certs/...)`);
   return problems;
@@ -103,7 +124,7 @@ function cliError(text: string): string {
 export function checkFc3Yaml(yamlText: string, envText: string, accountId: string, configSource: string): CheckResult {
   const { rendered, error } = renderWithServerlessDevs(yamlText, envText, accountId);
   if (error !== undefined) return { rendered: undefined, problems: [`s.yaml does not render with s preview: ${error}`] };
-  const problems = schemaProblems('s-fc3.schema.json', rendered, 's.yaml');
+  const problems = [...schemaProblems('s-fc3.schema.json', rendered, 's.yaml'), ...confidentialValues(parseDotenv(envText))];
   const resources = (rendered as { resources?: Record<string, { props?: { environmentVariables?: Record<string, string> } }> }).resources ?? {};
   for (const [name, r] of Object.entries(resources)) problems.push(...settingsProblems(`resources.${name}.props.environmentVariables`, r.props?.environmentVariables ?? {}, configSource));
   return { rendered, problems };
@@ -111,7 +132,7 @@ export function checkFc3Yaml(yamlText: string, envText: string, accountId: strin
 
 /** s.fc2.yaml (FC 2.0): rendered here (`s` 3.x cannot preview edition 1.0.0), then its schema and settings. */
 export function checkSYaml(sYaml: string, env: Record<string, string>, accountId: string, configSource: string): CheckResult {
-  const problems: string[] = [];
+  const problems: string[] = confidentialValues(env);
   const uncommented = sYaml.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n');
   const referenced = new Set([...uncommented.matchAll(/\$\{env\(([A-Za-z0-9_]+)\)\}/g)].map((m) => m[1]!));
   for (const name of referenced) if (!(name in env)) problems.push(`\${env(${name})} is used in s.fc2.yaml but not defined in the env file`);
