@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
-import { createDeflate } from 'node:zlib';
+import { createDeflate, createGzip } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { encodeCursor } from '../src/sls/cursor';
 import { FcInstance, TEST_CREDENTIALS } from './support/fc-invoke';
@@ -130,8 +130,8 @@ class HostileSls {
   }
 }
 
-async function deflateBomb(rawBytes: number): Promise<Buffer> {
-  const deflate = createDeflate({ level: 9 });
+async function bomb(rawBytes: number, kind: 'deflate' | 'gzip'): Promise<Buffer> {
+  const deflate = kind === 'gzip' ? createGzip({ level: 9 }) : createDeflate({ level: 9 });
   const chunks: Buffer[] = [];
   deflate.on('data', (c: Buffer) => chunks.push(c));
   const zeros = Buffer.alloc(1024 * 1024);
@@ -145,11 +145,12 @@ describe('a hostile answer from an allowed endpoint', () => {
   const headers = (extra: Record<string, string | number>) => ({ 'x-log-requestid': 'req-hostile-1', 'x-log-cursor': END, 'x-log-count': 1, ...extra });
   const env = (extra: Record<string, string> = {}) => ({ ...siem(), SLS_ALLOWED_ENDPOINTS: '127.0.0.1', SLS_REQUEST_TIMEOUT_MS: '1500', ...extra });
   let lz4Block: Buffer;
-  let bomb: Buffer;
+  let deflateBomb: Buffer;
+  let gzipBomb: Buffer;
   let oneGroup: Buffer;
   before(async () => {
     lz4Block = lz4CompressBlock(randomBytes(4 * MiB));
-    bomb = await deflateBomb(512 * MiB);
+    [deflateBomb, gzipBomb] = await Promise.all([bomb(512 * MiB, 'deflate'), bomb(512 * MiB, 'gzip')]);
     oneGroup = lz4CompressBlock(encodeLogGroupList([encodeLogGroup({ logs: [{ time: 1, contents: [['msg', 'x']] }] })]));
   });
 
@@ -159,8 +160,12 @@ describe('a hostile answer from an allowed endpoint', () => {
       res.end(lz4Block);
     }, /x-log-bodyrawsize says 1073741824 bytes raw, over the 16777216-byte cap .*request id req-hostile-1/, 'final: refused before reading, down to one log group'],
     ['a deflate bomb (512 MiB of zeros in ~0.5 MB) that claims 12 MB', (_q, res) => {
-      res.writeHead(200, headers({ 'x-log-compresstype': 'deflate', 'x-log-bodyrawsize': 12 * MiB, 'content-length': bomb.length }));
-      res.end(bomb);
+      res.writeHead(200, headers({ 'x-log-compresstype': 'deflate', 'x-log-bodyrawsize': 12 * MiB, 'content-length': deflateBomb.length }));
+      res.end(deflateBomb);
+    }, /cannot decompress the body: .*request id req-hostile-1/, 'retryable: inflated no further than the claimed size'],
+    ['a gzip bomb (512 MiB of zeros in ~0.5 MB) that claims 1 KB', (_q, res) => {
+      res.writeHead(200, headers({ 'x-log-compresstype': 'gzip', 'x-log-bodyrawsize': 1024, 'content-length': gzipBomb.length }));
+      res.end(gzipBomb);
     }, /cannot decompress the body: .*request id req-hostile-1/, 'retryable: inflated no further than the claimed size'],
     ['an absurd Content-Length', (_q, res) => {
       res.writeHead(200, headers({ 'x-log-compresstype': 'lz4', 'x-log-bodyrawsize': 10, 'content-length': '99999999999999' }));
