@@ -20,11 +20,14 @@ export interface SecretSetting {
 /** Written out in full: the deploy files and the README are checked against the names in src/config/. */
 export const SECRET_SETTINGS: readonly SecretSetting[] = [
   { name: 'SPLUNK_HEC_TOKEN', file: 'SPLUNK_HEC_TOKEN_FILE', secret: 'SPLUNK_HEC_TOKEN_SECRET', confidential: true },
+  { name: 'SYSLOG_TLS_CA', file: 'SYSLOG_TLS_CA_FILE', secret: 'SYSLOG_TLS_CA_SECRET', confidential: false },
+  { name: 'SYSLOG_TLS_CERT', file: 'SYSLOG_TLS_CERT_FILE', secret: 'SYSLOG_TLS_CERT_SECRET', confidential: false },
   { name: 'SYSLOG_TLS_KEY', file: 'SYSLOG_TLS_KEY_FILE', secret: 'SYSLOG_TLS_KEY_SECRET', confidential: true },
   { name: 'SYSLOG_TLS_KEY_PASSPHRASE', file: 'SYSLOG_TLS_KEY_PASSPHRASE_FILE', secret: 'SYSLOG_TLS_KEY_PASSPHRASE_SECRET', confidential: true },
-  { name: 'SYSLOG_TLS_CERT', file: 'SYSLOG_TLS_CERT_FILE', secret: 'SYSLOG_TLS_CERT_SECRET', confidential: false },
-  { name: 'SYSLOG_TLS_CA', file: 'SYSLOG_TLS_CA_FILE', secret: 'SYSLOG_TLS_CA_SECRET', confidential: false },
 ];
+
+/** The TLS ones (CA, client certificate, key, passphrase). */
+export const TLS_SECRETS = SECRET_SETTINGS.filter((s) => s.name.startsWith('SYSLOG_TLS_'));
 
 export function secretSetting(name: string): SecretSetting {
   const found = SECRET_SETTINGS.find((s) => s.name === name);

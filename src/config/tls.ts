@@ -1,7 +1,7 @@
 /** TLS settings (RFC 5425): CA, client certificate (mTLS), SNI, minimum version, and the explicit `insecure` switch. */
 import { resolve } from 'node:path';
 import type { SettingsReader } from './reader';
-import { readSecret, readSettingFile, secretSetting } from './secrets';
+import { readSecret, readSettingFile, secretSetting, TLS_SECRETS } from './secrets';
 
 export interface TlsSettings {
   /** PEM bundle of the CA(s) that signed the SIEM's certificate; undefined = Node's public roots. */
@@ -74,9 +74,8 @@ function caPem(r: SettingsReader): { pem: string | undefined; source: string } {
 }
 
 const TLS_NAMES = [
-  'SYSLOG_TLS_CA_FILE', 'SYSLOG_TLS_CA', 'SYSLOG_TLS_CA_SECRET', 'SYSLOG_TLS_CERT_FILE', 'SYSLOG_TLS_CERT', 'SYSLOG_TLS_CERT_SECRET',
-  'SYSLOG_TLS_KEY_FILE', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_KEY_SECRET', 'SYSLOG_TLS_KEY_PASSPHRASE', 'SYSLOG_TLS_KEY_PASSPHRASE_FILE',
-  'SYSLOG_TLS_KEY_PASSPHRASE_SECRET', 'SYSLOG_TLS_SERVERNAME', 'SYSLOG_TLS_MIN_VERSION', 'SYSLOG_TLS_INSECURE',
+  ...TLS_SECRETS.flatMap((s) => [s.name, s.file, s.secret]),
+  'SYSLOG_TLS_SERVERNAME', 'SYSLOG_TLS_MIN_VERSION', 'SYSLOG_TLS_INSECURE',
 ];
 
 export function readTls(r: SettingsReader, protocol: 'udp' | 'tcp' | 'tls' | 'relp'): TlsSettings {

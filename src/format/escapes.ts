@@ -12,11 +12,11 @@ const CONTROLS = [...Array.from({ length: 32 }, (_, b) => String.fromCharCode(b)
 
 /**
  * Controls as their Unicode control pictures (U+2400-U+241F, DEL U+2421): for formats whose
- * spec has no escape for them (CEF, LEEF, STRUCTURED-DATA), visible and never a delimiter.
+ * spec has no escape for them (CEF, LEEF, STRUCTURED-DATA), visible and never a delimiter; `left`: controls another rule handles.
  */
-function controlPictures(rules: Array<[string, string]>): Escapes {
+function controlPictures(rules: Array<[string, string]>, left = ''): Escapes {
   const table = new Map(rules);
-  for (const c of CONTROLS) if (!table.has(c)) table.set(c, String.fromCharCode(c === '\x7f' ? 0x2421 : 0x2400 + c.charCodeAt(0)));
+  for (const c of CONTROLS) if (!table.has(c) && !left.includes(c)) table.set(c, String.fromCharCode(c === '\x7f' ? 0x2421 : 0x2400 + c.charCodeAt(0)));
   return table;
 }
 
@@ -62,7 +62,7 @@ export const SD_VALUE_ESCAPES: Escapes = controlPictures([['"', '\\"'], ['\\', '
 export const CEF_VALUE_ESCAPES: Escapes = controlPictures([['\\', '\\\\'], ['=', '\\='], ['\r', '\\r'], ['\n', '\\n']]);
 
 /** A CEF/LEEF header field: `\` and `|` get a backslash (line breaks become spaces: cefHeader); other controls as pictures. */
-export const CEF_HEADER_ESCAPES: Escapes = controlPictures([['\\', '\\\\'], ['|', '\\|'], ['\r', '\r'], ['\n', '\n']]);
+export const CEF_HEADER_ESCAPES: Escapes = controlPictures([['\\', '\\\\'], ['|', '\\|']], '\r\n');
 
 /**
  * A LEEF attribute value: `\`, CR, LF as in CEF, and the delimiter with a backslash (a tab as

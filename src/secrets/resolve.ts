@@ -9,12 +9,12 @@
  * and puts the new values into the running settings, and the transport retries once.
  */
 import { loadConfig, type Env, type ForwarderConfig } from '../config';
-import { FROM_KMS, kmsEndpoint, readKmsEndpoint, secretReferences, type ResolvedEnv, type SecretReference } from '../config/secrets';
+import { FROM_KMS, TLS_SECRETS, kmsEndpoint, readKmsEndpoint, secretReferences, type ResolvedEnv, type SecretReference } from '../config/secrets';
 import { ConfigError } from '../errors';
 import type { Credentials } from '../sls/client';
 import { kmsSecrets, type FetchSecret } from './kms';
 
-const TLS_SETTINGS = ['SYSLOG_TLS_CA', 'SYSLOG_TLS_CERT', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_KEY_PASSPHRASE'];
+const TLS_SETTINGS = TLS_SECRETS.map((s) => s.name);
 
 /** The fetched values of one instance; setting -> value. Never printed. */
 export class SecretCache {
