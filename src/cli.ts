@@ -7,7 +7,7 @@ import { ConfigError } from './errors';
 import { loadConsumeSettings } from './consume/settings';
 import { ConsumerWorker } from './consume/worker';
 import { renderChecks, runChecks } from './check';
-import { kmsFetcher, loadConfigWithSecrets } from './secrets/resolve';
+import { kmsFetcher, loadConfigWithSecrets } from './settings/with-secrets';
 
 /** Set by scripts/build.mjs from package.json. */
 declare const __VERSION__: string;

@@ -34,9 +34,12 @@ export class SlsError extends Error {
   }
 }
 
-/** The SIEM could not be reached, refused the connection or broke it. */
-export class SyslogError extends Error {
-  override name = 'SyslogError';
+/**
+ * An output could not reach its receiver, was refused, or lost the connection. Each output throws
+ * its own subclass; the shipping loop reads only `fatal` and `byDeadline`.
+ */
+export class OutputError extends Error {
+  override name = 'OutputError';
   /**
    * `fatal`: reconnecting cannot help (e.g. the SIEM rejected the token): fail at once.
    * `byDeadline`: a wait was cut short by the invocation's deadline, not by the SIEM's own limit.
@@ -44,6 +47,11 @@ export class SyslogError extends Error {
   constructor(message: string, readonly fatal = false, readonly byDeadline = false) {
     super(message);
   }
+}
+
+/** The syslog receiver could not be reached, refused the connection or broke it. */
+export class SyslogError extends OutputError {
+  override name = 'SyslogError';
 }
 
 /** A PullLogs body could not be decoded (corrupt or truncated). */

@@ -4,14 +4,14 @@
  * failure calls back an error so the trigger retries the range. `index.initializer` validates the
  * settings and opens the SIEM connection once per instance; `index.preStop` closes it.
  */
-import { describeConfig, type ForwarderConfig } from './config';
+import { describeConfig, type ForwarderConfig } from './settings';
 import { EventError } from './errors';
 import { parseTriggerEvent } from './event';
 import { authorizeTrigger } from './source-policy';
 import type { Credentials } from './sls/client';
-import { loadConfigWithSecrets, kmsFetcher } from './secrets/resolve';
-import { ShipError, shipRange, type ShipOptions, type ShipSummary } from './ship';
-import { SiemConnection } from './transport/connection';
+import { loadConfigWithSecrets, kmsFetcher } from './settings/with-secrets';
+import { ShipError, shipRange, type ShardRange, type ShipOptions, type ShipSummary } from './ship/range';
+import { Destinations } from './ship/destinations';
 
 /** The parts of the FC context this function reads. Never log it: it carries STS credentials. */
 export interface FcContext {
@@ -25,7 +25,7 @@ export type Callback = (err: Error | null, result?: unknown) => void;
 
 interface Instance {
   config: ForwarderConfig;
-  connection: SiemConnection;
+  connection: Destinations;
 }
 
 let instance: Promise<Instance> | undefined;
@@ -49,7 +49,7 @@ function getInstance(context: FcContext | undefined): Promise<Instance> {
 async function createInstance(): Promise<Instance> {
   const kmsCredentials = async () => credentialsFrom(latestContext, 'kms:GetSecretValue on the secrets named by the *_SECRET settings');
   const config = await loadConfigWithSecrets(process.env, kmsFetcher(process.env, kmsCredentials));
-  return { config, connection: new SiemConnection(config) };
+  return { config, connection: new Destinations(config.outputs) };
 }
 
 function credentialsFrom(context: FcContext | undefined, needed = 'read the logstore (log:GetCursorOrData)'): Credentials {
@@ -97,11 +97,14 @@ export async function forward(event: unknown, context: FcContext | undefined, op
     const trigger = parseTriggerEvent(event);
     // The event is untrusted: where the STS token may go, and for which project and logstore, is
     // decided by the settings before any request.
-    const sls = authorizeTrigger(trigger, config.source);
+    const sls = authorizeTrigger(trigger, config.source.policy);
     const credentials = credentialsFrom(context);
     // A retry of this trigger job's range resumes where the last attempt's proof ended.
-    const resumeJob = config.resume && trigger.jobName ? trigger.jobName : undefined;
-    const summary = await shipRange(trigger, config, credentials, connection, { ...options, sls, resumeJob });
+    const resumeJob = config.resume.resume && trigger.jobName ? trigger.jobName : undefined;
+    const range: ShardRange = {
+      project: trigger.project, logstore: trigger.logstore, shard: trigger.shardId, from: trigger.begin, to: trigger.end, cursorTime: trigger.cursorTime,
+    };
+    const summary = await shipRange(range, config, credentials, connection, { ...options, sls, resumeJob });
     logSummary(context?.requestId, 'ok', summary);
     return summary;
   } catch (err) {

@@ -6,7 +6,7 @@
  */
 import { EventError } from './errors';
 import type { TriggerEvent } from './event';
-import type { SourcePolicy } from './config/source';
+import type { SourcePolicy } from './sls/settings';
 import { triggerEndpoint, type SlsEndpoint } from './sls/endpoint';
 
 /** The endpoint to use for this event, or an EventError saying which setting refuses it. */

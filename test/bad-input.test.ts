@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseDotenv } from '../scripts/lib/s-yaml';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../src/settings';
 import { ConfigError, EventError } from '../src/errors';
 import { parseTriggerEvent } from '../src/event';
 import { TRUNCATION_MARK } from '../src/format/syslog-message';

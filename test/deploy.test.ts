@@ -38,6 +38,27 @@ describe('s.fc2.yaml (FC 2.0, for Alibaba\'s FC 2.0 guide)', () => {
     assert.equal(rendered.services.forwarder.props.triggers[0]!.sourceArn, 'acs:log:cn-hangzhou:123456789012:project/my-project');
   });
 
+  test('fan-out: each prefixed setting .env sets must be passed, a prefixed secret value never, and the 4 KB limit measured', (t) => {
+    const fanOut = { ...env, OUTPUTS: 'siem:syslog,lake:splunk-hec', SIEM_SYSLOG_HOST: '10.0.0.5', SIEM_SYSLOG_PROTOCOL: 'tls', SIEM_SYSLOG_MESSAGE_FORMAT: 'leef', LAKE_SPLUNK_HEC_URL: 'https://splunk.corp.example:8088', LAKE_SPLUNK_HEC_TOKEN_SECRET: 'siem/hec-token', SIEM_OUTPUT_FILTER: 'final_action!=pass' };
+    const missing = check(sYaml, fanOut).filter((p) => /for an output of OUTPUTS/.test(p));
+    assert.deepEqual(missing.map((p) => /sets (\w+)/.exec(p)![1]).sort(), ['LAKE_SPLUNK_HEC_TOKEN_SECRET', 'LAKE_SPLUNK_HEC_URL', 'SIEM_OUTPUT_FILTER', 'SIEM_SYSLOG_HOST', 'SIEM_SYSLOG_MESSAGE_FORMAT', 'SIEM_SYSLOG_PROTOCOL']);
+    assert.match(missing[0]!, /add \w+: \$\{env\('\w+', ''\)\} there/);
+    // The user adds them, as the message says: clean, and the size is measured against 4 KB.
+    const added = Object.keys(fanOut).filter((k) => /^(SIEM|LAKE)_/.test(k)).map((k) => `          ${k}: \${env(${k})}\n`).join('');
+    const withPrefixed = sYaml.replace('          OUTPUTS: ${env(OUTPUTS)}\n', `          OUTPUTS: \${env(OUTPUTS)}\n${added}`);
+    assert.deepEqual(check(withPrefixed, fanOut), []);
+    const size = (e: Record<string, string>, text: string) => {
+      const vars = (checkSYaml(text, e, '123456789012', configSource).rendered as { services: { forwarder: { props: { function: { environmentVariables: Record<string, string> } } } } }).services.forwarder.props.function.environmentVariables;
+      return Object.entries(vars).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
+    };
+    const one = size(env, sYaml);
+    const two = size(fanOut, withPrefixed);
+    t.diagnostic(`environment variables: ${one} bytes with one output, ${two} bytes with two outputs and 6 prefixed settings (FC allows 4096)`);
+    assert.ok(two < 4096, `${two} bytes fit FC's 4 KB`);
+    // A secret value for one output is refused like the unprefixed one.
+    assert.ok(check(withPrefixed, { ...fanOut, LAKE_SPLUNK_HEC_TOKEN: 'abc' }).some((p) => /\.env sets LAKE_SPLUNK_HEC_TOKEN: a secret value never goes into/.test(p)));
+  });
+
   test('catches the mistakes the FC API would reject at deploy time', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['runtime: nodejs20', 'runtime: nodejs22', /runtime: must be equal to one of the allowed values/],
@@ -172,7 +193,7 @@ test('one list of settings: the function, s.yaml, s.fc2.yaml, .env.example and t
   assert.deepEqual(passedSettings(read('s.yaml')), deployed, 's.yaml');
   assert.deepEqual(passedSettings(read('s.fc2.yaml')), deployed, 's.fc2.yaml');
   const deployOnly = new Set(['SLS_TRIGGER_LOGSTORE']);
-  const env = Object.keys(parseDotenv(read('.env.example'))).filter((k) => /^(SYSLOG|SLS|SPLUNK_HEC|KMS)_|^OUTPUT$/.test(k) && !deployOnly.has(k)).sort();
+  const env = Object.keys(parseDotenv(read('.env.example'))).filter((k) => /^(SYSLOG|SLS|SPLUNK_HEC|KMS)_|^OUTPUT(S|_FILTER)?$/.test(k) && !deployOnly.has(k)).sort();
   assert.deepEqual(env, deployed, '.env.example');
   const readme = read('README.md');
   const section = readme.slice(readme.indexOf('## Settings'), readme.indexOf('## Delivery guarantee'));

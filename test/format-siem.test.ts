@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../src/config';
+import { flatConfig as loadConfig } from './support/settings';
 import type { LogGroup } from '../src/decode/log-group';
 import { kvBody } from '../src/format/body';
 import { cefBody, leefBody } from '../src/format/event-formats';

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../src/config';
+import { flatConfig as loadConfig } from './support/settings';
 import type { LogGroup } from '../src/decode/log-group';
 import { jsonBody, kvBody } from '../src/format/body';
 import { rfc3164Timestamp, rfc5424Timestamp } from '../src/format/header';
 import { MessageFormatter, TRUNCATION_MARK, utf8Boundary } from '../src/format/syslog-message';
-import type { Framing } from '../src/config';
-import { frameInto, maxFramedLength } from '../src/transport/framing';
+import type { Framing } from '../src/format/encoding';
+import { frameInto, maxFramedLength } from '../src/outputs/syslog/framing';
 
 function frame(framing: Framing, text: string): string {
   const message = Buffer.from(text);

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig, type Env } from '../src/config';
+import type { Env } from '../src/settings';
+import { flatConfig as loadConfig } from './support/settings';
 import { decodeGroupViews, materializeGroupMeta, materializeLog } from '../src/decode/log-group';
 import { recordFields, selectFields } from '../src/format/fields';
 import { referenceFormatter } from '../src/format/reference-engine';

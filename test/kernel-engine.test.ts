@@ -8,13 +8,15 @@
 import assert from 'node:assert/strict';
 import { HOSTILE } from './support/hostile';
 import { test } from 'node:test';
-import { loadConfig, type Env } from '../src/config';
+import type { Env } from '../src/settings';
+import { flatConfig as loadConfig } from './support/settings';
 import { decodeGroupViews } from '../src/decode/log-group';
 import { DecodeError } from '../src/errors';
-import { kernelDeclines, KernelEngine, type BatchCounts } from '../src/format/kernel-engine';
+import { kernelDeclines, KernelEngine } from '../src/format/kernel-engine';
+import { sendBody, type BatchCounts } from './support/settings';
 import { referenceFormatter } from '../src/format/reference-engine';
-import { frameInto, maxFramedLength } from '../src/transport/framing';
-import type { SyslogTransport } from '../src/transport/transport';
+import { frameInto, maxFramedLength } from '../src/outputs/syslog/framing';
+import type { Transport } from '../src/outputs/transport';
 import { bytes, encodeLog, encodeLogGroup, encodeLogGroupList, pair, type Bytes } from './support/log-group-writer';
 
 const bad = (...b: number[]) => Buffer.from(b);
@@ -142,7 +144,7 @@ const variants: Env[] = [
 const framingOf = (config: ReturnType<typeof loadConfig>) => (config.output === 'splunk-hec' ? 'none' : config.framing);
 
 /** Collects what a stream transport would put on the wire. */
-class CaptureTransport implements SyslogTransport {
+class CaptureTransport implements Transport {
   readonly target = 'capture';
   readonly alive = true;
   readonly proof = 'none' as const;
@@ -198,7 +200,7 @@ test('kernel and reference write identical frames for every setting the kernel t
       const t = new CaptureTransport(framingOf(config));
       const counts: BatchCounts = { records: 0, sentBytes: 0, truncated: 0, groups: 0 };
       // Twice: the second pass runs with the kernel's key cache warm.
-      for (let pass = 0; pass < 2; pass++) await kernel.sendBody(body, t, counts, withIds ? prefixOf : () => undefined);
+      for (let pass = 0; pass < 2; pass++) await sendBody(kernel, body, t, counts, withIds ? prefixOf : () => undefined);
       const want = expected(config, withIds);
       const got = t.wire();
       const wantTwice = Buffer.concat([want.wire, want.wire]);
@@ -212,7 +214,7 @@ test('kernel and reference write identical frames for every setting the kernel t
       // inside JSON fields, which only the reference does).
       const plain = new KernelEngine(config, { project: 'p', logstore: 'ls' });
       const t2 = new CaptureTransport(framingOf(config));
-      await plain.sendBody(ordinaryBody, t2, { records: 0, sentBytes: 0, truncated: 0, groups: 0 }, withIds ? prefixOf : () => undefined);
+      await sendBody(plain, ordinaryBody, t2, { records: 0, sentBytes: 0, truncated: 0, groups: 0 }, withIds ? prefixOf : () => undefined);
       assert.ok(t2.wire().equals(expected(config, withIds, decodeGroupViews(ordinaryBody)).wire), `${JSON.stringify(env)}: ordinary body`);
       // (Nor does a JSON record whose field is renamed onto a group field's name: the reference numbers the repeat.)
       const allKernel = env.SYSLOG_SEVERITY_PRESET !== 'actiontrail' && env.SYSLOG_FIELD_MAP !== 'status:__topic__' && !env.SYSLOG_EVENT_ID_FIELD?.includes('.');
@@ -230,7 +232,7 @@ test('a corrupt group fails with the same DecodeError on the kernel path, after 
   const t = new CaptureTransport(framingOf(config));
   const counts: BatchCounts = { records: 0, sentBytes: 0, truncated: 0, groups: 0 };
   const kernel = new KernelEngine(config, { project: 'p', logstore: 'ls' });
-  await assert.rejects(kernel.sendBody(encodeLogGroupList([good, corrupt]), t, counts, () => undefined), (err: Error) => err instanceof DecodeError && /Truncated protobuf/.test(err.message));
+  await assert.rejects(sendBody(kernel, encodeLogGroupList([good, corrupt]), t, counts, () => undefined), (err: Error) => err instanceof DecodeError && /Truncated protobuf/.test(err.message));
   assert.equal(counts.groups, 1);
   assert.match(t.wire().toString(), /a=b$/);
 });
@@ -248,7 +250,7 @@ test('records with invalid UTF-8 stay on the kernel, repaired to U+FFFD exactly 
     const config = loadConfig({ SYSLOG_HOST: 'h', ...env });
     const kernel = new KernelEngine(config, { project: 'p', logstore: 'ls' });
     const t = new CaptureTransport(framingOf(config));
-    await kernel.sendBody(invalid, t, { records: 0, sentBytes: 0, truncated: 0, groups: 0 }, () => undefined);
+    await sendBody(kernel, invalid, t, { records: 0, sentBytes: 0, truncated: 0, groups: 0 }, () => undefined);
     const want = expected(config, false, decodeGroupViews(invalid)).wire;
     assert.ok(t.wire().equals(want), `${JSON.stringify(env)}\nkernel:    ${t.wire().subarray(0, 300)}\nreference: ${want.subarray(0, 300)}`);
     assert.match(t.wire().toString('utf8'), /\ufffd/);

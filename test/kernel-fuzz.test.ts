@@ -6,12 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../src/config';
+import { flatConfig as loadConfig } from './support/settings';
 import { decodeGroupView, groupSpans } from '../src/decode/log-group';
 import { DecodeError } from '../src/errors';
-import { KernelEngine, type BatchCounts } from '../src/format/kernel-engine';
+import { KernelEngine } from '../src/format/kernel-engine';
+import { sendBody, type BatchCounts } from './support/settings';
 import { referenceFormatter } from '../src/format/reference-engine';
-import { frameInto, maxFramedLength } from '../src/transport/framing';
+import { frameInto, maxFramedLength } from '../src/outputs/syslog/framing';
 import { encodeLogGroup, encodeLogGroupList } from './support/log-group-writer';
 
 function rng(seed: number): () => number {
@@ -71,7 +72,7 @@ async function viaKernel(kernel: KernelEngine, b: Buffer, framing: 'octet-counti
   };
   const counts: BatchCounts = { records: 0, sentBytes: 0, truncated: 0, groups: 0 };
   try {
-    await kernel.sendBody(b, transport, counts, () => undefined);
+    await sendBody(kernel, b, transport, counts, () => undefined);
   } catch (err) {
     assert.ok(err instanceof DecodeError, String(err));
     return { error: 'DecodeError' };
@@ -102,7 +103,7 @@ test('kernel and reference agree on 6000 damaged bodies: the same frames, or bot
         else b = Buffer.concat([b.subarray(0, at), Buffer.from([Math.floor(random() * 256)]), b.subarray(at)]);
       }
       const js = viaJs(config, b);
-      const wasm = await viaKernel(kernel, b, config.framing);
+      const wasm = await viaKernel(kernel, b, config.framing as "octet-counting" | "newline");
       if ('error' in js) {
         failures++;
         assert.deepEqual(wasm, js, `mutation ${n}: the reference fails, the kernel must too`);

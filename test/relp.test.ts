@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { RelpTransport } from '../src/transport/relp';
+import { RelpTransport } from '../src/outputs/syslog/relp';
 
 interface Peer { port: number; received: string[]; setAckLimit(n: number): void; close(): Promise<void> }
 

@@ -8,11 +8,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { describeConfig, loadConfig, type Env } from '../src/config';
-import { kmsEndpoint, readKmsEndpoint, secretReferences } from '../src/config/secrets';
+import { describeConfig, loadConfig, type Env } from '../src/settings';
+import { kmsEndpoint, readKmsEndpoint } from '../src/secrets/endpoint';
+import { secretReferences } from '../src/settings/with-secrets';
+import { hecOf, syslogOf } from './support/settings';
 import { ConfigError } from '../src/errors';
 import type { SecretRequest } from '../src/secrets/kms';
-import { kmsFetcher, loadConfigWithSecrets } from '../src/secrets/resolve';
+import { kmsFetcher, loadConfigWithSecrets } from '../src/settings/with-secrets';
 import { makeTestPki, type TestPki } from './support/certs';
 
 const TOKEN = 'hec-token-1f0e7d1c-SECRET-5a3b';
@@ -48,9 +50,9 @@ test('SPLUNK_HEC_TOKEN_FILE and SYSLOG_TLS_KEY_PASSPHRASE_FILE are read once, th
   const passFile = join(pki.dir, 'key-pass');
   writeFileSync(passFile, `${PASSPHRASE}\r\n`);
   const config = loadConfig(hec({ SPLUNK_HEC_TOKEN_FILE: tokenFile }));
-  assert.equal(config.hec!.token, TOKEN);
-  assert.equal(config.hec!.tokenSource, `file ${tokenFile}`);
-  const t = loadConfig(tls({ SYSLOG_TLS_CERT_FILE: pki.clientCertFile, SYSLOG_TLS_KEY_FILE: pki.clientKeyFile, SYSLOG_TLS_KEY_PASSPHRASE_FILE: passFile })).tls;
+  assert.equal(hecOf(config)!.token, TOKEN);
+  assert.equal(hecOf(config)!.tokenSource, `file ${tokenFile}`);
+  const t = syslogOf(loadConfig(tls({ SYSLOG_TLS_CERT_FILE: pki.clientCertFile, SYSLOG_TLS_KEY_FILE: pki.clientKeyFile, SYSLOG_TLS_KEY_PASSPHRASE_FILE: passFile }))).tls;
   assert.equal(t.passphrase, PASSPHRASE);
   const echoed = JSON.stringify(describeConfig(config)) + JSON.stringify(describeConfig(loadConfig(tls({ SYSLOG_TLS_KEY_PASSPHRASE_FILE: passFile, SYSLOG_TLS_CERT_FILE: pki.clientCertFile, SYSLOG_TLS_KEY_FILE: pki.clientKeyFile }))));
   assert.ok(!echoed.includes(TOKEN) && !echoed.includes(PASSPHRASE));
@@ -73,11 +75,21 @@ test('a value together with its _FILE or _SECRET is an error naming both setting
   assert.deepEqual(secretReferences(hec({ SPLUNK_HEC_TOKEN: TOKEN, SPLUNK_HEC_TOKEN_SECRET: 'siem/hec-token' })), []);
   // Nor is a secret the chosen output does not read (the HEC token with syslog output).
   assert.deepEqual(secretReferences({ SYSLOG_HOST: 'h', SPLUNK_HEC_TOKEN_SECRET: 'siem/hec-token' }), []);
-  assert.deepEqual(secretReferences(hec({ SPLUNK_HEC_TOKEN_SECRET: 'siem/hec-token' })), [{ setting: 'SPLUNK_HEC_TOKEN', secretSetting: 'SPLUNK_HEC_TOKEN_SECRET', secretName: 'siem/hec-token' }]);
+  const refs = (env: Env) => secretReferences(env).map(({ setting, secretSetting, secretName, output }) => ({ setting, secretSetting, secretName, output }));
+  assert.deepEqual(refs(hec({ SPLUNK_HEC_TOKEN_SECRET: 'siem/hec-token' })), [{ setting: 'SPLUNK_HEC_TOKEN', secretSetting: 'SPLUNK_HEC_TOKEN_SECRET', secretName: 'siem/hec-token', output: 'splunk-hec' }]);
+  // Fan-out: an output's own secret goes to its prefixed setting; a shared one is read by each output that uses it.
+  assert.deepEqual(
+    refs({ OUTPUTS: 'siem:syslog,lake:splunk-hec,lake2:splunk-hec', SIEM_SYSLOG_PROTOCOL: 'tls', SIEM_SYSLOG_TLS_KEY_SECRET: 'siem/key', LAKE_SPLUNK_HEC_TOKEN_SECRET: 'lake/token', SPLUNK_HEC_TOKEN_SECRET: 'shared/token' }),
+    [
+      { setting: 'SIEM_SYSLOG_TLS_KEY', secretSetting: 'SIEM_SYSLOG_TLS_KEY_SECRET', secretName: 'siem/key', output: 'siem' },
+      { setting: 'LAKE_SPLUNK_HEC_TOKEN', secretSetting: 'LAKE_SPLUNK_HEC_TOKEN_SECRET', secretName: 'lake/token', output: 'lake' },
+      { setting: 'SPLUNK_HEC_TOKEN', secretSetting: 'SPLUNK_HEC_TOKEN_SECRET', secretName: 'shared/token', output: 'lake2' },
+    ],
+  );
   // A _SECRET nobody fetched (loadConfig alone) says so instead of "not set".
   assert.match(problemsOf(hec({ SPLUNK_HEC_TOKEN_SECRET: 'siem/hec-token' })), /SPLUNK_HEC_TOKEN_SECRET="siem\/hec-token" was not fetched from KMS/);
   // The CA bundle still combines a file and the inline value (two CAs during a change).
-  assert.match(loadConfig(tls({ SYSLOG_TLS_CA_FILE: pki.caFile, SYSLOG_TLS_CA: pki.caPem })).tls.caSource, /^file .* \+ SYSLOG_TLS_CA$/);
+  assert.match(syslogOf(loadConfig(tls({ SYSLOG_TLS_CA_FILE: pki.caFile, SYSLOG_TLS_CA: pki.caPem }))).tls.caSource, /^file .* \+ SYSLOG_TLS_CA$/);
 });
 
 test('a secret pasted into a _FILE setting is named, never repeated', () => {
@@ -115,8 +127,8 @@ test('HEC over http:// is refused unless SPLUNK_HEC_ALLOW_HTTP=on', () => {
   const message = problemsOf(hec({ SPLUNK_HEC_URL: 'http://splunk.example.com:8088', SPLUNK_HEC_TOKEN: TOKEN }), TOKEN);
   assert.match(message, /SPLUNK_HEC_URL is http:\/\/splunk\.example\.com:8088: the HEC token and the logs would cross the network in clear.*SPLUNK_HEC_ALLOW_HTTP=on/);
   const allowed = loadConfig(hec({ SPLUNK_HEC_URL: 'http://splunk.example.com:8088', SPLUNK_HEC_TOKEN: TOKEN, SPLUNK_HEC_ALLOW_HTTP: 'on' }));
-  assert.equal(allowed.hec!.url.protocol, 'http:');
-  assert.equal(allowed.hec!.allowHttp, true);
+  assert.equal(hecOf(allowed)!.url.protocol, 'http:');
+  assert.equal(hecOf(allowed)!.allowHttp, true);
   assert.match(problemsOf(hec({ SPLUNK_HEC_URL: 'ftp://splunk.example.com', SPLUNK_HEC_TOKEN: TOKEN })), /is a ftp:\/\/ URL, not an https:\/\/ one/);
 });
 
@@ -156,24 +168,24 @@ test('KMS-held values are laid over the settings, named as such, and renewed in 
   const kms = fakeKms({ 'siem/hec-token': `${TOKEN}\n`, 'siem/key': keyPem, 'siem/ca': pki.caPem });
   const silent = () => {};
   const h = await loadConfigWithSecrets(hec({ SPLUNK_HEC_TOKEN_SECRET: 'siem/hec-token' }), () => kms.fetch, silent);
-  assert.equal(h.hec!.token, TOKEN, 'trimmed');
-  assert.equal(h.hec!.tokenSource, 'KMS secret "siem/hec-token" (SPLUNK_HEC_TOKEN_SECRET)');
+  assert.equal(hecOf(h)!.token, TOKEN, 'trimmed');
+  assert.equal(hecOf(h)!.tokenSource, 'KMS secret "siem/hec-token" (SPLUNK_HEC_TOKEN_SECRET)');
   assert.ok(!JSON.stringify(describeConfig(h)).includes(TOKEN));
   kms.table['siem/hec-token'] = 'rotated-token';
   // Batches refused together share one fetch.
-  await Promise.all([h.hec!.renewToken!(), h.hec!.renewToken!(), h.hec!.renewToken!()]);
-  assert.equal(h.hec!.token, 'rotated-token');
+  await Promise.all([hecOf(h)!.renewToken!(), hecOf(h)!.renewToken!(), hecOf(h)!.renewToken!()]);
+  assert.equal(hecOf(h)!.token, 'rotated-token');
   assert.equal(kms.fetched.filter((r) => r.secretName === 'siem/hec-token').length, 2, 'once at start, once for the renewal');
 
   const t = await loadConfigWithSecrets(tls({ SYSLOG_TLS_KEY_SECRET: 'siem/key', SYSLOG_TLS_CERT_FILE: pki.clientCertFile, SYSLOG_TLS_CA_SECRET: 'siem/ca' }), () => kms.fetch, silent);
-  assert.equal(t.tls.key, keyPem);
-  assert.equal(t.tls.caSource, 'KMS secret "siem/ca" (SYSLOG_TLS_CA_SECRET)');
-  assert.ok(t.tls.renew, 'TLS material from KMS can be renewed');
+  assert.equal(syslogOf(t).tls.key, keyPem);
+  assert.equal(syslogOf(t).tls.caSource, 'KMS secret "siem/ca" (SYSLOG_TLS_CA_SECRET)');
+  assert.ok(syslogOf(t).tls.renew, 'TLS material from KMS can be renewed');
   kms.table['siem/key'] = 'not a key';
-  await assert.rejects(t.tls.renew!(), /The client key from KMS secret "siem\/key" \(SYSLOG_TLS_KEY_SECRET\) is not PEM/);
+  await assert.rejects(syslogOf(t).tls.renew!(), /The client key from KMS secret "siem\/key" \(SYSLOG_TLS_KEY_SECRET\) is not PEM/);
   // Without references: no fetcher is even made.
   const plain = await loadConfigWithSecrets(hec({ SPLUNK_HEC_TOKEN: TOKEN }), () => assert.fail('no fetcher needed'), silent);
-  assert.equal(plain.hec!.renewToken, undefined);
+  assert.equal(hecOf(plain)!.renewToken, undefined);
   // A failed fetch is the answer, naming the secret.
   await assert.rejects(loadConfigWithSecrets(hec({ SPLUNK_HEC_TOKEN_SECRET: 'siem/none' }), () => kms.fetch, silent), /no secret siem\/none/);
   // An empty secret is a settings problem naming it.

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { describeConfig, loadConfig } from '../src/config';
+import { describeConfig, loadConfig } from '../src/settings';
+import { flatConfig } from './support/settings';
 import { SlsEmulator } from './sls-emulator/server';
 import { makeTestPki, type TestPki } from './support/certs';
 import { type Invocation, invokeFunction, startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';
@@ -81,8 +82,8 @@ test('settings with secrets are redacted when echoed (init line, describeConfig)
 });
 
 test('certificate verification is off only with the exact switch; anything else is an error or stays on', async () => {
-  for (const v of ['true', 'on', 'yes', '1']) assert.equal(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: v }).tls.insecure, true);
-  for (const v of ['', 'false', 'off', '0']) assert.equal(loadConfig({ SYSLOG_HOST: 'h', SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: v }).tls.insecure, false);
+  for (const v of ['true', 'on', 'yes', '1']) assert.equal(flatConfig({ SYSLOG_HOST: 'h', SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: v }).tls.insecure, true);
+  for (const v of ['', 'false', 'off', '0']) assert.equal(flatConfig({ SYSLOG_HOST: 'h', SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: v }).tls.insecure, false);
   for (const v of ['ture', 'insecure', 'disable', 'y']) assert.throws(() => loadConfig({ SYSLOG_HOST: 'h', SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_INSECURE: v }), /must be on or off/);
   // Not even Node's global escape hatch turns it off.
   const out = await invokeFunction(

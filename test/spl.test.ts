@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../src/settings';
 import { compileSpl } from './sls-emulator/spl';
 import { SlsEmulator } from './sls-emulator/server';
 import { invokeFunction, startEmulator, TEST_CREDENTIALS } from './support/fc-invoke';

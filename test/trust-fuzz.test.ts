@@ -8,11 +8,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { loadConfig, type Env } from '../src/config';
+import type { Env } from '../src/settings';
+import { flatConfig as loadConfig } from './support/settings';
 import { decodeGroupView, groupSpans } from '../src/decode/log-group';
 import { DecodeError, EventError, SlsError } from '../src/errors';
 import { parseTriggerEvent } from '../src/event';
-import { KernelEngine, type BatchCounts, type FramedTransport } from '../src/format/kernel-engine';
+import { KernelEngine } from '../src/format/kernel-engine';
+import { sendBody, type BatchCounts, type FramedTransport } from './support/settings';
 import { referenceFormatter } from '../src/format/reference-engine';
 import { encodeCursor } from '../src/sls/cursor';
 import { SlsClient } from '../src/sls/client';
@@ -147,7 +149,7 @@ test('the body formatters: any record content reads back exactly (kv by the READ
       const { wire, messages } = referenceWire(env, body);
       const t = capture();
       const counts: BatchCounts = { records: 0, sentBytes: 0, truncated: 0, groups: 0 };
-      await new KernelEngine(loadConfig(env), { project: 'proj', logstore: 'waf' }).sendBody(body, t, counts, () => undefined);
+      await sendBody(new KernelEngine(loadConfig(env), { project: 'proj', logstore: 'waf' }), body, t, counts, () => undefined);
       assert.ok(t.wire().equals(wire), `${format}: kernel and reference differ`);
       messages.forEach((m, i) => {
         const fields = Object.fromEntries(records[i]!);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { test } from 'node:test';
-import { UdpTransport } from '../src/transport/udp';
+import { UdpTransport } from '../src/outputs/syslog/udp';
 
 test('sendFramed sends each octet-counted message as its own datagram, byte for byte', async () => {
   const receiver = dgram.createSocket('udp4');

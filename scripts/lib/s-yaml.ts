@@ -9,9 +9,9 @@ import Ajv from 'ajv';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import yaml from 'js-yaml';
-import { SECRET_SETTINGS } from '../../src/config/secrets';
+import { SECRET_SETTINGS } from '../../src/outputs/registry';
 
 export interface CheckResult {
   rendered: unknown;
@@ -27,15 +27,23 @@ export function parseDotenv(text: string): Record<string, string> {
   return out;
 }
 
-/** The source of src/config/, the only place the function reads environment variables. */
+/**
+ * The settings modules of src/: each layer reads its own settings in a file named `settings.ts`
+ * or `*-settings.ts`; add src/config/ (the readers), the composition in src/settings/, and the few
+ * modules that read one setting next to its use (connection reuse, OUTPUT_FILTER, KMS_ENDPOINT).
+ */
 export function configSources(root: string): string {
-  const dir = join(root, 'src/config');
-  return readdirSync(dir).filter((f) => f.endsWith('.ts')).sort().map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  const settingsFile = (f: string) =>
+    !f.startsWith('/src/consume/') && // the worker's own settings (README, "Consumer-group worker")
+    (/(^|[-/])settings\.ts$/.test(f) || /\/src\/(config|settings)\//.test(f) || /\/src\/(outputs\/connection|format\/filter|secrets\/endpoint)\.ts$/.test(f));
+  return files(join(root, 'src')).map((f) => `/${relative(root, f)}`).filter(settingsFile).map((f) => join(root, f)).sort().map((f) => readFileSync(f, 'utf8')).join('\n');
 }
 
 /** The environment variable names the function reads. */
 export function settingsReadByFunction(configSource: string): string[] {
-  return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS|SPLUNK_HEC|KMS)_[A-Z0-9_]*[A-Z0-9]|OUTPUT)\b/g)].map((m) => m[1]!))].sort();
+  return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS|SPLUNK_HEC|KMS)_[A-Z0-9_]*[A-Z0-9]|OUTPUTS?|OUTPUT_FILTER)\b/g)].map((m) => m[1]!))].sort();
 }
 
 /**
@@ -50,18 +58,44 @@ export function settingsDeployed(configSource: string): string[] {
   return settingsReadByFunction(configSource).filter((name) => !NOT_DEPLOYED.some((s) => s.name === name));
 }
 
-/** A confidential value set in .env: it would be ignored by the deploy files, so it is a mistake to say. */
-function confidentialValues(env: Record<string, string>): string[] {
-  return NOT_DEPLOYED.filter((s) => (env[s.name] ?? '').trim() !== '').map(
-    (s) => `.env sets ${s.name}: a secret value never goes into the function's configuration (readable with fc:GetFunction). Put it in KMS Secrets Manager and set ${s.secret}=<its name>, or in a file and set ${s.file}`,
-  );
+/** The `<NAME>_` prefixes of the outputs OUTPUTS names (`siem:syslog` -> `SIEM_`). */
+export function outputPrefixes(env: Record<string, string>): string[] {
+  return (env.OUTPUTS ?? '').split(',').map((e) => e.split(':')[0]!.trim().toUpperCase()).filter((n) => n !== '').map((n) => `${n}_`);
 }
 
-/** Each setting the function reads is passed through `vars` (no confidential value), and the whole fits FC's 4 KB. */
-function settingsProblems(where: string, vars: Record<string, string>, configSource: string): string[] {
+/** The prefixed settings `.env` sets for the outputs of a fan-out (SIEM_SYSLOG_HOST...): the deploy file must pass each. */
+export function prefixedSettings(env: Record<string, string>, configSource: string): string[] {
+  const names = settingsReadByFunction(configSource);
+  const prefixes = outputPrefixes(env);
+  return Object.keys(env).filter((k) => (env[k] ?? '').trim() !== '' && prefixes.some((p) => k.startsWith(p) && names.includes(k.slice(p.length)))).sort();
+}
+
+/** A confidential value set in .env (also for one output of several): it would be ignored by the deploy files, so it is a mistake to say. */
+function confidentialValues(env: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const prefix of ['', ...outputPrefixes(env)]) {
+    for (const s of NOT_DEPLOYED.filter((s) => (env[prefix + s.name] ?? '').trim() !== '')) {
+      problems.push(
+        `.env sets ${prefix}${s.name}: a secret value never goes into the function's configuration (readable with fc:GetFunction). Put it in KMS Secrets Manager and set ${prefix}${s.secret}=<its name>, or in a file and set ${prefix}${s.file}`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Each setting the function reads is passed through `vars` (no confidential value), so is each
+ * prefixed setting `.env` sets for an output of a fan-out, and the whole fits FC's 4 KB.
+ */
+function settingsProblems(where: string, vars: Record<string, string>, configSource: string, env: Record<string, string>): string[] {
   const problems: string[] = [];
   for (const setting of settingsDeployed(configSource)) {
     if (!(setting in vars)) problems.push(`${where} lacks ${setting}, which the function reads`);
+  }
+  for (const setting of prefixedSettings(env, configSource)) {
+    if (!(setting in vars) && !NOT_DEPLOYED.some((s) => setting.endsWith(s.name))) {
+      problems.push(`.env sets ${setting} for an output of OUTPUTS, but ${where} does not pass it: add ${setting}: \${env('${setting}', '')} there`);
+    }
   }
   for (const s of NOT_DEPLOYED) if (s.name in vars) problems.push(`${where} passes ${s.name}: a secret value must not be in the function's configuration; pass ${s.secret} and ${s.file} instead`);
   const size = Object.entries(vars).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
@@ -126,7 +160,7 @@ export function checkFc3Yaml(yamlText: string, envText: string, accountId: strin
   if (error !== undefined) return { rendered: undefined, problems: [`s.yaml does not render with s preview: ${error}`] };
   const problems = [...schemaProblems('s-fc3.schema.json', rendered, 's.yaml'), ...confidentialValues(parseDotenv(envText))];
   const resources = (rendered as { resources?: Record<string, { props?: { environmentVariables?: Record<string, string> } }> }).resources ?? {};
-  for (const [name, r] of Object.entries(resources)) problems.push(...settingsProblems(`resources.${name}.props.environmentVariables`, r.props?.environmentVariables ?? {}, configSource));
+  for (const [name, r] of Object.entries(resources)) problems.push(...settingsProblems(`resources.${name}.props.environmentVariables`, r.props?.environmentVariables ?? {}, configSource, parseDotenv(envText)));
   return { rendered, problems };
 }
 
@@ -170,7 +204,7 @@ export function checkSYaml(sYaml: string, env: Record<string, string>, accountId
   problems.push(...schemaProblems('s-yaml.schema.json', rendered, 's.fc2.yaml'));
   const services = (rendered as { services?: Record<string, { props?: { function?: { environmentVariables?: Record<string, string> } } }> }).services ?? {};
   for (const [name, svc] of Object.entries(services)) {
-    problems.push(...settingsProblems(`services.${name}.props.function.environmentVariables`, svc.props?.function?.environmentVariables ?? {}, configSource));
+    problems.push(...settingsProblems(`services.${name}.props.function.environmentVariables`, svc.props?.function?.environmentVariables ?? {}, configSource, env));
   }
   return { rendered, problems };
 }

@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Env, SettingsReader } from './reader';
-import { alibabaSlsHost } from './source';
 
 export interface SecretSetting {
   name: string;
@@ -15,24 +14,6 @@ export interface SecretSetting {
   secret: string;
   /** A value to keep out of the function's configuration (the deploy files pass only the _SECRET and _FILE forms); certificates are public. */
   confidential: boolean;
-}
-
-/** Written out in full: the deploy files and the README are checked against the names in src/config/. */
-export const SECRET_SETTINGS: readonly SecretSetting[] = [
-  { name: 'SPLUNK_HEC_TOKEN', file: 'SPLUNK_HEC_TOKEN_FILE', secret: 'SPLUNK_HEC_TOKEN_SECRET', confidential: true },
-  { name: 'SYSLOG_TLS_CA', file: 'SYSLOG_TLS_CA_FILE', secret: 'SYSLOG_TLS_CA_SECRET', confidential: false },
-  { name: 'SYSLOG_TLS_CERT', file: 'SYSLOG_TLS_CERT_FILE', secret: 'SYSLOG_TLS_CERT_SECRET', confidential: false },
-  { name: 'SYSLOG_TLS_KEY', file: 'SYSLOG_TLS_KEY_FILE', secret: 'SYSLOG_TLS_KEY_SECRET', confidential: true },
-  { name: 'SYSLOG_TLS_KEY_PASSPHRASE', file: 'SYSLOG_TLS_KEY_PASSPHRASE_FILE', secret: 'SYSLOG_TLS_KEY_PASSPHRASE_SECRET', confidential: true },
-];
-
-/** The TLS ones (CA, client certificate, key, passphrase). */
-export const TLS_SECRETS = SECRET_SETTINGS.filter((s) => s.name.startsWith('SYSLOG_TLS_'));
-
-export function secretSetting(name: string): SecretSetting {
-  const found = SECRET_SETTINGS.find((s) => s.name === name);
-  if (!found) throw new Error(`${name} is not a secret-bearing setting`);
-  return found;
 }
 
 /**
@@ -117,58 +98,3 @@ export function readSecret(r: SettingsReader, s: SecretSetting, trim: 'all' | 'n
   return { value: tidy(content), given: true, source, fromKms: false };
 }
 
-/** One `<NAME>_SECRET` to fetch. */
-export interface SecretReference {
-  setting: string;
-  secretSetting: string;
-  secretName: string;
-}
-
-/** Whether the output the settings choose reads this setting at all (the HEC token, or the TLS material). */
-function used(env: Env, s: SecretSetting): boolean {
-  const value = (name: string) => (env[name] ?? '').trim().toLowerCase();
-  if (s.name === 'SPLUNK_HEC_TOKEN') return value('OUTPUT') === 'splunk-hec';
-  return value('SYSLOG_PROTOCOL') === 'tls' || (value('SYSLOG_PROTOCOL') === 'relp' && ['on', 'true', 'yes', '1'].includes(value('SYSLOG_RELP_TLS')));
-}
-
-/**
- * The secrets to fetch from KMS: those the chosen output reads. A `_SECRET` given together with
- * the value or the file is left out, and so is one for another output: the settings check then
- * reports the clash (or the TLS setting without TLS) along with every other problem.
- */
-export function secretReferences(env: Env): SecretReference[] {
-  const set = (name: string) => (env[name] ?? '').trim() !== '';
-  return SECRET_SETTINGS.filter((s) => set(s.secret) && !set(s.name) && !set(s.file) && used(env, s)).map((s) => ({
-    setting: s.name, secretSetting: s.secret, secretName: env[s.secret]!.trim(),
-  }));
-}
-
-/** `KMS_ENDPOINT` as host[:port] (an `https://` prefix is accepted), or a problem. Plain HTTP never: secrets travel on it. */
-export function readKmsEndpoint(env: Env): { endpoint: string | undefined; problem: string | undefined } {
-  const raw = (env.KMS_ENDPOINT ?? '').trim();
-  if (raw === '') return { endpoint: undefined, problem: undefined };
-  const host = raw.replace(/^https:\/\//i, '').replace(/\/$/, '');
-  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host)) {
-    return {
-      endpoint: undefined,
-      problem: `KMS_ENDPOINT="${raw}" must be a host name with an optional port, e.g. KMS_ENDPOINT=kms-vpc.cn-hangzhou.aliyuncs.com (always used over HTTPS).`,
-    };
-  }
-  return { endpoint: host, problem: undefined };
-}
-
-/**
- * Where to fetch secrets: KMS_ENDPOINT, else the VPC endpoint of the function's region (FC_REGION,
- * set by FC), else the region of the worker's SLS endpoint (its VPC endpoint when the SLS one is
- * `-intranet`).
- */
-export function kmsEndpoint(env: Env, slsEndpoint?: string): string | undefined {
-  const { endpoint } = readKmsEndpoint(env);
-  if (endpoint) return endpoint;
-  const region = (env.FC_REGION ?? '').trim();
-  if (region) return `kms-vpc.${region}.aliyuncs.com`;
-  const host = (slsEndpoint ?? '').trim().toLowerCase().replace(/^https?:\/\//, '').replace(/[:/].*$/, '');
-  const sls = alibabaSlsHost(host);
-  if (sls) return `${sls.kind === 'public' ? 'kms' : 'kms-vpc'}.${sls.region}.aliyuncs.com`;
-  return undefined;
-}

@@ -52,18 +52,23 @@ export function withSampleAliases(env: Env, notice: (line: string) => void = (l)
   return out;
 }
 
+/** The logstore and consumer group a worker (or `check`) reads; each undefined when not set. */
+export function readConsumerTarget(r: SettingsReader): { endpoint?: string; project?: string; logstore?: string; group?: string } {
+  return { endpoint: r.text('SLS_ENDPOINT'), project: r.text('SLS_PROJECT'), logstore: r.text('SLS_LOGSTORE'), group: r.text('SLS_CONSUMER_GROUP') };
+}
+
 export function loadConsumeSettings(source: Env = process.env): ConsumeSettings {
   const env = withSampleAliases(source);
   const r = new SettingsReader(env);
-  const need = (name: string, example: string): string => {
-    const v = r.text(name);
+  const need = (v: string | undefined, name: string, example: string): string => {
     if (v === undefined) r.problems.push(`${name} is not set (e.g. ${name}=${example}).`);
     return v ?? '';
   };
-  const endpoint = need('SLS_ENDPOINT', 'https://cn-hangzhou.log.aliyuncs.com');
-  const project = need('SLS_PROJECT', 'my-project');
-  const logstore = need('SLS_LOGSTORE', 'waf-logs');
-  const group = need('SLS_CONSUMER_GROUP', 'siem-forwarder');
+  const target = readConsumerTarget(r);
+  const endpoint = need(target.endpoint, 'SLS_ENDPOINT', 'https://cn-hangzhou.log.aliyuncs.com');
+  const project = need(target.project, 'SLS_PROJECT', 'my-project');
+  const logstore = need(target.logstore, 'SLS_LOGSTORE', 'waf-logs');
+  const group = need(target.group, 'SLS_CONSUMER_GROUP', 'siem-forwarder');
   const startText = r.text('SLS_START') ?? 'end';
   const start = parseCursorSpec(startText, Date.now());
   if (!start || start.kind === 'cursor') r.problems.push(`SLS_START="${startText}" must be begin, end, an ISO-8601 time or a relative time such as -15m.`);

@@ -15,14 +15,13 @@
  *   go; a shard with no checkpoint starts at `begin`, except on the group's first start (SLS_START).
  */
 import { backoffDelay, type Backoff } from '../backoff';
-import type { ForwarderConfig } from '../config';
+import type { ForwarderConfig } from '../settings';
 import { DeadlineError, SlsError } from '../errors';
-import type { TriggerEvent } from '../event';
 import { SlsClient } from '../sls/client';
 import { decodeCursor } from '../sls/cursor';
 import { operatorEndpoint } from '../sls/endpoint';
-import { ShipError, shipRange, type ShipSummary } from '../ship';
-import { SiemConnection } from '../transport/connection';
+import { ShipError, shipRange, type ShardRange, type ShipSummary } from '../ship/range';
+import { Destinations } from '../ship/destinations';
 import { serveMetrics, WorkerMetrics } from './metrics';
 import type { ConsumeSettings } from './settings';
 
@@ -67,7 +66,7 @@ class ShardTask {
   settled = false;
   private readonly sleeper = new Sleeper();
   /** Its own SIEM connections: a segment's proof closes its connection, which must not cut another shard's. */
-  private readonly connection: SiemConnection;
+  private readonly connection: Destinations;
   private saved: bigint | undefined;
   private savedAt = 0;
 
@@ -184,14 +183,14 @@ export class ConsumerWorker {
   private readonly fenced = new Set<ShardTask>();
 
   constructor(readonly settings: ConsumeSettings, private readonly config: ForwarderConfig) {
-    this.client = new SlsClient({ endpoint: operatorEndpoint(settings.endpoint, config.source.https).url, project: settings.project, credentials: settings.credentials });
+    this.client = new SlsClient({ endpoint: operatorEndpoint(settings.endpoint, config.source.policy.https).url, project: settings.project, credentials: settings.credentials });
     this.metrics = new WorkerMetrics(settings.timeoutSeconds * 1000);
     const end = settings.end;
     this.backfillEnd = end === undefined ? undefined : end.kind === 'time' ? end.unixSeconds : 'end';
   }
 
-  newConnection(): SiemConnection {
-    return new SiemConnection(this.config);
+  newConnection(): Destinations {
+    return new Destinations(this.config.outputs);
   }
 
   isReadonly(shard: number): boolean {
@@ -362,19 +361,15 @@ export class ConsumerWorker {
 
   /** Ships [from, end) (or as much as fits in the window); answers how far everything was proven delivered. */
   async shipOnce(
-    shard: number, from: string, end: string, connection: SiemConnection,
+    shard: number, from: string, end: string, connection: Destinations,
     onProgress: (proven: string) => Promise<void> | undefined, shouldStop: () => boolean,
   ): Promise<string> {
     const s = this.settings;
-    const event: TriggerEvent = {
-      endpoint: s.endpoint, project: s.project, logstore: s.logstore, shardId: shard,
-      begin: { kind: 'cursor', cursor: from }, end: { kind: 'cursor', cursor: end },
-      jobName: `consumer:${s.group}`, taskId: undefined, cursorTime: undefined, parameter: {},
-    };
+    const range: ShardRange = { project: s.project, logstore: s.logstore, shard, from: { kind: 'cursor', cursor: from }, to: { kind: 'cursor', cursor: end } };
     let summary: ShipSummary;
     const credentials = typeof s.credentials === 'function' ? await s.credentials() : s.credentials;
     try {
-      summary = await shipRange(event, this.config, credentials, connection, { sls: operatorEndpoint(s.endpoint, this.config.source.https), deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress, shouldStop });
+      summary = await shipRange(range, this.config, credentials, connection, { sls: operatorEndpoint(s.endpoint, this.config.source.policy.https), deadlineMs: Date.now() + RANGE_WINDOW_MS, onProgress, shouldStop });
     } catch (err) {
       // The window closed: everything before reachedCursor is proven delivered (onProgress saw it).
       if (err instanceof ShipError && err.cause instanceof DeadlineError) {

@@ -4,7 +4,7 @@
  * repeated keys as key_2...); time is the log's own time. The kernel writes the same envelope from
  * hecEnvelope's parts around its JSON body.
  */
-import type { ForwarderConfig, HecSettings } from '../config';
+import { hecEnvelopeOf, type EncoderSettings, type HecEnvelopeSettings } from './encoding';
 import type { LogGroup, LogRecord } from '../decode/log-group';
 import { jsonBody } from './body';
 import { jsonString } from './escapes';
@@ -20,7 +20,7 @@ function hecTime(time: number, timeNs: number): string {
 }
 
 /** What follows the time up to the fields: `,"host":..,"source":..,"sourcetype":..,"index":..,"event":` (unset ones left out). */
-export function hecEnvelope(config: ForwarderConfig, hec: HecSettings, source: SourceInfo, groupSource: string): string {
+export function hecEnvelope(config: EncoderSettings, hec: HecEnvelopeSettings, source: SourceInfo, groupSource: string): string {
   const meta = Object.entries({
     host: config.hostname ?? (groupSource || undefined),
     source: hec.source ?? `sls:${source.project}/${source.logstore}`,
@@ -30,8 +30,8 @@ export function hecEnvelope(config: ForwarderConfig, hec: HecSettings, source: S
   return `${meta ? `,${meta}` : ''},"event":`;
 }
 
-export function hecEvent(config: ForwarderConfig, source: SourceInfo, group: LogGroup, log: LogRecord, recordId?: string): string {
+export function hecEvent(config: EncoderSettings, source: SourceInfo, group: LogGroup, log: LogRecord, recordId?: string): string {
   const fields = recordFields(group, log);
   if (recordId !== undefined) fields.push(['__record_id__', recordId]);
-  return `${HEC_OPEN}${hecTime(log.time, log.timeNs)}${hecEnvelope(config, config.hec!, source, group.source)}${jsonBody(selectFields(fields, config.fields))}}`;
+  return `${HEC_OPEN}${hecTime(log.time, log.timeNs)}${hecEnvelope(config, hecEnvelopeOf(config.encoding), source, group.source)}${jsonBody(selectFields(fields, config.fields))}}`;
 }

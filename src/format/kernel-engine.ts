@@ -4,46 +4,42 @@
  * take itself (unusual protobuf, over its size limit, a name the reference must number, a
  * record-level decode error) goes to the reference engine: the same bytes, by construction and by test.
  */
-import type { ForwarderConfig } from '../config';
+import type { EncoderSettings } from './encoding';
 import { decodeGroupMeta, decodeGroupView, groupSpans, materializeGroupMeta, type GroupView, type LogGroup } from '../decode/log-group';
 import { Kernel, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
-import type { SyslogTransport } from '../transport/transport';
 import { isAsciiTable, kvEscapesFor } from './escapes';
 import { eventHeadParts, leefEscapesFor } from './event-formats';
 import { KernelPlan, kvQuoteTriggers, type GroupParts } from './kernel-plan';
 import type { LevelRule } from './levels';
+import type { RecordFilter } from './filter';
 import { SD_MIN_ROOM, type SourceInfo } from './syslog-message';
 import { referenceFormatter, type RecordFormatter } from './reference-engine';
 
-/** What the kernel needs of a connection: framed batches, and single messages for the records it hands back. */
-export type FramedTransport = Pick<SyslogTransport, 'send'> & Required<Pick<SyslogTransport, 'sendFramed'>>;
-
-export interface BatchCounts {
-  records: number;
-  sentBytes: number;
-  truncated: number;
-  groups: number;
-}
+/**
+ * What encoding a body yields, in order: framed messages of many records (the kernel's), one
+ * unframed message (a record the reference wrote), a record the output's filter left out, and the
+ * end of a log group. The bytes are valid until the next chunk is asked for: send (copy) them first.
+ */
+export type Chunk =
+  | { kind: 'frames'; bytes: Uint8Array; records: number; messageBytes: number }
+  | { kind: 'message'; bytes: Buffer; truncated: boolean }
+  | { kind: 'filtered' }
+  | { kind: 'group' };
 
 type KernelRuleOf = LevelRule & { kind: 0 | 1 };
 
 const EMPTY = Buffer.alloc(0);
+const GROUP_DONE: Chunk = { kind: 'group' };
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Frames per kernel call: about one socket write (stream transports batch 256 KiB). */
-const STEP_BYTES = 240 * 1024;
-/** UDP: fewer frames per call, so the datagrams of one call stay near the transport's in-flight bound. */
-const UDP_STEP_BYTES = 32 * 1024;
-/** HEC events carry no size limit of their own: the kernel takes those up to its own (256 KiB). */
-const HEC_MAX_EVENT = 256 * 1024;
 
 /**
  * Why the kernel does not take these settings at all (the reference then runs the whole range,
  * and the summary says so), or undefined when it does.
  */
-export function kernelDeclines(config: ForwarderConfig): string | undefined {
-  if (config.output === 'splunk-hec') return undefined;
+export function kernelDeclines(config: EncoderSettings, filter?: RecordFilter): string | undefined {
+  // The filter reads whole records: the reference decodes them anyway.
+  if (filter) return 'OUTPUT_FILTER';
+  if (config.encoding.kind === 'hec-event') return undefined;
   const body = config.messageFormat;
   const event = body === 'cef' || body === 'leef';
   const sd = config.structuredDataId !== undefined;
@@ -74,16 +70,15 @@ export class KernelEngine {
   /** Records written by the kernel and by the reference (tests and tuning read these). */
   readonly stats = { kernel: 0, fallback: 0 };
 
-  constructor(config: ForwarderConfig, source: SourceInfo) {
+  constructor(config: EncoderSettings, source: SourceInfo) {
     this.plan = new KernelPlan(config, source);
     this.reference = referenceFormatter(config, source);
-    const hec = config.output === 'splunk-hec';
+    const hec = config.encoding.kind === 'hec-event';
     const body = this.plan.body;
     const event = body === 'cef' || body === 'leef';
     const sd = !hec && config.structuredDataId !== undefined;
-    const udp = !hec && config.protocol === 'udp';
     this.namesTracked = body === 'json' || event;
-    this.stepBytes = udp ? UDP_STEP_BYTES : STEP_BYTES;
+    this.stepBytes = config.encoding.stepBytes;
     const rules: KernelRuleOf[] = hec ? [] : [
       ...config.severityRules.map((r) => ({ ...r, kind: 0 as const })),
       ...config.facilityRules.map((r) => ({ ...r, kind: 1 as const })),
@@ -105,10 +100,10 @@ export class KernelEngine {
       (seconds) => this.plan.stamp3164(seconds),
     );
     this.kernel.configure({
-      header: hec ? 'hec' : config.format, body, quote: config.kvQuote, maxMessageBytes: hec ? HEC_MAX_EVENT : config.maxMessageBytes,
+      header: hec ? 'hec' : config.format, body, quote: config.kvQuote, maxMessageBytes: config.encoding.maxMessageBytes,
       separator: this.plan.separator(), head: this.plan.head(), lead: this.plan.lead(),
-      // UDP takes octet-counted frames and sends each message as its own datagram; HEC events are concatenated.
-      framing: hec ? 'none' : udp ? 'octet-counting' : config.framing,
+      // HEC events are concatenated.
+      framing: config.encoding.kind === 'hec-event' ? 'none' : config.encoding.framing,
     });
     if (event) {
       const parts = eventHeadParts(config.event, body, source.logstore);
@@ -123,7 +118,7 @@ export class KernelEngine {
     const escapes = this.plan.escapeTables();
     const quote = kvQuoteTriggers();
     this.kernel.configureEscapes(escapes.body, escapes.sd, escapes.header, quote.ascii, quote.wide);
-    if (sd) this.kernel.configureSd(Buffer.from(`[${config.structuredDataId}`, 'latin1'), config.maxMessageBytes - SD_MIN_ROOM);
+    if (sd) this.kernel.configureSd(Buffer.from(`[${config.structuredDataId}`, 'latin1'), config.encoding.maxMessageBytes - SD_MIN_ROOM);
     if (rules.length > 0) {
       const kernelRules = rules.map((r) => ({
         kind: r.kind, slot: slots.get(r.field)!, star: r.value === '*', dotted: r.field.includes('.'), level: r.level, value: r.value === '*' ? '' : r.value,
@@ -145,10 +140,10 @@ export class KernelEngine {
   }
 
   /**
-   * Sends every record of `body` (a LogGroupList). `idPrefix(g)` is the record-id prefix of group g
+   * Encodes every record of `body` (a LogGroupList). `idPrefix(g)` is the record-id prefix of group g
    * (undefined: no record ids). `rawAt`: where the body already is in the kernel's memory, if it is.
    */
-  async sendBody(body: Buffer, transport: FramedTransport, counts: BatchCounts, idPrefix: (group: number) => string | undefined, rawAt?: number): Promise<void> {
+  *encode(body: Buffer, idPrefix: (group: number) => string | undefined, rawAt?: number): Generator<Chunk> {
     const k = this.kernel;
     const at = rawAt ?? k.load(body);
     const spans = groupSpans(body);
@@ -162,21 +157,16 @@ export class KernelEngine {
       const idsInJs = prefix !== undefined && !this.idKey && !this.recordIdExcluded;
       if (idsInJs || !k.beginGroup(at, start, end, tail, extras, extraIds, this.idKey, prefix, { params: sdParams, ids: sdIds })) {
         view = decodeGroupView(body, start, end);
-        for (let i = 0; i < view.logs.length; i++) await this.sendOne(view, i, prefix, transport, counts);
-        counts.groups++;
+        for (let i = 0; i < view.logs.length; i++) yield this.one(view, i, prefix);
+        yield GROUP_DONE;
         continue;
       }
       for (;;) {
         const status = k.step(this.stepBytes);
         const frames = k.output();
         if (frames.length > 0) {
-          const wait = transport.sendFramed(frames);
-          counts.records += k.stepRecords();
           this.stats.kernel += k.stepRecords();
-          counts.sentBytes += k.stepMessageBytes();
-          // Waiting on the socket, or else a turn of the event loop: the next PullLogs answer is read
-          // while this batch is formatted, instead of piling up in the kernel (measured: -90 % pull wait).
-          await (wait ?? nextTurn());
+          yield { kind: 'frames', bytes: frames, records: k.stepRecords(), messageBytes: k.stepMessageBytes() };
         }
         if (status === StepStatus.GroupDone) break;
         if (status === StepStatus.OutFull) continue;
@@ -185,13 +175,13 @@ export class KernelEngine {
         view ??= decodeGroupView(body, start, end);
         const from = k.fallbackLog();
         if (status === StepStatus.Fallback) {
-          await this.sendOne(view, from, prefix, transport, counts);
+          yield this.one(view, from, prefix);
           continue;
         }
-        for (let i = from; i < view.logs.length; i++) await this.sendOne(view, i, prefix, transport, counts);
+        for (let i = from; i < view.logs.length; i++) yield this.one(view, i, prefix);
         break;
       }
-      counts.groups++;
+      yield GROUP_DONE;
     }
   }
 
@@ -201,13 +191,9 @@ export class KernelEngine {
     return this.namesTracked ? parts : { ...parts, extraIds: parts.extraIds.map(() => 0) };
   }
 
-  private async sendOne(view: GroupView, index: number, prefix: string | undefined, transport: Pick<SyslogTransport, 'send'>, counts: BatchCounts): Promise<void> {
+  private one(view: GroupView, index: number, prefix: string | undefined): Chunk {
     const { bytes, truncated } = this.reference.format(view, view.logs[index]!, prefix === undefined ? undefined : prefix + index);
-    const wait = transport.send(bytes);
     this.stats.fallback++;
-    counts.records++;
-    counts.sentBytes += bytes.length;
-    if (truncated) counts.truncated++;
-    if (wait) await wait;
+    return { kind: 'message', bytes, truncated };
   }
 }

@@ -4,7 +4,7 @@
  * a group's own fields rendered once, the header's constant parts. The kernel applies these
  * decisions; it names nothing itself, so a naming rule changes in one place.
  */
-import type { ForwarderConfig } from '../config';
+import type { EncoderSettings } from './encoding';
 import { recordFields, messageName } from './fields';
 import type { LogGroup } from '../decode/log-group';
 import { jsonMember, kvKey, kvPair, KV_QUOTE_TRIGGER } from './body';
@@ -12,6 +12,7 @@ import { CEF_HEADER_ESCAPES, CEF_VALUE_ESCAPES, JSON_ESCAPES, jsonString, kernel
 import { cefName, cefValue, CEF_RESERVED, leefEscapesFor, leefName, leefValue, LEEF_RESERVED } from './event-formats';
 import { afterTimestamp, appNameToken, hostToken, priority, priPrefix, rfc3164Timestamp } from './header';
 import { HEC_OPEN, hecEnvelope } from './hec-event';
+import { hecEnvelopeOf } from './encoding';
 import { bodyLead, type SourceInfo } from './syslog-message';
 import { sdParamName, sdParamValue } from './structured-data';
 
@@ -79,13 +80,13 @@ export class KernelPlan {
   private second = -1;
   private stamp = '';
 
-  constructor(private readonly config: ForwarderConfig, private readonly source: SourceInfo) {
+  constructor(private readonly config: EncoderSettings, private readonly source: SourceInfo) {
     this.appName = appNameToken(config.format, config.appName ?? source.logstore);
-    this.body = config.output === 'splunk-hec' ? 'json' : config.messageFormat;
+    this.body = config.encoding.kind === 'hec-event' ? 'json' : config.messageFormat;
   }
 
   private get hec(): boolean {
-    return this.config.output === 'splunk-hec';
+    return this.config.encoding.kind === 'hec-event';
   }
 
   /** A key, as the body and STRUCTURED-DATA write it. */
@@ -151,7 +152,7 @@ export class KernelPlan {
     const c = this.config;
     const sd = !this.hec && c.structuredDataId !== undefined;
     const rest = afterTimestamp(c.format, hostToken(c.hostname, group.source), this.appName, c.procId, c.msgId);
-    const tail = this.hec ? hecEnvelope(c, c.hec!, this.source, group.source) : c.format === 'rfc3164' || sd ? rest : `${rest}-`;
+    const tail = this.hec ? hecEnvelope(c, hecEnvelopeOf(c.encoding), this.source, group.source) : c.format === 'rfc3164' || sd ? rest : `${rest}-`;
     const parts: GroupParts = { tail: utf8(tail), extras: [], extraIds: [], sdParams: [], sdIds: [] };
     for (const [name, value] of recordFields(group, { time: 0, timeNs: 0, contents: [] })) {
       const key = this.key(name);

@@ -3,7 +3,7 @@
  * hec-event.ts and the rule modules they use). It runs the records the kernel hands back, and
  * whole ranges whose settings the kernel does not take.
  */
-import type { ForwarderConfig } from '../config';
+import type { EncoderSettings } from './encoding';
 import { materializeGroupMeta, materializeLog, type GroupView, type LogGroup, type LogView } from '../decode/log-group';
 import { hecEvent } from './hec-event';
 import { MessageFormatter, type FormattedMessage, type SourceInfo } from './syslog-message';
@@ -19,8 +19,8 @@ class ReferenceFormatter implements RecordFormatter {
   private meta: LogGroup | undefined;
   private readonly syslog: MessageFormatter | undefined;
 
-  constructor(private readonly config: ForwarderConfig, private readonly source: SourceInfo) {
-    this.syslog = config.output === 'splunk-hec' ? undefined : new MessageFormatter(config, source);
+  constructor(private readonly config: EncoderSettings, private readonly source: SourceInfo) {
+    this.syslog = config.encoding.kind === 'hec-event' ? undefined : new MessageFormatter(config, source);
   }
 
   format(group: GroupView, log: LogView, recordId?: string): FormattedMessage {
@@ -34,6 +34,6 @@ class ReferenceFormatter implements RecordFormatter {
   }
 }
 
-export function referenceFormatter(config: ForwarderConfig, source: SourceInfo): RecordFormatter {
+export function referenceFormatter(config: EncoderSettings, source: SourceInfo): RecordFormatter {
   return new ReferenceFormatter(config, source);
 }

@@ -3,7 +3,7 @@
  * optional STRUCTURED-DATA, and the body (kv, JSON, CEF, LEEF). Enforces the size limit: a message
  * over `maxMessageBytes` is cut at a UTF-8 character boundary and marked, never dropped.
  */
-import type { ForwarderConfig } from '../config';
+import type { EncoderSettings } from './encoding';
 import type { Field, LogGroup, LogRecord } from '../decode/log-group';
 import { jsonBody, kvBody } from './body';
 import { cefBody, cefKeyNames, leefBody, leefKeyNames } from './event-formats';
@@ -66,7 +66,7 @@ export class MessageFormatter {
   /** Message names of the last record's keys, per place they appear (reused while the keys repeat). */
   private readonly names = { cef: cefKeyNames(), leef: leefKeyNames(), sd: sdKeyNames() };
 
-  constructor(private readonly config: ForwarderConfig, private readonly source: SourceInfo) {
+  constructor(private readonly config: EncoderSettings, private readonly source: SourceInfo) {
     this.appName = appNameToken(config.format, config.appName ?? source.logstore);
     this.needsLookup =
       config.severityRules.length > 0 || config.facilityRules.length > 0 || config.messageFormat === 'cef' || config.messageFormat === 'leef';
@@ -90,7 +90,7 @@ export class MessageFormatter {
     } else {
       const head = `${pri}${rfc5424Timestamp(log.time, log.timeNs)}${rest}`;
       let sd = c.structuredDataId ? structuredData(c.structuredDataId, fields, this.names.sd) : '-';
-      if (Buffer.byteLength(head) + Buffer.byteLength(sd) + SD_MIN_ROOM > c.maxMessageBytes) {
+      if (Buffer.byteLength(head) + Buffer.byteLength(sd) + SD_MIN_ROOM > c.encoding.maxMessageBytes) {
         // The fields do not fit as STRUCTURED-DATA (which cannot be cut): carry them in the body instead.
         sd = '-';
         if (c.messageFormat === 'none') body = jsonBody(fields);
@@ -99,8 +99,8 @@ export class MessageFormatter {
     }
     const head = Buffer.from(prefix, 'utf8');
     const tail = Buffer.from(body, 'utf8');
-    if (head.length + tail.length <= c.maxMessageBytes) return { bytes: Buffer.concat([head, tail], head.length + tail.length), truncated: false };
-    return { bytes: truncateMessage(head, tail, c.maxMessageBytes), truncated: true };
+    if (head.length + tail.length <= c.encoding.maxMessageBytes) return { bytes: Buffer.concat([head, tail], head.length + tail.length), truncated: false };
+    return { bytes: truncateMessage(head, tail, c.encoding.maxMessageBytes), truncated: true };
   }
 
   private body(fields: Field[], lookup: FieldLookup | undefined, severity: number, log: LogRecord): string {

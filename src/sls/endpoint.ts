@@ -10,7 +10,7 @@
  *
  * The worker's and `check`'s endpoint is the operator's own setting: `operatorEndpoint`.
  */
-import { ALIBABA_GLOBAL, alibabaSlsHost, type SourcePolicy } from '../config/source';
+import { ALIBABA_GLOBAL, alibabaSlsHost, type SourcePolicy } from './settings';
 import { isIP } from 'node:net';
 import { EventError } from '../errors';
 

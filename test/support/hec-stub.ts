@@ -63,7 +63,7 @@ export class HecStub {
     this.options.token = token;
   }
 
-  async start(): Promise<this> {
+  async start(port = 0): Promise<this> {
     const listener: http.RequestListener = (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -82,8 +82,16 @@ export class HecStub {
       });
     };
     this.server = this.options.plainHttp ? http.createServer(listener) : https.createServer({ key: this.options.key, cert: this.options.cert }, listener);
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
     return this;
+  }
+
+  /** The collector goes away (connections cut) for `downMs`, then comes back on the same port, keeping what it received. */
+  async restart(downMs: number): Promise<void> {
+    const port = (this.server!.address() as AddressInfo).port;
+    await this.stop();
+    await new Promise((r) => setTimeout(r, downMs));
+    await this.start(port);
   }
 
   async stop(): Promise<void> {

@@ -6,11 +6,12 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { SyslogError } from '../errors';
-import type { Framing, TlsSettings } from '../config';
+import { SyslogError } from '../../errors';
+import type { StreamFraming as Framing } from './settings';
+import type { TlsSettings } from './tls-settings';
 import { frameInto, maxFramedLength } from './framing';
 import { CLOSED_IN_HANDSHAKE, syslogErrorFrom } from './errors';
-import { awaitPeerClose, boundedWait, type ProofKind, type SyslogTransport } from './transport';
+import { awaitPeerClose, boundedWait, type ProofKind, type Transport } from '../transport';
 
 export interface StreamOptions {
   host: string;
@@ -40,7 +41,7 @@ const TLS13_ACCEPT_WAIT_MS = 250;
 const BATCH_BYTES = 256 * 1024;
 const POOL_SIZE = 8;
 
-export class StreamTransport implements SyslogTransport {
+export class StreamTransport implements Transport {
   readonly target: string;
   private readonly pool: Buffer[] = [];
   /** Frames are written straight into this buffer; it goes to the socket whole when full. */

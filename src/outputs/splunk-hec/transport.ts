@@ -10,11 +10,11 @@ import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { HecSettings } from '../config';
-import { SyslogError } from '../errors';
-import { withRetry } from '../sls/retry';
-import { isCertificateError, syslogErrorFrom } from './errors';
-import { boundedWait, type SyslogTransport } from './transport';
+import type { HecSettings } from './settings';
+import { OutputError } from '../../errors';
+import { withRetry } from '../../sls/retry';
+import { isCertificateError, networkFailure, type NetSettingNames } from '../net-errors';
+import { boundedWait, type Transport } from '../transport';
 
 interface HecAnswer {
   status: number;
@@ -23,9 +23,20 @@ interface HecAnswer {
   contentType: string;
 }
 
-class RetryableHecError extends SyslogError {
+/** Splunk HEC refused, broke or could not be reached. */
+export class HecError extends OutputError {
+  override name = 'HecError';
+}
+
+class RetryableHecError extends HecError {
   readonly retryable = true;
 }
+
+const HEC_NAMES: NetSettingNames = {
+  address: 'SPLUNK_HEC_URL',
+  ca: 'Set SPLUNK_HEC_CA_FILE to the CA that signed it, and make sure the host of SPLUNK_HEC_URL matches a name in the certificate',
+  clientCertificate: undefined,
+};
 
 const RETRY = { attempts: 5, baseDelayMs: 250, maxDelayMs: 4_000 };
 
@@ -43,7 +54,7 @@ const MAX_IN_FLIGHT = 4;
 /** The most of an answer read: HEC's are a few hundred bytes of JSON. */
 const ANSWER_BYTES = 64 * 1024;
 
-export class HecTransport implements SyslogTransport {
+export class HecTransport implements Transport {
   readonly target: string;
   private readonly agent: http.Agent;
   private readonly channel = randomUUID();
@@ -55,7 +66,7 @@ export class HecTransport implements SyslogTransport {
   private renewing: Promise<void> | undefined;
   /** When KMS last answered the very token the collector refuses. */
   private sameTokenSince: number | undefined;
-  private failure: SyslogError | undefined;
+  private failure: HecError | undefined;
   private closed = false;
 
   private constructor(private readonly settings: HecSettings) {
@@ -80,7 +91,7 @@ export class HecTransport implements SyslogTransport {
     const res = await t.request('GET', '/services/collector/health', undefined, 'connect');
     if (res.status !== 200) {
       t.agent.destroy();
-      throw new SyslogError(`Splunk HEC at ${settings.url.origin} is not healthy (HTTP ${res.status}: ${res.body?.text ?? ''}). Check SPLUNK_HEC_URL and that HEC is enabled.`, true);
+      throw new HecError(`Splunk HEC at ${settings.url.origin} is not healthy (HTTP ${res.status}: ${res.body?.text ?? ''}). Check SPLUNK_HEC_URL and that HEC is enabled.`, true);
     }
     return t;
   }
@@ -140,7 +151,7 @@ export class HecTransport implements SyslogTransport {
       const body = this.settings.gzip ? gzipAsync(raw, { level: 1, memLevel: 9, chunkSize: Math.max(64 * 1024, raw.length) }) : Promise.resolve(raw);
       const p: Promise<void> = body.then((b) => this.sendBatch(b)).then(
         () => void this.inFlight.delete(p),
-        (err: SyslogError) => {
+        (err: HecError) => {
           this.inFlight.delete(p);
           this.failure ??= err;
         },
@@ -171,18 +182,18 @@ export class HecTransport implements SyslogTransport {
       const s = this.settings;
       const again = renewal === 'changed' ? ': fetched again after the refusal, and the new one was refused too' : renewal === 'unchanged' ? ': fetched again after the refusal, and KMS has no other' : '';
       const hint = refusesToken(res) ? ` Check ${s.tokenSource}${again} (and that the token is enabled and may write to SPLUNK_HEC_INDEX).` : '';
-      throw new SyslogError(`Splunk HEC rejected a batch: HTTP ${res.status}, code ${res.body?.code ?? '?'}: ${res.body?.text ?? ''}.${hint}`, true);
+      throw new HecError(`Splunk HEC rejected a batch: HTTP ${res.status}, code ${res.body?.code ?? '?'}: ${res.body?.text ?? ''}.${hint}`, true);
     }
     // Only HEC's own answer proves the collector took the batch: a proxy or a captive portal also answers 200.
     if (res.body?.code !== 0) {
-      throw new SyslogError(
+      throw new HecError(
         `${this.target} answered HTTP 200 with ${res.body ? `code ${res.body.code ?? 'none'}` : `"${res.contentType || 'no content type'}"`}, not HEC's ` +
           '{"code":0}: the batch is not proven delivered. Is a proxy or a captive portal in the way? Check SPLUNK_HEC_URL.',
         true,
       );
     }
     if (this.settings.ack) {
-      if (typeof res.body.ackId !== 'number') throw new SyslogError('Splunk HEC gave no ackId: enable indexer acknowledgement on the token, or set SPLUNK_HEC_ACK=off.', true);
+      if (typeof res.body.ackId !== 'number') throw new HecError('Splunk HEC gave no ackId: enable indexer acknowledgement on the token, or set SPLUNK_HEC_ACK=off.', true);
       this.pendingAcks.add(res.body.ackId);
     }
   }
@@ -199,7 +210,7 @@ export class HecTransport implements SyslogTransport {
     if (this.sameTokenSince !== undefined && Date.now() - this.sameTokenSince < RENEWAL_QUIET_MS) return 'unchanged';
     this.renewing ??= s.renewToken().finally(() => (this.renewing = undefined));
     await this.renewing.catch((err: Error) => {
-      throw new SyslogError(`Splunk HEC refused the token (${s.tokenSource}), and fetching it again failed: ${err.message}`, true);
+      throw new HecError(`Splunk HEC refused the token (${s.tokenSource}), and fetching it again failed: ${err.message}`, true);
     });
     if (s.token !== used) {
       this.sameTokenSince = undefined;
@@ -216,7 +227,7 @@ export class HecTransport implements SyslogTransport {
       for (const [id, done] of Object.entries(res.body?.acks ?? {})) if (done) this.pendingAcks.delete(Number(id));
       if (this.pendingAcks.size === 0) return;
       if (Date.now() > deadline) {
-        this.failure = new SyslogError(`Splunk HEC did not acknowledge ${this.pendingAcks.size} batch(es) within ${this.settings.ackTimeoutMs} ms; they are sent again.`);
+        this.failure = new HecError(`Splunk HEC did not acknowledge ${this.pendingAcks.size} batch(es) within ${this.settings.ackTimeoutMs} ms; they are sent again.`);
         throw this.failure;
       }
       await new Promise((r) => setTimeout(r, 200));
@@ -256,7 +267,7 @@ export class HecTransport implements SyslogTransport {
             }
             resolve({ status: res.statusCode ?? 0, body: parsed, contentType: String(res.headers['content-type'] ?? '').split(';')[0]!.slice(0, 60) });
           });
-          res.on('error', (err) => reject(new RetryableHecError(syslogErrorFrom(err, this.target, stage).message)));
+          res.on('error', (err) => reject(new RetryableHecError(networkFailure(err, 'Splunk HEC', this.target, stage, HEC_NAMES))));
         },
       );
       // The socket's idle timeout, and one for the whole exchange (an answer trickled byte by byte never goes idle).
@@ -265,9 +276,9 @@ export class HecTransport implements SyslogTransport {
       req.on('close', () => clearTimeout(whole));
       req.on('timeout', late);
       req.on('error', (err: NodeJS.ErrnoException) => {
-        const e = syslogErrorFrom(err, this.target, stage);
+        const e = { message: networkFailure(err, 'Splunk HEC', this.target, stage, HEC_NAMES) };
         // Certificate problems do not heal by retrying.
-        reject(isCertificateError(err) ? new SyslogError(e.message, true) : new RetryableHecError(e.message));
+        reject(isCertificateError(err) ? new HecError(e.message, true) : new RetryableHecError(e.message));
       });
       req.end(body);
     });

@@ -1,5 +1,5 @@
 /** What shipping one range reports: its summary, and the error that carries it when the range fails. */
-import type { ProofKind } from './transport/transport';
+import type { ProofKind } from '../outputs/transport';
 
 export interface ShipSummary {
   project: string;
@@ -43,9 +43,32 @@ export interface ShipSummary {
    * slsfwd_shard_behind_seconds). Absent when the event has no cursorTime.
    */
   lagSeconds?: number;
+  /**
+   * Per output, when OUTPUTS names several: the totals above are those of the first. A range
+   * succeeds only when every output proved it; a failing one makes all resend from the last
+   * point every output proved, so the healthy ones count `resent` (duplicates), never a loss.
+   */
+  outputs?: OutputSummary[];
   /** With SPL (SLS_QUERY, SLS_CONSUME_PROCESSOR): records and bytes pulled before the statement. */
   recordsBeforeQuery?: number;
   bytesBeforeQuery?: number;
+}
+
+/** One output's share of a range. */
+export interface OutputSummary {
+  name: string;
+  /** Records sent (each once; re-sends in `resent`), and left out by its OUTPUT_FILTER. */
+  records: number;
+  filtered: number;
+  /** Records covered by a proof of delivery. */
+  delivered: number;
+  resent: number;
+  sentBytes: number;
+  truncated: number;
+  commits: number;
+  proof: ProofKind;
+  connection: 'new' | 'reused' | 'none';
+  engine: string;
 }
 
 export class ShipError extends Error {

@@ -6,10 +6,10 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { SyslogError } from '../errors';
+import { SyslogError } from '../../errors';
 import type { StreamTlsOptions } from './stream';
 import { syslogErrorFrom } from './errors';
-import { awaitPeerClose, boundedWait, type PartialProof, type SyslogTransport } from './transport';
+import { awaitPeerClose, boundedWait, type PartialProof, type Transport } from '../transport';
 
 export interface RelpOptions {
   host: string;
@@ -30,7 +30,7 @@ const LF = 0x0a;
 const SOFTWARE = 'sls-syslog-forwarder';
 const MAX_TXNR = 999_999_999;
 
-export class RelpTransport implements SyslogTransport, PartialProof {
+export class RelpTransport implements Transport, PartialProof {
   /** RELP acknowledges each message: what a broken connection had acknowledged is not sent again. */
   readonly partialProof: PartialProof = this;
   readonly target: string;

@@ -1,5 +1,6 @@
-/** The SLS source settings of the function: what a trigger event may name, and how SLS is reached. */
-import type { SettingsReader } from './reader';
+/** The SLS source settings: what a trigger event may name, how SLS is reached, and how it is read. */
+import type { SettingsReader } from '../config/reader';
+import type { SplSource } from './client';
 
 /** What the function's own settings allow an event to name. */
 export interface SourcePolicy {
@@ -38,4 +39,32 @@ export function readSource(r: SettingsReader): SourcePolicy {
     }
   }
   return { https: r.flag('SLS_HTTPS', true), allowed, region: r.text('FC_REGION'), project: r.text('SLS_PROJECT'), logstore: r.text('SLS_LOGSTORE') };
+}
+
+/** How the logstore is read. */
+export interface PullSettings {
+  /** LogGroups asked for per PullLogs call (SLS allows 1..1000). */
+  pullCount: number;
+  /** A pulled batch larger than this halves the next pull's count (memory stays bounded). */
+  pullBudgetBytes: number;
+  /** Longest wait for one SLS answer. */
+  slsTimeoutMs: number;
+  /** SPL on the way (SLS_QUERY or SLS_CONSUME_PROCESSOR): PullLogs answers what it makes of the data. */
+  spl: SplSource | undefined;
+}
+
+export type SourceSettings = PullSettings & {
+  /** What a trigger event may name, and whether Alibaba's endpoints are used over HTTPS. */
+  policy: SourcePolicy;
+};
+
+export function readSourceSettings(r: SettingsReader): SourceSettings {
+  const pullCount = r.integer('SLS_PULL_COUNT', 100, 1, 1000);
+  const pullBudgetBytes = r.integer('SLS_PULL_BUDGET_BYTES', 8 * 1024 * 1024, 64 * 1024, 512 * 1024 * 1024);
+  const slsTimeoutMs = r.integer('SLS_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
+  const query = r.text('SLS_QUERY');
+  const processor = r.text('SLS_CONSUME_PROCESSOR');
+  if (query !== undefined && processor !== undefined) r.problems.push('SLS_QUERY and SLS_CONSUME_PROCESSOR are two ways to run SPL on the way: set one of them.');
+  const spl: SplSource | undefined = query !== undefined ? { query } : processor !== undefined ? { processor } : undefined;
+  return { pullCount, pullBudgetBytes, slsTimeoutMs, spl, policy: readSource(r) };
 }

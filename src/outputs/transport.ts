@@ -1,4 +1,4 @@
-/** What the shipping loop needs from a syslog connection, whatever the protocol. */
+/** What the shipping loop needs from a connection of any output: send, prove, close. */
 import type { Socket } from 'node:net';
 
 /**
@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
  */
 export type ProofKind = 'close' | 'ack' | 'none';
 
-export interface SyslogTransport {
+export interface Transport {
   /**
    * Queues one unframed message (copied before this returns: the caller may reuse its buffer). Returns a promise only when the caller must wait
    * (back-pressure); otherwise undefined, so the hot path does not allocate a promise per record.
@@ -20,7 +20,7 @@ export interface SyslogTransport {
    * Queues messages already framed with octet-counting or this connection's framing (the
    * WebAssembly kernel writes them), copied before this returns.
    */
-  sendFramed?(frames: Uint8Array): Promise<void> | undefined;
+  sendFramed(frames: Uint8Array): Promise<void> | undefined;
   /** Resolves when everything sent so far has been handed to the operating system. */
   flush(): Promise<void>;
   readonly proof: ProofKind;

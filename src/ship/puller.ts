@@ -4,10 +4,10 @@
  * answer's next cursor moves forward inside the range, and pulls a batch again when its LZ4 block
  * turns out corrupt. It never formats or sends.
  */
-import type { ForwarderConfig } from './config';
-import { SlsError } from './errors';
-import { ANSWER_TOO_LARGE, type PullResult, type PullSlot, type SlsClient } from './sls/client';
-import { decodeCursor } from './sls/cursor';
+import { SlsError } from '../errors';
+import { ANSWER_TOO_LARGE, type PullResult, type PullSlot, type SlsClient } from '../sls/client';
+import { decodeCursor } from '../sls/cursor';
+import type { PullSettings } from '../sls/settings';
 
 /** What the puller counts into the range's summary. */
 export interface PullCounters {
@@ -25,7 +25,7 @@ export class Puller {
     private readonly client: SlsClient,
     private readonly logstore: string,
     private readonly shard: number,
-    private readonly config: Pick<ForwarderConfig, 'pullCount' | 'pullBudgetBytes' | 'spl'>,
+    private readonly config: Pick<PullSettings, 'pullCount' | 'pullBudgetBytes' | 'spl'>,
     private readonly counters: PullCounters,
   ) {
     this.count = config.pullCount;

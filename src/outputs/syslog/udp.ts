@@ -6,15 +6,15 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { syslogErrorFrom } from './errors';
-import type { SyslogError } from '../errors';
-import type { SyslogTransport } from './transport';
+import type { SyslogError } from '../../errors';
+import type { Transport } from '../transport';
 
 const MAX_IN_FLIGHT = 64;
 /** sendFramed's chunks: one kernel step for UDP (32 KiB of frames) fits, with room for a long message. */
 const CHUNK_BYTES = 64 * 1024;
 const CHUNK_POOL = 4;
 
-export class UdpTransport implements SyslogTransport {
+export class UdpTransport implements Transport {
   readonly target: string;
   private inFlight = 0;
   private failure: SyslogError | undefined;

@@ -9,9 +9,9 @@
  * actions for it the function still works; it says so once.
  */
 import { createHash } from 'node:crypto';
-import { SlsError } from './errors';
-import type { SlsClient } from './sls/client';
-import { decodeCursor } from './sls/cursor';
+import { SlsError } from '../errors';
+import type { SlsClient } from '../sls/client';
+import { decodeCursor } from '../sls/cursor';
 
 /** Consumer names of the checkpoint (forced, so they need not be live members of the group). */
 const rangeConsumer = (begin: string, end: string) => `fc-range-${createHash('sha256').update(`${begin}|${end}`).digest('hex').slice(0, 32)}`;

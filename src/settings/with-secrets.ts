@@ -8,13 +8,18 @@
  * certificate), the transport calls the settings' renew hook once; it fetches the secrets again
  * and puts the new values into the running settings, and the transport retries once.
  */
-import { loadConfig, type Env, type ForwarderConfig } from '../config';
-import { FROM_KMS, TLS_SECRETS, kmsEndpoint, readKmsEndpoint, secretReferences, type ResolvedEnv, type SecretReference } from '../config/secrets';
+import { SettingsReader } from '../config/reader';
+import { scopedEnv } from '../config/scope';
+import { FROM_KMS, type ResolvedEnv } from '../config/secrets';
+import type { SecretSetting } from '../config/secrets';
+import type { Notice } from '../outputs/output';
+import { outputDefinition } from '../outputs/registry';
+import { kmsEndpoint, readKmsEndpoint } from '../secrets/endpoint';
+import { configuredOutputs, loadConfig, readOutputOnly, type Env, type ForwarderConfig } from './index';
 import { ConfigError } from '../errors';
 import type { Credentials } from '../sls/client';
-import { kmsSecrets, type FetchSecret } from './kms';
+import { kmsSecrets, type FetchSecret } from '../secrets/kms';
 
-const TLS_SETTINGS = TLS_SECRETS.map((s) => s.name);
 
 /** The fetched values of one instance; setting -> value. Never printed. */
 export class SecretCache {
@@ -59,36 +64,59 @@ export class SecretCache {
   }
 }
 
-export type Notice = (line: Record<string, unknown>) => void;
+export type { Notice } from '../outputs/output';
 
-/** One JSON line per fetch: which settings, never a value. */
+/** One `<NAME>_SECRET` to fetch, and the setting its value stands in for. */
+export interface SecretReference {
+  /** Where the fetched value goes, e.g. `SPLUNK_HEC_TOKEN` or, for output lake, `LAKE_SPLUNK_HEC_TOKEN`. */
+  setting: string;
+  /** The `_SECRET` setting that names it. */
+  secretSetting: string;
+  secretName: string;
+  /** The secret-bearing setting, as its output reads it. */
+  secret: SecretSetting;
+  /** The output that reads it. */
+  output: string;
+}
+
+/**
+ * The secrets to fetch from KMS: those the configured outputs read. A `_SECRET` given together
+ * with the value or the file is left out, and so is one an output does not read (a TLS key
+ * without TLS): the settings check then reports the clash along with every other problem. A
+ * shared (unprefixed) secret that several outputs read is fetched once.
+ */
+export function secretReferences(env: Env): SecretReference[] {
+  const refs: SecretReference[] = [];
+  const set = (e: Env, name: string) => (e[name] ?? '').trim() !== '';
+  for (const o of configuredOutputs(env)) {
+    const definition = outputDefinition(o.type)!;
+    const scoped = o.prefix === '' ? env : scopedEnv(env, o.prefix);
+    for (const s of definition.secrets) {
+      if (!set(scoped, s.secret) || set(scoped, s.name) || set(scoped, s.file) || !definition.readsSecret(new SettingsReader(scoped), s)) continue;
+      const own = o.prefix !== '' && set(env, o.prefix + s.secret);
+      const setting = own ? o.prefix + s.name : s.name;
+      refs.push({ setting, secretSetting: own ? o.prefix + s.secret : s.secret, secretName: scoped[s.secret]!.trim(), secret: s, output: o.name });
+    }
+  }
+  return refs;
+}
+
 const printNotice: Notice = (line) => console.log(JSON.stringify({ event: 'sls-syslog-forwarder.secrets', ...line }));
 
 /**
- * Gives the running settings their renew hooks: fetch the KMS-held values again and put them in
- * place (read through `loadConfig`, so a rotated value is checked like the first one).
+ * Gives each output whose secrets come from KMS its renewal: fetch them again and read that
+ * output's settings anew (so a rotated value is checked like the first one).
  */
-function attachRenewal(config: ForwarderConfig, cache: SecretCache, env: Env, notice: Notice): void {
-  const reread = () => loadConfig(cache.overlay(env));
-  if (config.hec && cache.has('SPLUNK_HEC_TOKEN')) {
-    const hec = config.hec;
-    hec.renewToken = async () => {
-      await cache.refetch('SPLUNK_HEC_TOKEN');
-      const token = reread().hec!.token;
-      notice({ refetched: ['SPLUNK_HEC_TOKEN_SECRET'], why: 'the collector refused the token', changed: token !== hec.token });
-      hec.token = token;
+function attachRenewal(config: ForwarderConfig, references: readonly SecretReference[], cache: SecretCache, env: Env, notice: Notice): void {
+  for (const o of configuredOutputs(env)) {
+    const held = references.filter((r) => r.output === o.name);
+    const running = config.outputs.find((c) => c.name === o.name);
+    if (held.length === 0 || !running) continue;
+    const reread = async () => {
+      await Promise.all(held.map((r) => cache.refetch(r.setting)));
+      return readOutputOnly(cache.overlay(env), o);
     };
-  }
-  const tlsHeld = TLS_SETTINGS.filter((s) => cache.has(s));
-  if (tlsHeld.length > 0) {
-    const tls = config.tls;
-    tls.renew = async () => {
-      await Promise.all(tlsHeld.map((s) => cache.refetch(s)));
-      const fresh = reread().tls;
-      const changed = fresh.ca !== tls.ca || fresh.cert !== tls.cert || fresh.key !== tls.key || fresh.passphrase !== tls.passphrase;
-      notice({ refetched: tlsHeld.map((s) => `${s}_SECRET`), why: 'the TLS handshake failed over a certificate', changed });
-      Object.assign(tls, { ca: fresh.ca, caSource: fresh.caSource, cert: fresh.cert, key: fresh.key, passphrase: fresh.passphrase });
-    };
+    running.output.enableRenewal(held.map((r) => r.secret), reread, notice);
   }
 }
 
@@ -99,11 +127,12 @@ function attachRenewal(config: ForwarderConfig, cache: SecretCache, env: Env, no
 export async function loadConfigWithSecrets(env: Env, fetcher: () => FetchSecret, notice: Notice = printNotice): Promise<ForwarderConfig> {
   const references = secretReferences(env);
   if (references.length === 0) return loadConfig(env);
-  const cache = new SecretCache(references, fetcher());
+  const unique = references.filter((r, i) => references.findIndex((o) => o.setting === r.setting) === i);
+  const cache = new SecretCache(unique, fetcher());
   await cache.load();
-  notice({ fetched: references.map((r) => r.secretSetting) });
+  notice({ fetched: unique.map((r) => r.secretSetting) });
   const config = loadConfig(cache.overlay(env));
-  attachRenewal(config, cache, env, notice);
+  attachRenewal(config, references, cache, env, notice);
   return config;
 }
 

@@ -1,6 +1,9 @@
 /** Settings of the Splunk HTTP Event Collector output (OUTPUT=splunk-hec). */
-import type { SettingsReader } from './reader';
-import { readSecret, readSettingFile, secretSetting } from './secrets';
+import type { SettingsReader } from '../../config/reader';
+import { readSecret, readSettingFile, type SecretSetting } from '../../config/secrets';
+
+/** The HEC token: a credential, so never in the function's configuration on FC. */
+export const HEC_TOKEN: SecretSetting = { name: 'SPLUNK_HEC_TOKEN', file: 'SPLUNK_HEC_TOKEN_FILE', secret: 'SPLUNK_HEC_TOKEN_SECRET', confidential: true };
 
 export interface HecSettings {
   /** Base URL, e.g. https://splunk.example.com:8088 (events go to /services/collector/event). */
@@ -63,7 +66,7 @@ function readUrl(r: SettingsReader, allowHttp: boolean): URL | undefined {
 export function readHec(r: SettingsReader): HecSettings | undefined {
   const allowHttp = r.flag('SPLUNK_HEC_ALLOW_HTTP', false);
   const url = readUrl(r, allowHttp);
-  const token = readSecret(r, secretSetting('SPLUNK_HEC_TOKEN'), 'all', 'Give the path of a file holding only the HEC token.');
+  const token = readSecret(r, HEC_TOKEN, 'all', 'Give the path of a file holding only the HEC token.');
   if (!token.given) {
     r.problems.push(
       'SPLUNK_HEC_TOKEN is not set: create an HEC token in Splunk (Settings > Data inputs > HTTP Event Collector) and keep it in ' +

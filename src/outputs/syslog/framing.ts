@@ -5,7 +5,7 @@
  * backslash as `\\`, so the escaping is reversible: a value that already held `\n` (a Windows
  * path, a regex) reads back as those two characters, not as a newline.
  */
-import type { Framing } from '../config';
+import type { Framing } from '../../format/encoding';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -14,12 +14,13 @@ const SPACE = 0x20;
 
 /** Most bytes a framed message can take: the prefix is at most 10 digits and a space; escaping doubles. */
 export function maxFramedLength(framing: Framing, messageLength: number): number {
-  return framing === 'newline' ? messageLength * 2 + 1 : messageLength + 11;
+  return framing === 'newline' ? messageLength * 2 + 1 : framing === 'none' ? messageLength : messageLength + 11;
 }
 
 /** Writes the framed message into dst at `at` (room: maxFramedLength); returns the end offset. */
 export function frameInto(framing: Framing, message: Buffer, dst: Buffer, at: number): number {
   let o = at;
+  if (framing === 'none') return at + message.copy(dst, at); // concatenated (HEC events)
   if (framing === 'octet-counting') {
     const digits = String(message.length);
     for (let i = 0; i < digits.length; i++) dst[o++] = digits.charCodeAt(i);

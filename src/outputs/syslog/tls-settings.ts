@@ -1,7 +1,19 @@
 /** TLS settings (RFC 5425): CA, client certificate (mTLS), SNI, minimum version, and the explicit `insecure` switch. */
 import { resolve } from 'node:path';
-import type { SettingsReader } from './reader';
-import { readSecret, readSettingFile, secretSetting, TLS_SECRETS } from './secrets';
+import type { SettingsReader } from '../../config/reader';
+import { readSecret, readSettingFile, type SecretSetting } from '../../config/secrets';
+
+/**
+ * The TLS material that may come from a file or KMS; certificates are public, the key and its
+ * passphrase are not. Written out in full: the deploy files and the README are checked against these names.
+ */
+export const TLS_CA: SecretSetting = { name: 'SYSLOG_TLS_CA', file: 'SYSLOG_TLS_CA_FILE', secret: 'SYSLOG_TLS_CA_SECRET', confidential: false };
+export const TLS_CERT: SecretSetting = { name: 'SYSLOG_TLS_CERT', file: 'SYSLOG_TLS_CERT_FILE', secret: 'SYSLOG_TLS_CERT_SECRET', confidential: false };
+export const TLS_KEY: SecretSetting = { name: 'SYSLOG_TLS_KEY', file: 'SYSLOG_TLS_KEY_FILE', secret: 'SYSLOG_TLS_KEY_SECRET', confidential: true };
+export const TLS_KEY_PASSPHRASE: SecretSetting = {
+  name: 'SYSLOG_TLS_KEY_PASSPHRASE', file: 'SYSLOG_TLS_KEY_PASSPHRASE_FILE', secret: 'SYSLOG_TLS_KEY_PASSPHRASE_SECRET', confidential: true,
+};
+export const TLS_SECRETS: readonly SecretSetting[] = [TLS_CA, TLS_CERT, TLS_KEY, TLS_KEY_PASSPHRASE];
 
 export interface TlsSettings {
   /** PEM bundle of the CA(s) that signed the SIEM's certificate; undefined = Node's public roots. */
@@ -32,8 +44,8 @@ function normalisePem(pem: string): string {
 const PEM_FILE_HINT = 'Give the path of a PEM file inside the code package or a layer (e.g. /code/ca.pem or /opt/certs/ca.pem).';
 
 /** The client certificate or key: from the variable, its `_FILE` or its `_SECRET`, one of them. */
-function clientPem(r: SettingsReader, name: string, marker: RegExp, what: string): string | undefined {
-  const got = readSecret(r, secretSetting(name), 'none', PEM_FILE_HINT);
+function clientPem(r: SettingsReader, setting: SecretSetting, marker: RegExp, what: string): string | undefined {
+  const got = readSecret(r, setting, 'none', PEM_FILE_HINT);
   if (got.value === undefined) return undefined;
   const pem = normalisePem(got.value);
   if (!marker.test(pem)) r.problems.push(`The ${what} from ${got.source} is not PEM (no "-----BEGIN ..." line of the right kind).`);
@@ -48,7 +60,7 @@ function caPem(r: SettingsReader): { pem: string | undefined; source: string } {
   const marker = /-----BEGIN CERTIFICATE-----/;
   const notPem = (source: string) => r.problems.push(`The CA from ${source} is not PEM (no "-----BEGIN ..." line of the right kind).`);
   if (r.text('SYSLOG_TLS_CA_SECRET') !== undefined) {
-    const got = readSecret(r, secretSetting('SYSLOG_TLS_CA'), 'none', PEM_FILE_HINT);
+    const got = readSecret(r, TLS_CA, 'none', PEM_FILE_HINT);
     if (got.value === undefined) return { pem: undefined, source: '' };
     const pem = normalisePem(got.value);
     if (!marker.test(pem)) notPem(got.source!);
@@ -91,12 +103,12 @@ export function readTls(r: SettingsReader, protocol: 'udp' | 'tcp' | 'tls' | 're
     return none;
   }
   const ca = caPem(r);
-  const cert = clientPem(r, 'SYSLOG_TLS_CERT', /-----BEGIN CERTIFICATE-----/, 'client certificate');
-  const key = clientPem(r, 'SYSLOG_TLS_KEY', /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'client key');
+  const cert = clientPem(r, TLS_CERT, /-----BEGIN CERTIFICATE-----/, 'client certificate');
+  const key = clientPem(r, TLS_KEY, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'client key');
   if ((cert === undefined) !== (key === undefined)) {
     r.problems.push('mTLS needs both a client certificate (SYSLOG_TLS_CERT_FILE, SYSLOG_TLS_CERT_SECRET or SYSLOG_TLS_CERT) and its key (SYSLOG_TLS_KEY_FILE, SYSLOG_TLS_KEY_SECRET or SYSLOG_TLS_KEY).');
   }
-  const passphrase = readSecret(r, secretSetting('SYSLOG_TLS_KEY_PASSPHRASE'), 'newline', 'Give the path of a file holding only the key\'s passphrase.');
+  const passphrase = readSecret(r, TLS_KEY_PASSPHRASE, 'newline', 'Give the path of a file holding only the key\'s passphrase.');
   const minVersion = r.oneOf('SYSLOG_TLS_MIN_VERSION', ['tlsv1.2', 'tlsv1.3'], 'tlsv1.2') === 'tlsv1.3' ? 'TLSv1.3' : 'TLSv1.2';
   return {
     ca: ca.pem,
