@@ -203,6 +203,10 @@ async function main(): Promise<void> {
     endpoint: `http://${SLS_HOST}:${slsTls.listenPort}`,
     env: { NODE_OPTIONS: `--require ${join(root, 'test/support/resolve-sls-to-loopback.cjs')}`, NODE_EXTRA_CA_CERTS: pki.caFile },
   };
+  const fanOutEnv = {
+    OUTPUTS: 'siem:syslog,lake:splunk-hec', SIEM_SYSLOG_HOST: '127.0.0.1', SIEM_SYSLOG_PORT: String(sinks.tcp!.port),
+    LAKE_SPLUNK_HEC_URL: hecEnv.SPLUNK_HEC_URL, LAKE_SPLUNK_HEC_TOKEN: hecEnv.SPLUNK_HEC_TOKEN, LAKE_SPLUNK_HEC_CA_FILE: pki.caFile, SLS_ALLOWED_ENDPOINTS: '127.0.0.1',
+  };
   const noProof = { SYSLOG_DELIVERY_PROOF: 'none' };
   const smallSegments = { SYSLOG_COMMIT_BYTES: String(1024 * 1024) };
 
@@ -235,6 +239,10 @@ async function main(): Promise<void> {
     { name: 'hec waf 10x', bundle, env: hecEnv, logstore: 'waf-10x', runs: RUNS },
     { name: 'hec waf 10x no-gzip', bundle, env: { ...hecEnv, SPLUNK_HEC_GZIP: 'off' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'hec waf 10x batch-4MiB', bundle, env: { ...hecEnv, SPLUNK_HEC_BATCH_BYTES: String(4 << 20) }, logstore: 'waf-10x', runs: RUNS },
+    // Fan-out (OUTPUTS): the same range to a syslog receiver and to HEC side by side; and one
+    // output's filter (the reference engine reads whole records for it).
+    { name: 'fan-out tcp+hec waf 10x', bundle, env: fanOutEnv, logstore: 'waf-10x', runs: RUNS },
+    { name: 'tcp waf 10x filter', bundle, env: { ...envFor('tcp'), OUTPUT_FILTER: 'final_action!=pass' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp waf 1x', bundle, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },
     { name: 'tcp waf 100x', bundle, env: envFor('tcp'), logstore: 'waf-100x', runs: 1 },
     { name: 'naive tcp waf 1x', bundle: naive, env: envFor('tcp'), logstore: 'waf-1x', runs: RUNS },

@@ -11,6 +11,7 @@ import { SlsError } from '../errors';
 import { decompressLz4Block } from '../decode/lz4';
 import { DEFAULT_RETRY, RetryPolicy, withRetry } from './retry';
 import { contentMd5, signV1 } from './signature';
+import { endpointUrl } from './url';
 import { badResponse, BodyCollector, declaredRawSize, errorFrom, header, networkError, tooLarge, type PullSlot, type RawResponse, type SplSource } from './answers';
 
 export { ANSWER_TOO_LARGE, type PullSlot, type SplSource } from './answers';
@@ -83,8 +84,7 @@ export class SlsClient {
   private readonly maxAnswerBytes: number;
 
   constructor(private readonly options: SlsClientOptions) {
-    const endpoint = /^https?:\/\//i.test(options.endpoint) ? options.endpoint : `https://${options.endpoint}`;
-    this.url = new URL(endpoint);
+    this.url = endpointUrl(options.endpoint);
     this.transport = this.url.protocol === 'https:' ? https : http;
     const host = this.url.hostname;
     // SLS addresses a project as a subdomain. An IP or localhost endpoint (a tunnel, a test

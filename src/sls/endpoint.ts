@@ -13,6 +13,7 @@
 import { ALIBABA_GLOBAL, alibabaSlsHost, type SourcePolicy } from './settings';
 import { isIP } from 'node:net';
 import { EventError } from '../errors';
+import { endpointUrl as parse } from './url';
 
 
 export interface SlsEndpoint {
@@ -26,10 +27,6 @@ export type EndpointPolicy = Pick<SourcePolicy, 'https' | 'allowed' | 'region'> 
 
 function named(host: string, allowed: readonly string[]): boolean {
   return allowed.some((p) => (p.startsWith('*.') ? host.endsWith(p.slice(1)) && host.length > p.length - 1 : host === p));
-}
-
-function parse(endpoint: string): URL {
-  return new URL(/^https?:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`);
 }
 
 function toEndpoint(url: URL): SlsEndpoint {

@@ -29,9 +29,14 @@ export function openSyslog(s: SyslogSettings, deadlineMs: number): Promise<Trans
   return useTls && s.tls.renew ? connectRenewingCertificates(connect, s.tls) : connect();
 }
 
+/** After KMS answered with material that did not help, it is not asked again this soon (as for the HEC token). */
+const RENEWAL_QUIET_MS = 10_000;
+const lastRenewal = new WeakMap<TlsSettings, number>();
+
 /**
  * The TLS material comes from KMS: a handshake that fails over a certificate fetches it once more
- * (unless another connection already did) and, when it changed, tries once again with it.
+ * (unless another connection already did, or KMS was asked moments ago) and, when it changed,
+ * tries once again with it.
  */
 async function connectRenewingCertificates(connect: () => Promise<Transport>, tls: TlsSettings): Promise<Transport> {
   const used = [tls.ca, tls.cert, tls.key, tls.passphrase];
@@ -40,7 +45,9 @@ async function connectRenewingCertificates(connect: () => Promise<Transport>, tl
     return await connect();
   } catch (err) {
     if (!(err instanceof CertificateRefusedError)) throw err;
-    if (unchanged()) {
+    const quiet = Date.now() - (lastRenewal.get(tls) ?? -Infinity) < RENEWAL_QUIET_MS;
+    if (unchanged() && !quiet) {
+      lastRenewal.set(tls, Date.now());
       await tls.renew!().catch((renewal: Error) => {
         throw new SyslogError(`${err.message} Fetching the TLS secrets again from KMS failed too: ${renewal.message}`);
       });
