@@ -193,7 +193,7 @@ test('one list of settings: the function, s.yaml, s.fc2.yaml, .env.example and t
   assert.deepEqual(passedSettings(read('s.yaml')), deployed, 's.yaml');
   assert.deepEqual(passedSettings(read('s.fc2.yaml')), deployed, 's.fc2.yaml');
   const deployOnly = new Set(['SLS_TRIGGER_LOGSTORE']);
-  const env = Object.keys(parseDotenv(read('.env.example'))).filter((k) => /^(SYSLOG|SLS|SPLUNK_HEC|KMS)_|^OUTPUT(S|_FILTER)?$/.test(k) && !deployOnly.has(k)).sort();
+  const env = Object.keys(parseDotenv(read('.env.example'))).filter((k) => /^(SYSLOG|SLS|SPLUNK_HEC|KMS)_|^OUTPUT(S|_[A-Z0-9_]+)?$/.test(k) && !deployOnly.has(k)).sort();
   assert.deepEqual(env, deployed, '.env.example');
   const readme = read('README.md');
   const section = readme.slice(readme.indexOf('## Settings'), readme.indexOf('## Delivery guarantee'));

@@ -2,11 +2,13 @@
  * The worker's health and Prometheus metrics (`prom-client`, the standard client), served on
  * METRICS_PORT (off by default; 127.0.0.1 unless METRICS_HOST says otherwise):
  *   /healthz  the process is alive
- *   /readyz   heartbeats are being accepted and the last range on every held shard reached the SIEM
+ *   /readyz   heartbeats are being accepted, every output answered, and the last range on every
+ *             held shard reached the SIEM; else 503 with the reasons (e.g. the SIEM is unreachable)
  *   /metrics  the Prometheus exposition format
  */
 import http from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { Throttle } from '../ship/throttle';
 
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -19,13 +21,18 @@ export class WorkerMetrics {
   readonly checkpointAge = new Gauge({ name: 'slsfwd_checkpoint_age_seconds', help: 'Seconds since the shard\'s checkpoint was last written.', labelNames: ['shard'], registers: [this.registry] });
   readonly heartbeatFailures = new Counter({ name: 'slsfwd_heartbeat_failures_total', help: 'Heartbeats SLS did not accept (network errors, refusals).', registers: [this.registry] });
   readonly shardsHeld = new Gauge({ name: 'slsfwd_shards_held', help: 'Shards this worker holds now.', registers: [this.registry] });
+  readonly throttled = new Counter({ name: 'slsfwd_output_throttled_seconds_total', help: 'Seconds sending waited for OUTPUT_MAX_EVENTS_PER_SECOND / OUTPUT_MAX_BYTES_PER_SECOND, by output.', labelNames: ['output'], registers: [this.registry] });
 
   private readonly caughtUpAt = new Map<number, number>();
   private readonly checkpointAt = new Map<number, number>();
-  private readonly failing = new Set<number>();
+  /** Shards whose last range failed, with what /readyz says about it. */
+  private readonly failing = new Map<number, string>();
+  /** Worker-wide reasons not to be ready (SLS or an output unreachable), by what they are about. */
+  private readonly problems = new Map<string, string>();
   lastHeartbeatOk = 0;
 
-  constructor(private readonly heartbeatTimeoutMs: number) {}
+  /** `throttles`: the process's rate limits by output (src/ship/throttle.ts), read when scraped. */
+  constructor(private readonly heartbeatTimeoutMs: number, private readonly throttles: ReadonlyMap<string, Throttle> = new Map()) {}
 
   shipped(shard: number, s: { delivered: number; sentBytes: number; resent: number; slsRetries: number; reconnects: number }, caughtUp: boolean): void {
     const labels = { shard: String(shard) };
@@ -38,8 +45,17 @@ export class WorkerMetrics {
     this.failing.delete(shard);
   }
 
-  failed(shard: number): void {
-    this.failing.add(shard);
+  failed(shard: number, reason: string): void {
+    this.failing.set(shard, reason);
+  }
+
+  /** Not ready for this reason until `readyAgain(about)`. */
+  notReady(about: string, reason: string): void {
+    this.problems.set(about, reason);
+  }
+
+  readyAgain(about: string): void {
+    this.problems.delete(about);
   }
 
   idle(shard: number): void {
@@ -64,15 +80,28 @@ export class WorkerMetrics {
     for (const shard of shards) if (!this.caughtUpAt.has(shard)) this.caughtUpAt.set(shard, Date.now());
   }
 
-  get ready(): boolean {
-    return Date.now() - this.lastHeartbeatOk < this.heartbeatTimeoutMs && this.failing.size === 0;
+  /** Why the worker is not ready (each reason once); empty when it is. */
+  get notReadyReasons(): string[] {
+    const reasons = [...this.problems.values(), ...this.failing.values()];
+    const silentMs = Date.now() - this.lastHeartbeatOk;
+    if (silentMs >= this.heartbeatTimeoutMs) {
+      reasons.push(this.lastHeartbeatOk === 0 ? 'no heartbeat accepted yet' : `no heartbeat accepted for ${Math.round(silentMs / 1000)} s`);
+    }
+    return [...new Set(reasons)];
   }
 
-  /** Ages are computed when scraped, so they keep growing while nothing happens. */
+  get ready(): boolean {
+    return this.notReadyReasons.length === 0;
+  }
+
+  /** Ages are computed when scraped, so they keep growing while nothing happens; throttled time is read then too. */
   async render(): Promise<string> {
     const now = Date.now();
     for (const [shard, at] of this.caughtUpAt) this.caughtUpAge.set({ shard: String(shard) }, (now - at) / 1000);
     for (const [shard, at] of this.checkpointAt) this.checkpointAge.set({ shard: String(shard) }, (now - at) / 1000);
+    // The throttle keeps the total: the counter is set to it (reset, then one increment by the whole).
+    this.throttled.reset();
+    for (const [output, throttle] of this.throttles) this.throttled.inc({ output }, throttle.throttledMs / 1000);
     return this.registry.metrics();
   }
 }
@@ -83,8 +112,8 @@ export async function serveMetrics(metrics: WorkerMetrics, port: number, host: s
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (path === '/readyz') {
-      const ready = metrics.ready;
-      return void res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready: heartbeats not accepted lately, or a shard cannot reach the SIEM\n');
+      const reasons = metrics.notReadyReasons;
+      return void res.writeHead(reasons.length === 0 ? 200 : 503, { 'content-type': 'text/plain' }).end(reasons.length === 0 ? 'ready\n' : `not ready: ${reasons.join('; ')}\n`);
     }
     if (path === '/metrics') {
       void metrics.render().then(

@@ -13,162 +13,41 @@
  *   the task stops and does not overwrite the new holder's checkpoint. A checkpoint never moves back;
  * - a readonly shard (after a split or merge) is consumed to its end, checkpointed there, and let
  *   go; a shard with no checkpoint starts at `begin`, except on the group's first start (SLS_START).
+ *
+ * It outlives its SIEM and SLS (outage.ts): unreachable at the start or later, it stays up, keeps
+ * heartbeating (so its shards do not bounce between workers), reports not ready with the reason,
+ * and retries; it exits only on a settings error or a refusal that waiting cannot heal.
  */
-import { backoffDelay, type Backoff } from '../backoff';
+import type { Backoff } from '../backoff';
 import type { ForwarderConfig } from '../settings';
 import { DeadlineError, SlsError } from '../errors';
 import { SlsClient } from '../sls/client';
 import { decodeCursor } from '../sls/cursor';
 import { operatorEndpoint } from '../sls/endpoint';
+import type { RetryPolicy } from '../sls/retry';
 import { ShipError, shipRange, type ShardRange, type ShipSummary } from '../ship/range';
-import { Destinations } from '../ship/destinations';
+import { Destinations, throttlesFor } from '../ship/destinations';
+import type { Throttle } from '../ship/throttle';
 import { serveMetrics, WorkerMetrics } from './metrics';
+import { canHeal, cannotJoin, firstLine, log, Outage, reasonFor, Sleeper } from './outage';
+import { OutputWatch } from './output-watch';
+import { ShardTask, type ShardHost, type ShardStart } from './shard-task';
 import type { ConsumeSettings } from './settings';
 
-/** A shard's failed range is tried again after this (jittered, so workers do not retry in step). */
-const SHARD_RETRY_BACKOFF: Backoff = { baseMs: 500, capMs: 30_000, jitter: 'equal' };
+/** Joining the group while SLS cannot be reached: tried again after this. */
+const JOIN_BACKOFF: Backoff = { baseMs: 500, capMs: 30_000, jitter: 'equal' };
+
+/** One try per call while joining: the join loop retries, and each failure shows in /readyz at once. */
+const ONE_TRY: RetryPolicy = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 
 /** One shipped range at most this long, so a shard sees new data and a changed end often enough. */
 const RANGE_WINDOW_MS = 20_000;
 
-/** SLS's answers to a checkpoint from a worker that does not (or no longer) hold the shard. */
-const LOST = new Set(['ConsumerNotMatch', 'ConsumerNotExist']);
+/** What /readyz's reasons are about (besides failing shards). */
+const SLS_JOIN = 'sls join';
+const SLS_HEARTBEAT = 'sls heartbeat';
 
-function log(line: Record<string, unknown>): void {
-  console.log(JSON.stringify({ event: 'sls-syslog-forwarder.consume', ...line }));
-}
-
-class Sleeper {
-  private wake: (() => void) | undefined;
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-  interrupt(): void {
-    this.wake?.();
-  }
-}
-
-class ShardTask {
-  /** Asked to stop: the current batch is the last (then proof and checkpoint). */
-  private stopping = false;
-  /** The shard is someone else's now: no more checkpoints. */
-  private lost = false;
-  /** A readonly shard consumed to its end, or past SLS_END. */
-  finished = false;
-  readonly done: Promise<void>;
-  /** `done` has settled: the task shipped its last batch and wrote its last checkpoint. */
-  settled = false;
-  private readonly sleeper = new Sleeper();
-  /** Its own SIEM connections: a segment's proof closes its connection, which must not cut another shard's. */
-  private readonly connection: Destinations;
-  private saved: bigint | undefined;
-  private savedAt = 0;
-
-  constructor(private readonly worker: ConsumerWorker, readonly shard: number, start: Promise<{ cursor: string; checkpointed: boolean }>) {
-    this.connection = worker.newConnection();
-    this.done = this.run(start)
-      // Never a rejection: a task that cannot go on is let go, and SLS may offer the shard again.
-      .catch((err: Error) => log({ shard, result: 'error', error: err.message.split('\n')[0] }))
-      .finally(() => this.connection.close().catch(() => {}))
-      .finally(() => (this.settled = true));
-  }
-
-  get stopped(): boolean {
-    return this.stopping;
-  }
-
-  /** Stop after the current batch, prove it, checkpoint. */
-  stop(): void {
-    this.stopping = true;
-    this.sleeper.interrupt();
-  }
-
-  /** The shard was lost (fencing): stop after the current batch and write no checkpoint. */
-  fence(why = 'fenced'): void {
-    if (!this.lost) log({ consumer: this.worker.settings.consumer, shard: this.shard, result: 'fenced', why });
-    this.lost = true;
-    this.stop();
-  }
-
-  private async run(start: Promise<{ cursor: string; checkpointed: boolean }>): Promise<void> {
-    const w = this.worker;
-    const first = await start.catch((err: Error) => {
-      log({ shard: this.shard, result: 'error', error: err.message.split('\n')[0] });
-      return undefined;
-    });
-    if (!first) return; // not acquired; the next heartbeat lets it go and may offer it again
-    let cursor = first.cursor;
-    // A shard started from SLS_START is checkpointed there at once, so a takeover never falls back to it.
-    if (!first.checkpointed) await this.checkpoint(cursor, true);
-    else this.saved = decodeCursor(cursor);
-    let failures = 0;
-    while (!this.stopping) {
-      try {
-        const end = await w.endOf(this.shard);
-        if (end === cursor) {
-          w.metrics.idle(this.shard);
-          if (w.isReadonly(this.shard) || w.backfillEnd !== undefined) {
-            this.finished = true; // consumed to its (fixed) end: let it go
-            log({ consumer: w.settings.consumer, shard: this.shard, result: 'finished', at: cursor });
-            break;
-          }
-          await this.sleeper.sleep(w.settings.idleMs);
-          continue;
-        }
-        let proven = cursor;
-        const onProof = (at: string) => {
-          proven = at;
-          return Date.now() - this.savedAt >= w.settings.checkpointMs ? this.checkpoint(at) : undefined;
-        };
-        try {
-          // Checked before every batch: a stop request, or this worker's own silence past the timeout
-          // (then the shard may be another's already: stop, and write no checkpoint).
-          const shouldStop = () => {
-            if (!this.stopping && w.silentTooLong()) this.fence('no heartbeat accepted within the group timeout');
-            return this.stopping;
-          };
-          await w.shipOnce(this.shard, cursor, end, this.connection, onProof, shouldStop);
-          failures = 0;
-        } finally {
-          // Also after a failure: what was proven before it is delivered and need not be sent again.
-          if (proven !== cursor) await this.checkpoint(proven);
-          cursor = proven;
-        }
-      } catch (err) {
-        if (this.stopping) break;
-        w.metrics.failed(this.shard);
-        failures++;
-        const retryInMs = backoffDelay(failures, SHARD_RETRY_BACKOFF);
-        log({ shard: this.shard, result: 'error', error: (err as Error).message.split('\n')[0], retryInMs });
-        await this.sleeper.sleep(retryInMs);
-      }
-    }
-  }
-
-  /** Never forced and never backwards; a refusal means the shard is gone: stop, overwrite nothing. */
-  private async checkpoint(at: string, always = false): Promise<void> {
-    const position = decodeCursor(at);
-    if (this.lost || position === undefined || (!always && this.saved !== undefined && position <= this.saved)) return;
-    const w = this.worker;
-    try {
-      await w.client.updateCheckpoint(w.settings.logstore, w.settings.group, w.settings.consumer, this.shard, at, false);
-      this.saved = position;
-      this.savedAt = Date.now();
-      w.metrics.checkpointed(this.shard);
-    } catch (err) {
-      if (!(err instanceof SlsError && LOST.has(err.code))) throw err;
-      this.fence(`SLS refused its checkpoint (${err.code})`);
-    }
-  }
-}
-
-export class ConsumerWorker {
+export class ConsumerWorker implements ShardHost {
   readonly client: SlsClient;
   private readonly tasks = new Map<number, ShardTask>();
   private readonly sleeper = new Sleeper();
@@ -181,16 +60,33 @@ export class ConsumerWorker {
   readonly metrics: WorkerMetrics;
   /** Fenced tasks still finishing their last batch: their shards are not taken on again until they have. */
   private readonly fenced = new Set<ShardTask>();
+  /** The rate limits, one per output for the whole process: every shard's connections share them. */
+  private readonly throttles: Map<string, Throttle>;
+  private readonly heartbeats = new Outage();
+  /** The outputs' reachability: probed at the start, and again while one is down. */
+  private readonly outputs: OutputWatch;
 
   constructor(readonly settings: ConsumeSettings, private readonly config: ForwarderConfig) {
-    this.client = new SlsClient({ endpoint: operatorEndpoint(settings.endpoint, config.source.policy.https).url, project: settings.project, credentials: settings.credentials });
-    this.metrics = new WorkerMetrics(settings.timeoutSeconds * 1000);
+    this.client = this.newClient();
+    this.throttles = throttlesFor(config.outputs);
+    this.metrics = new WorkerMetrics(settings.timeoutSeconds * 1000, this.throttles);
+    this.outputs = new OutputWatch(config.outputs, this.throttles, this.metrics, settings.consumer);
     const end = settings.end;
     this.backfillEnd = end === undefined ? undefined : end.kind === 'time' ? end.unixSeconds : 'end';
   }
 
+  private newClient(retry?: RetryPolicy): SlsClient {
+    const s = this.settings;
+    const endpoint = operatorEndpoint(s.endpoint, this.config.source.policy.https).url;
+    return new SlsClient({ endpoint, project: s.project, credentials: s.credentials, ...(retry ? { retry } : {}) });
+  }
+
   newConnection(): Destinations {
-    return new Destinations(this.config.outputs);
+    return new Destinations(this.config.outputs, this.throttles);
+  }
+
+  reasonFor(err: unknown): string {
+    return reasonFor(err, this.config.outputs.map((o) => o.name));
   }
 
   isReadonly(shard: number): boolean {
@@ -212,13 +108,54 @@ export class ConsumerWorker {
 
   async run(): Promise<void> {
     const s = this.settings;
-    const created = await this.client.createConsumerGroup(s.logstore, s.group, s.timeoutSeconds, s.inOrder);
-    // A bad SIEM address or CA fails the start, not every shard's first range.
-    const probe = this.newConnection();
-    await probe.connect();
-    await probe.close();
+    // Serving before the first SLS call: /readyz says why while SLS or the SIEM cannot be reached.
     const endpoints = s.metricsPort === undefined ? undefined : await serveMetrics(this.metrics, s.metricsPort, s.metricsHost);
-    log({ consumer: s.consumer, group: s.group, project: s.project, logstore: s.logstore, result: 'started', groupCreated: created, ...(endpoints ? { metrics: `http://${s.metricsHost}:${endpoints.port}/metrics` } : {}) });
+    try {
+      const created = await this.joinGroup();
+      if (created !== undefined) {
+        await this.outputs.probeAll();
+        log({ consumer: s.consumer, group: s.group, project: s.project, logstore: s.logstore, result: 'started', groupCreated: created, ...(endpoints ? { metrics: `http://${s.metricsHost}:${endpoints.port}/metrics` } : {}) });
+        await this.consume();
+      } // else stopped before SLS answered
+    } finally {
+      this.outputs.stop();
+      await endpoints?.close();
+      this.client.close();
+    }
+    log({ consumer: s.consumer, result: 'stopped' });
+  }
+
+  /** Creates (or finds) the group, retrying while SLS may come back; undefined when stopped first. */
+  private async joinGroup(): Promise<boolean | undefined> {
+    const s = this.settings;
+    const outage = new Outage();
+    const client = this.newClient(ONE_TRY);
+    try {
+      while (!this.stopping) {
+        try {
+          const created = await client.createConsumerGroup(s.logstore, s.group, s.timeoutSeconds, s.inOrder);
+          const over = outage.recovered();
+          if (over) log({ consumer: s.consumer, result: 'sls-reachable', ...over });
+          this.metrics.readyAgain(SLS_JOIN);
+          return created;
+        } catch (err) {
+          if (!canHeal(err)) throw cannotJoin(err, s);
+          this.metrics.notReady(SLS_JOIN, this.reasonFor(err));
+          const logIt = outage.failed(err);
+          const retryInMs = outage.retryDelay(JOIN_BACKOFF);
+          if (logIt) log({ consumer: s.consumer, result: 'sls-unreachable', error: firstLine(err), retryInMs });
+          await this.sleeper.sleep(retryInMs);
+        }
+      }
+      return undefined;
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Heartbeats until stopped (or, with SLS_END, until every shard reached it), then drains. */
+  private async consume(): Promise<void> {
+    const s = this.settings;
     if (this.backfillEnd === 'end') for (const { shard } of await this.client.listShards(s.logstore)) await this.endOf(shard);
     this.lastAccepted = Date.now();
     while (!this.stopping) {
@@ -237,14 +174,12 @@ export class ConsumerWorker {
       await Promise.race([Promise.all([...this.tasks.values()].map((t) => t.done)), new Promise((r) => setTimeout(r, s.heartbeatMs))]);
     }
     await this.client.heartbeat(s.logstore, s.group, s.consumer, []).catch(() => []);
-    await endpoints?.close();
-    this.client.close();
-    log({ consumer: s.consumer, result: 'stopped' });
   }
 
   stop(): void {
     this.stopping = true;
     this.sleeper.interrupt();
+    this.outputs.stop();
   }
 
   /** Backfill (SLS_END): the group's checkpoint of every shard has reached that shard's end. */
@@ -293,12 +228,11 @@ export class ConsumerWorker {
     let assigned: Set<number>;
     try {
       assigned = new Set(await this.client.heartbeat(s.logstore, s.group, s.consumer, [...this.tasks.keys()]));
-      this.lastAccepted = Date.now();
-      this.metrics.lastHeartbeatOk = this.lastAccepted;
+      this.heartbeatAccepted();
     } catch (err) {
       this.metrics.heartbeatFailures.inc();
       if (err instanceof SlsError && err.code === 'ConsumerNotExist') this.fenceAll('SLS refused the heartbeat (this worker timed out)');
-      log({ consumer: s.consumer, result: 'heartbeat-error', error: (err as Error).message.split('\n')[0] });
+      this.heartbeatFailed(err);
       return;
     }
     try {
@@ -326,6 +260,20 @@ export class ConsumerWorker {
     }
   }
 
+  private heartbeatAccepted(): void {
+    this.lastAccepted = Date.now();
+    this.metrics.lastHeartbeatOk = this.lastAccepted;
+    this.metrics.readyAgain(SLS_HEARTBEAT);
+    const over = this.heartbeats.recovered();
+    if (over) log({ consumer: this.settings.consumer, result: 'heartbeat-recovered', ...over });
+  }
+
+  /** Not ready at once; logged when the failure starts or changes, not at every heartbeat. */
+  private heartbeatFailed(err: unknown): void {
+    this.metrics.notReady(SLS_HEARTBEAT, `heartbeat failed: ${this.reasonFor(err)}`);
+    if (this.heartbeats.failed(err)) log({ consumer: this.settings.consumer, result: 'heartbeat-error', error: firstLine(err) });
+  }
+
   /** Fencing: past the timeout SLS may have given the shards away, so stop them now and rejoin empty. */
   private fenceAll(why: string): void {
     if (this.tasks.size === 0) return;
@@ -344,7 +292,7 @@ export class ConsumerWorker {
     return Math.max(this.settings.heartbeatMs, timeout - this.settings.heartbeatMs);
   }
 
-  private async startOf(shard: number, anyCheckpoint: Promise<boolean>): Promise<{ cursor: string; checkpointed: boolean }> {
+  private async startOf(shard: number, anyCheckpoint: Promise<boolean>): Promise<ShardStart> {
     const s = this.settings;
     const saved = await this.client.getCheckpoint(s.logstore, s.group, shard);
     if (saved) {
@@ -374,16 +322,19 @@ export class ConsumerWorker {
       // The window closed: everything before reachedCursor is proven delivered (onProgress saw it).
       if (err instanceof ShipError && err.cause instanceof DeadlineError) {
         this.metrics.shipped(shard, err.summary, false);
+        if (err.summary.delivered > 0) this.outputs.delivered();
         return err.summary.reachedCursor;
       }
       if (err instanceof ShipError) this.metrics.shipped(shard, err.summary, false);
       throw err;
     }
     this.metrics.shipped(shard, summary, summary.reachedCursor === end);
+    if (summary.delivered > 0) this.outputs.delivered();
     log({
       consumer: s.consumer, shard, result: 'ok', records: summary.records, delivered: summary.delivered, proof: summary.proof,
       groups: summary.groups, resent: summary.resent, commits: summary.commits, durationMs: summary.durationMs,
     });
     return summary.reachedCursor;
   }
+
 }

@@ -6,9 +6,11 @@
 import type { Encoder } from '../format/encoder';
 import type { RecordFilter } from '../format/filter';
 import type { ConnectionPool, Lease } from '../outputs/connection';
-import type { PartialProof, ProofKind, Transport } from '../outputs/transport';
+import type { PartialProof, ProofKind } from '../outputs/transport';
+import { ProofQueue } from './proofs';
 import type { DeliverySettings } from './settings';
 import type { OutputSummary } from './summary';
+import type { Throttle } from './throttle';
 
 /** What a lane has sent since the range began (restored to a proven point on a rewind). */
 export interface LaneCounts {
@@ -42,8 +44,13 @@ export interface LaneOptions {
   delivery: DeliverySettings;
   /** No wait of this lane's connections may pass it: there must be time to answer. */
   deadlineMs: number;
+  /** Its rate limit (shared by the process), and when a wait for it must stop so the range can prove and answer. */
+  throttle: Throttle | undefined;
+  stopSendingAt: number;
   /** Called after each proof, with the cursor before which this output has everything. */
   onProven: () => Promise<void>;
+  /** Keep the counts at every log group's end (fan-out: another output may prove up to any of them). */
+  countEveryGroup: boolean;
 }
 
 export class OutputLane {
@@ -58,11 +65,10 @@ export class OutputLane {
   private countsAt = new Map<string, LaneCounts>();
   private segment: Segment | undefined;
   private readonly open = new Set<Lease>();
-  /** The connection for the next segment, opened while the current one is sent (close proofs). */
-  private preopened: Promise<Lease> | undefined;
-  /** The proof still being awaited (at most one), and its failure. */
-  private proving: Promise<void> | undefined;
-  private provingFailed: Error | undefined;
+  /** Connections for the next segments, opened while the current one is sent (close proofs). */
+  private spares: Array<Promise<Lease>> = [];
+  /** The proofs of finished segments, up to SYSLOG_PROOFS_IN_FLIGHT at once. */
+  private readonly proofs = new ProofQueue<Segment>((segment) => this.proven(segment));
   /** RELP: messages acknowledged after the last proof on a connection that broke, not to send again. */
   private acknowledgedBeyondProof = 0;
   private partialProof: PartialProof | undefined;
@@ -74,7 +80,7 @@ export class OutputLane {
     this.provenCounts = { ...this.counts };
     this.summary = {
       name: o.name, records: 0, filtered: 0, delivered: 0, resent: 0, sentBytes: 0, truncated: 0, commits: 0,
-      proof: 'none', connection: 'none', engine: o.encoder.engine,
+      proof: 'none', connection: 'none', engine: o.encoder.engine, throttledMs: 0,
     };
   }
 
@@ -84,11 +90,22 @@ export class OutputLane {
     this.segment = await this.startSegment(from, first);
   }
 
-  /** Encodes one batch and sends it on the current segment's connection. */
-  async send(body: Buffer, idPrefix: (group: number) => string | undefined, rawAt?: number): Promise<void> {
-    const transport = this.segment!.lease.transport;
+  /**
+   * Encodes one batch and sends it on the current segment's connection. Answers false when the
+   * output's rate limit would keep it past the time to stop: the batch is then cut short (what
+   * was sent of it goes again with the retry: duplicates, never a loss).
+   */
+  async send(
+    body: Buffer, idPrefix: (group: number) => string | undefined, rawAt: number | undefined, cursorAfter: ((groups: number) => string) | undefined,
+  ): Promise<boolean> {
+    let transport = this.segment!.lease.transport;
     const c = this.counts;
+    let groups = 0;
     for (const chunk of this.o.encoder.encode(body, idPrefix, rawAt)) {
+      if (this.o.throttle && (chunk.kind === 'frames' || chunk.kind === 'message') && !(await this.admit(chunk))) {
+        this.publish();
+        return false;
+      }
       if (chunk.kind === 'frames') {
         const wait = transport.sendFramed(chunk.bytes);
         c.records += chunk.records;
@@ -103,53 +120,85 @@ export class OutputLane {
         if (chunk.truncated) c.truncated++;
         if (wait) await wait;
       } else if (chunk.kind === 'filtered') c.filtered++;
-      else c.groups++;
+      else {
+        c.groups++;
+        groups++;
+        if (!cursorAfter) continue;
+        // Each log group has its own cursor: a segment may end between two groups of a batch, so
+        // segments stay small (SYSLOG_COMMIT_BYTES) even when a pull brings megabytes.
+        const at = cursorAfter(groups);
+        if (this.o.countEveryGroup) this.countsAt.set(at, { ...c });
+        if (!transport.reusable && this.segmentDue(this.segment!)) {
+          await this.endSegment(at, false);
+          transport = this.segment!.lease.transport;
+        }
+      }
     }
     this.publish();
+    return true;
+  }
+
+  private async admit(chunk: { kind: 'frames'; records: number; messageBytes: number } | { kind: 'message'; bytes: Buffer }): Promise<boolean> {
+    const started = Date.now();
+    const [events, bytes] = chunk.kind === 'frames' ? [chunk.records, chunk.messageBytes] : [1, chunk.bytes.length];
+    const admitted = await this.o.throttle!.admit(events, bytes, this.o.stopSendingAt);
+    this.summary.throttledMs += Date.now() - started;
+    return admitted;
   }
 
   /**
    * The batch ending at `cursor` was sent. A segment ends after SYSLOG_COMMIT_BYTES or
-   * SYSLOG_COMMIT_SECONDS, or at the end (`last`); its proof runs while the next segment is sent on
-   * a new connection (or the same one, when it can go on after a proof).
+   * SYSLOG_COMMIT_SECONDS, or at the end (`last`); its proof runs while the next segments are sent
+   * on new connections (or the same one, when it can go on after a proof).
    */
-  async endBatch(cursor: string, last: boolean): Promise<void> {
-    this.throwIfProofFailed();
-    const segment = this.segment!;
-    segment.bytes += this.counts.sentBytes - segment.counts.sentBytes;
-    segment.to = cursor;
-    segment.counts = { ...this.counts };
-    this.countsAt.set(cursor, { ...this.counts });
-    if (!last && !this.segmentDue(segment)) return;
-    await this.proving; // at most one proof behind the segment being sent
-    this.throwIfProofFailed();
-    const proving = this.prove(segment);
-    this.proving = proving;
+  async endBatch(cursor: string | undefined, last: boolean): Promise<void> {
+    this.proofs.throwIfFailed();
+    if (!last && !this.segmentDue(this.segment!)) {
+      this.markReached(cursor);
+      return;
+    }
+    await this.endSegment(cursor, last);
+  }
+
+  /** Ends the current segment at `cursor` (undefined: where it got to): its proof starts, and (unless `last`) the next segment. */
+  private async endSegment(cursor: string | undefined, last: boolean): Promise<void> {
+    const segment = this.markReached(cursor);
+    await this.proofs.add(segment, () => segment.lease.transport.commit());
     if (last) {
-      await proving;
-      this.proving = undefined;
-      await this.handBackPreopened();
+      await this.proofs.settle();
+      this.proofs.throwIfFailed();
+      await this.handBackSpares();
       await this.o.pool.release(segment.lease.transport);
       this.open.delete(segment.lease);
       this.segment = undefined;
       return;
     }
-    proving.catch((err: Error) => (this.provingFailed = err));
     this.segment = segment.lease.transport.reusable
       ? { ...segment, bytes: 0, startedAt: Date.now() }
-      : await this.startSegment(cursor, false);
-    this.throwIfProofFailed();
+      : await this.startSegment(segment.to, false);
+    this.proofs.throwIfFailed();
   }
 
-  /** After a failure: let a running proof land (it decides where the rewind goes), keep RELP's partial acks, drop the connections. */
+  /** The current segment has everything before `cursor` (undefined: a batch cut short, which reached no new cursor). */
+  private markReached(cursor: string | undefined): Segment {
+    const segment = this.segment!;
+    segment.bytes += this.counts.sentBytes - segment.counts.sentBytes;
+    if (cursor !== undefined && cursor !== segment.to) {
+      segment.to = cursor;
+      segment.counts = { ...this.counts };
+      this.countsAt.set(cursor, { ...this.counts });
+    } else segment.counts = { ...segment.counts, sentBytes: this.counts.sentBytes };
+    return segment;
+  }
+
+  /** After a failure: let running proofs land (they decide where the rewind goes), keep RELP's partial acks, drop the connections. */
   async abort(): Promise<void> {
-    await this.proving?.catch(() => {});
-    this.proving = undefined;
-    this.provingFailed = undefined;
+    await this.proofs.settle();
+    this.proofs.clear();
     this.acknowledgedBeyondProof = this.partialProof?.acknowledgedBeyondProof() ?? 0;
-    const next = this.preopened;
-    this.preopened = undefined;
-    await next?.then((l) => l.transport.destroy(), () => {});
+    const spares = this.spares;
+    this.spares = [];
+    await Promise.all(spares.map((s) => s.then((l) => l.transport.destroy(), () => {})));
     for (const lease of this.open) lease.transport.destroy();
     this.open.clear();
     this.segment = undefined;
@@ -185,23 +234,19 @@ export class OutputLane {
     return this.summary.proof;
   }
 
-  private throwIfProofFailed(): void {
-    if (this.provingFailed) throw this.provingFailed;
-  }
-
   private async startSegment(from: string, first: boolean): Promise<Segment> {
-    const lease = await (this.preopened ?? this.o.pool.take(this.o.deadlineMs));
-    this.preopened = undefined;
+    const lease = await (this.spares.shift() ?? this.o.pool.take(this.o.deadlineMs));
     this.open.add(lease);
     const transport = lease.transport;
     if (first) this.summary.connection = lease.reused ? 'reused' : 'new';
     this.summary.proof = transport.proof;
-    if (!transport.reusable) {
-      // The next segment's connection (and TLS handshake) is made while this one is sent, so a
-      // commit point never waits for a handshake: one spare connection, at most.
+    this.proofs.limit = transport.reusable ? 1 : this.o.delivery.proofsInFlight;
+    // The next segments' connections (and TLS handshakes) are made while this one is sent, so a
+    // commit point never waits for a handshake: as many spares as proofs may be outstanding.
+    while (!transport.reusable && this.spares.length < this.o.delivery.proofsInFlight) {
       const next = this.o.pool.take(this.o.deadlineMs);
       next.then((l) => this.open.add(l), () => {});
-      this.preopened = next;
+      this.spares.push(next);
     }
     if (transport.partialProof) {
       this.partialProof = transport.partialProof;
@@ -211,14 +256,15 @@ export class OutputLane {
     return { lease, to: from, bytes: 0, startedAt: Date.now(), counts: { ...this.counts } };
   }
 
-  /** The range is done: a connection opened ahead for a next segment is kept for the next invocation. */
-  private async handBackPreopened(): Promise<void> {
-    const next = this.preopened;
-    this.preopened = undefined;
-    const lease = await next?.catch(() => undefined);
-    if (!lease) return;
-    this.open.delete(lease);
-    this.o.pool.keepSpare(lease.transport);
+  /** The range is done: connections opened ahead for next segments go back to the pool (one is kept for the next invocation). */
+  private async handBackSpares(): Promise<void> {
+    const spares = this.spares;
+    this.spares = [];
+    for (const lease of await Promise.all(spares.map((s) => s.catch(() => undefined)))) {
+      if (!lease) continue;
+      this.open.delete(lease);
+      this.o.pool.keepSpare(lease.transport);
+    }
   }
 
   /** Reusable connections (acks, flush-only) commit every batch: it costs no new connection. */
@@ -227,16 +273,23 @@ export class OutputLane {
     return segment.bytes >= this.o.delivery.commitBytes || Date.now() - segment.startedAt >= this.o.delivery.commitMs;
   }
 
-  /** Waits for the segment's proof; then it counts as delivered here, and the range may move on. */
-  private async prove(segment: Segment): Promise<void> {
-    const transport: Transport = segment.lease.transport;
-    await transport.commit();
-    if (!transport.reusable) this.open.delete(segment.lease);
+  /** The segment, and every one before it, is proven: it counts as delivered here, and the range may move on. */
+  private async proven(segment: Segment): Promise<void> {
+    if (!segment.lease.transport.reusable) this.open.delete(segment.lease);
     this.provenCursor = segment.to;
     this.provenCounts = segment.counts;
     this.summary.delivered = segment.counts.records;
     this.summary.commits++;
     await this.o.onProven();
+  }
+
+  /** Forgets the counts before `cursor` (everything before it is proven everywhere: no rewind goes there). */
+  forgetBefore(cursor: string): void {
+    if (!this.countsAt.has(cursor)) return;
+    for (const key of this.countsAt.keys()) {
+      if (key === cursor) break;
+      this.countsAt.delete(key);
+    }
   }
 
   private publish(): void {

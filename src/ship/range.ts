@@ -14,7 +14,7 @@ import type { CursorSpec } from '../event';
 import { DeadlineError, OutputError } from '../errors';
 import { createEncoder } from '../format/encoder';
 import { answerCap, SlsClient, type Credentials, type PullResult, type PullSlot, type SlsClientOptions } from '../sls/client';
-import { decodeCursor } from '../sls/cursor';
+import { decodeCursor, encodeCursor } from '../sls/cursor';
 import type { SlsEndpoint } from '../sls/endpoint';
 import type { ForwarderConfig } from './config';
 import type { Destinations } from './destinations';
@@ -51,6 +51,9 @@ export interface ShipOptions {
   shouldStop?: () => boolean;
 }
 
+/** The resume point is saved at most this often while proofs land (each save is one SLS request). */
+const RESUME_SAVE_INTERVAL_MS = 1_000;
+
 /** Backoff between reconnects: "equal jitter", so a restarting receiver gets real time to come back. */
 const RECONNECT_BACKOFF: Backoff = { baseMs: 250, capMs: 4_000, jitter: 'equal' };
 
@@ -76,13 +79,18 @@ class RangeShipper {
   private readonly resume: ResumeStore | undefined;
   private readonly resumeClient: SlsClient | undefined;
   private readonly puller: Puller;
+  /** A rate limit ended the range early (the error then says so). */
+  private throttledOut = false;
+  private readonly spl: boolean;
+  private lastResumeSave = 0;
+  private resumeSaved: string | undefined;
 
   constructor(private readonly range: ShardRange, config: ForwarderConfig, credentials: Credentials, destinations: Destinations, private readonly options: ShipOptions) {
     this.summary = {
       project: range.project, logstore: range.logstore, shard: range.shard,
       beginCursor: describeSpec(range.from), endCursor: describeSpec(range.to), reachedCursor: describeSpec(range.from),
       groups: 0, records: 0, delivered: 0, rawBytes: 0, sentBytes: 0, truncated: 0, pulls: 0, slsRetries: 0, reconnects: 0, resent: 0,
-      commits: 0, proof: 'none', connection: 'none', durationMs: 0, sls: options.sls.scheme, engine: 'kernel',
+      commits: 0, proof: 'none', connection: 'none', durationMs: 0, sls: options.sls.scheme, engine: 'kernel', throttledMs: 0,
     };
     const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
     const budget = deadline - Date.now();
@@ -90,6 +98,7 @@ class RangeShipper {
     // No output wait (connect, back-pressure, proof) may pass this: there must be time to answer.
     const outputDeadline = Number.isFinite(deadline) ? deadline - answerMarginMs(budget) : deadline;
     const source = config.source;
+    this.spl = source.spl !== undefined;
     this.client = new SlsClient({
       endpoint: options.sls.url, project: range.project, credentials, timeoutMs: source.slsTimeoutMs, ...options.slsClient,
       deadlineMs: this.stopPullingAt, spl: source.spl, maxAnswerBytes: answerCap(source.pullBudgetBytes),
@@ -101,12 +110,16 @@ class RangeShipper {
       : undefined;
     this.resume = this.resumeClient ? new ResumeStore(this.resumeClient, range.logstore, range.shard, options.resumeJob!, config.resume.resumeMaxAgeMs) : undefined;
     const info = { project: range.project, logstore: range.logstore };
-    this.lanes = destinations.list.map(
-      (d) => new OutputLane({
-        name: d.config.name, encoder: createEncoder({ ...d.config.format, encoding: d.config.output.encoding }, info, d.config.filter),
-        filter: d.config.filter, recordIds: d.config.format.recordId, pool: d.pool, delivery: d.config.delivery, deadlineMs: outputDeadline, onProven: () => this.onProven(),
-      }, this.summary.reachedCursor),
-    );
+    this.lanes = destinations.list.map((d) => {
+      const encoding = d.config.output.encoding;
+      // Under a rate limit, kernel calls of about one burst: the rate then holds within a second.
+      const throttled = d.throttle ? { ...encoding, stepBytes: Math.min(encoding.stepBytes, d.throttle.stepBytes) } : encoding;
+      return new OutputLane({
+        name: d.config.name, encoder: createEncoder({ ...d.config.format, encoding: throttled }, info, d.config.filter),
+        filter: d.config.filter, recordIds: d.config.format.recordId, pool: d.pool, delivery: d.config.delivery, deadlineMs: outputDeadline,
+        throttle: d.throttle, stopSendingAt: this.stopPullingAt, onProven: () => this.onProven(), countEveryGroup: destinations.list.length > 1,
+      }, this.summary.reachedCursor);
+    });
     this.summary.engine = this.lanes[0]!.summary.engine;
     if (this.lanes.length > 1) this.summary.outputs = this.lanes.map((l) => l.summary);
     this.puller = new Puller(this.client, range.logstore, range.shard, source, this.summary);
@@ -124,6 +137,9 @@ class RangeShipper {
       await this.resume?.finish(end);
       return this.summary;
     } catch (err) {
+      // A retry of the range starts from the last point every output proved.
+      if (this.summary.reachedCursor !== this.summary.endCursor) this.saveResumePoint();
+      await this.resume?.saved();
       throw new ShipError(err as Error, this.summary);
     } finally {
       this.summary.durationMs = Date.now() - started;
@@ -181,6 +197,7 @@ class RangeShipper {
         if (Date.now() < this.stopPullingAt) throw err;
       }
       let done = false;
+      let cutShort = false;
       let outOfTime = batch === undefined;
       // A stop request (shard lost, drain) takes effect before the next batch is sent, not after the range.
       const stopped = batch !== undefined && this.options.shouldStop?.() === true;
@@ -188,20 +205,30 @@ class RangeShipper {
         done = this.puller.accept(batch, cursor, end);
         outOfTime = !done && Date.now() >= this.stopPullingAt;
         if (!done && !outOfTime) pending = this.puller.pull(batch.nextCursor, end, slots[n % 2]!);
-        await this.sendBatch(batch, cursor);
-        cursor = done ? end : batch.nextCursor;
+        if (await this.sendBatch(batch, cursor)) cursor = done ? end : batch.nextCursor;
+        else {
+          cutShort = true;
+          // A rate limit would keep the batch past the time to stop: prove what is whole, and stop.
+          [done, outOfTime, this.throttledOut] = [false, true, true];
+          pending.catch(() => {});
+        }
       }
       const last = done || outOfTime || stopped;
-      await Promise.all(this.lanes.map((l) => l.endBatch(cursor, last)));
+      await Promise.all(this.lanes.map((l) => l.endBatch(cutShort ? undefined : cursor, last)));
       this.publish();
       if (last) return done ? 'done' : stopped ? 'stopped' : 'deadline';
     }
   }
 
-  private async sendBatch(batch: PullResult, cursor: string): Promise<void> {
+  /** False when an output's rate limit cut the batch short. */
+  private async sendBatch(batch: PullResult, cursor: string): Promise<boolean> {
     // A group's position (its cursor as a number) is stable across retries: the base of record ids.
-    const firstPosition = this.lanes.some((l) => l.recordIds) ? decodeCursor(cursor) : undefined;
+    const position = decodeCursor(cursor);
+    const firstPosition = this.lanes.some((l) => l.recordIds) ? position : undefined;
     const prefixOf = (g: number) => (firstPosition === undefined ? undefined : `${this.range.logstore}:${this.range.shard}:${firstPosition + BigInt(g)}:`);
+    // Each log group takes one cursor position, so the cursor after group g is known, and a segment
+    // may end there. Not with SPL: its answer may leave groups out.
+    const cursorAfter = position === undefined || this.spl ? undefined : (groups: number) => encodeCursor(position + BigInt(groups));
     let body = batch.body;
     let at: number | undefined;
     const first = this.lanes[0]!;
@@ -210,14 +237,16 @@ class RangeShipper {
       if (decoded) ({ body, at } = decoded);
       else body = (await this.puller.pullAgain(batch, cursor, this.summary.endCursor)).body;
     }
-    if (this.lanes.length === 1) await first.send(body, prefixOf, at);
+    let whole: boolean;
+    if (this.lanes.length === 1) whole = await first.send(body, prefixOf, at, cursorAfter);
     else {
       // The first output reads the body in its kernel's memory; the others from a copy, which its
       // memory growing cannot move under them.
       const copy: Buffer = at === undefined ? body : Buffer.from(body);
-      await Promise.all(this.lanes.map((l, i) => (i === 0 ? l.send(body, prefixOf, at) : l.send(copy, prefixOf))));
+      whole = (await Promise.all(this.lanes.map((l, i) => (i === 0 ? l.send(body, prefixOf, at, cursorAfter) : l.send(copy, prefixOf, undefined, cursorAfter))))).every(Boolean);
     }
     this.summary.rawBytes += body.length;
+    return whole;
   }
 
   /** An output proved a segment: the range moves to the point every output has proven. */
@@ -227,10 +256,20 @@ class RangeShipper {
     s.commits = this.lanes[0]!.summary.commits;
     if (reached === s.reachedCursor) return;
     s.reachedCursor = reached;
+    for (const lane of this.lanes) lane.forgetBefore(reached);
     s.delivered = this.lanes[0]!.countsAtCursor(reached).records;
-    // Only a real proof at every output is worth resuming from (UDP and SYSLOG_DELIVERY_PROOF=none resend it all).
-    if (reached !== s.endCursor && this.lanes.every((l) => l.proofKind !== 'none')) await this.resume?.save(reached);
+    // Only a real proof at every output is worth resuming from (UDP and SYSLOG_DELIVERY_PROOF=none
+    // resend it all). Saved at most once a second, off the proofs' path; the last one when the range ends.
+    if (reached !== s.endCursor && Date.now() - this.lastResumeSave >= RESUME_SAVE_INTERVAL_MS) this.saveResumePoint();
     if (this.options.onProgress) await this.options.onProgress(reached);
+  }
+
+  private saveResumePoint(): void {
+    const s = this.summary;
+    if (!this.resume || s.reachedCursor === this.resumeSaved || !this.lanes.every((l) => l.proofKind !== 'none')) return;
+    this.lastResumeSave = Date.now();
+    this.resumeSaved = s.reachedCursor;
+    void this.resume.save(s.reachedCursor); // never fails; ResumeStore writes one at a time, in order
   }
 
   /** The earliest of the outputs' proven cursors (cursors are positions: int64 in base64). */
@@ -252,16 +291,22 @@ class RangeShipper {
     const s = this.summary;
     const first = this.lanes[0]!;
     const c = first.counts;
-    Object.assign(s, { records: c.records, groups: c.groups, sentBytes: c.sentBytes, truncated: c.truncated, resent: first.summary.resent, proof: first.summary.proof, connection: first.summary.connection });
+    Object.assign(s, {
+      records: c.records, groups: c.groups, sentBytes: c.sentBytes, truncated: c.truncated, resent: first.summary.resent, proof: first.summary.proof,
+      connection: first.summary.connection, throttledMs: this.lanes.reduce((n, l) => n + l.summary.throttledMs, 0),
+    });
   }
 
   private deadlineError(): DeadlineError {
     const s = this.summary;
     return new DeadlineError(
-      `Stopped before the function timeout: ${s.records} records in ${s.groups} log groups were sent and proven delivered, up to cursor ` +
+      `Stopped before the function timeout: ${s.delivered} records were sent and proven delivered, up to cursor ` +
         `${s.reachedCursor} of [${s.beginCursor}, ${s.endCursor}); the rest was not pulled. The trigger retries the range` +
         `${this.resume ? ', resuming from that cursor' : ''}. ` +
-        'Raise the function timeout in s.yaml (or lower triggerInterval) so one interval of one shard fits.',
+        (this.throttledOut
+          ? 'The output\'s rate limit (OUTPUT_MAX_EVENTS_PER_SECOND / OUTPUT_MAX_BYTES_PER_SECOND) held it back: the retries carry the range on at that rate. ' +
+            'If the shard writes faster than the limit for long, raise the limit or the function timeout.'
+          : 'Raise the function timeout in s.yaml (or lower triggerInterval) so one interval of one shard fits.'),
     );
   }
 }

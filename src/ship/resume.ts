@@ -73,6 +73,11 @@ export class ResumeStore {
     await this.save(end);
   }
 
+  /** Resolves when every save asked for so far was written (or given up). */
+  saved(): Promise<void> {
+    return this.saving;
+  }
+
   /** Records that everything before `cursor` was proven delivered. Never fails the invocation. */
   save(cursor: string): Promise<void> {
     this.touched = true;

@@ -37,6 +37,8 @@ export interface ShipSummary {
   sls: 'https' | 'http';
   /** `kernel`, or `reference (<the setting the kernel does not take>)`: which engine formatted the range. */
   engine: string;
+  /** Time spent waiting for the outputs' rate limits (the sum over outputs). */
+  throttledMs: number;
   /**
    * Seconds between the newest record of the range reaching SLS (the trigger's `cursorTime`) and
    * the end of this invocation: how far behind the shard is shipped (the worker's
@@ -69,6 +71,8 @@ export interface OutputSummary {
   proof: ProofKind;
   connection: 'new' | 'reused' | 'none';
   engine: string;
+  /** Time this range waited for OUTPUT_MAX_EVENTS_PER_SECOND / OUTPUT_MAX_BYTES_PER_SECOND. */
+  throttledMs: number;
 }
 
 export class ShipError extends Error {

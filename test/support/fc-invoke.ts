@@ -86,7 +86,9 @@ export class FcInstance {
   }
 
   invoke(event: unknown, credentials: object | null = TEST_CREDENTIALS, timeoutSeconds = 60): Promise<Invocation> {
-    return this.command({ op: 'invoke', event: typeof event === 'string' ? event : JSON.stringify(event), context: fcContext(credentials, timeoutSeconds) });
+    // A function timeout longer than the default answer wait gets a longer wait (soaks use FC's 300 s).
+    const answerMs = timeoutSeconds > 50 ? timeoutSeconds * 1000 + 10_000 : 60_000;
+    return this.command({ op: 'invoke', event: typeof event === 'string' ? event : JSON.stringify(event), context: fcContext(credentials, timeoutSeconds) }, answerMs);
   }
 
   async stop(): Promise<Invocation> {

@@ -34,6 +34,8 @@ export interface RsyslogOptions {
   tls?: { caFile: string; certFile: string; keyFile: string };
   /** Also an imrelp input (Debian's rsyslog-relp). */
   relp?: boolean;
+  /** Write only `msg`, without the parser actions: long soaks keep rsyslog's CPU and the files small. */
+  lean?: boolean;
 }
 
 const PROBE_APP = 'rsyslog-probe';
@@ -199,7 +201,8 @@ export class Rsyslog {
   private config(): string {
     const tls = this.options.tls;
     const props = ['pri', 'hostname', ['app', 'app-name'], 'programname', 'procid', 'msgid', ['structured', 'structured-data'], 'msg'];
-    const lines = props.map((p) => {
+    // Lean keeps app-name: the readiness probe is recognised by it.
+    const lines = (this.options.lean ? [['app', 'app-name'], 'msg'] : props).map((p) => {
       const [out, name] = Array.isArray(p) ? p : [p, p];
       return `  property(outname="${out}" name="${name}" format="jsonf")`;
     });
@@ -213,17 +216,20 @@ export class Rsyslog {
       this.options.relp ? 'module(load="imrelp")' : '',
       'template(name="parsed" type="list" option.jsonf="on") {',
       ...lines,
-      '  property(outname="timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")',
-      '  property(outname="parsed" name="$!all-json" format="jsonf")',
+      ...(this.options.lean
+        ? []
+        : ['  property(outname="timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")', '  property(outname="parsed" name="$!all-json" format="jsonf")']),
       '}',
       // Direct queues: a message is in the file before the input reads on, so "read" (what a
       // delivery proof says) also means "written" here, and a SIGKILL loses nothing it had read.
       ...(['tcp', 'udp', 'tls', 'relp'] as const).map(
         (i) =>
           `ruleset(name="${i}" queue.type="Direct") {\n` +
-          '  action(type="mmpstrucdata" sd_name.lowercase="off")\n' +
-          '  action(type="mmnormalize" rule=["rule=:%cef:cef%"])\n' +
-          '  action(type="mmjsonparse" cookie="")\n' +
+          (this.options.lean
+            ? ''
+            : '  action(type="mmpstrucdata" sd_name.lowercase="off")\n' +
+              '  action(type="mmnormalize" rule=["rule=:%cef:cef%"])\n' +
+              '  action(type="mmjsonparse" cookie="")\n') +
           `  action(type="omfile" file="${join(this.dir, `${i}.jsonl`)}" template="parsed")\n}`,
       ),
       `input(type="imtcp" address="127.0.0.1" port="${this.ports.tcp}" ruleset="tcp")`,
