@@ -4,6 +4,9 @@
  */
 import type { FormatSettings } from './settings';
 
+/** Messages per kernel call, by their bytes: about one socket write (stream transports batch 256 KiB) or one HEC batch's worth. */
+export const DEFAULT_STEP_BYTES = 240 * 1024;
+
 /** How messages follow one another in the byte stream (RFC 6587): `none` concatenates them (HEC events). */
 export type Framing = 'octet-counting' | 'newline' | 'none';
 

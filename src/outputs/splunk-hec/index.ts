@@ -1,15 +1,13 @@
 /** The Splunk HTTP Event Collector output (OUTPUT=splunk-hec): JSON events over HTTPS, optionally with indexer acknowledgement. */
 import type { SettingsReader } from '../../config/reader';
 import type { SecretSetting } from '../../config/secrets';
-import type { Encoding } from '../../format/encoding';
+import { DEFAULT_STEP_BYTES, type Encoding } from '../../format/encoding';
 import type { Notice, Output, OutputDefinition } from '../output';
 import type { Transport } from '../transport';
 import { checkHec } from './check';
 import { HEC_TOKEN, readHec, type HecSettings } from './settings';
 import { HecTransport } from './transport';
 
-/** Events per kernel call: about one batch (SPLUNK_HEC_BATCH_BYTES defaults to 1 MiB). */
-const STEP_BYTES = 240 * 1024;
 /** HEC events carry no size limit of their own: the kernel takes those up to its own (256 KiB). */
 const MAX_EVENT_BYTES = 256 * 1024;
 
@@ -21,7 +19,7 @@ export class HecOutput implements Output {
   constructor(readonly settings: HecSettings) {
     this.label = `Splunk HEC at ${settings.url.origin}`;
     this.encoding = {
-      kind: 'hec-event', maxMessageBytes: MAX_EVENT_BYTES, stepBytes: STEP_BYTES,
+      kind: 'hec-event', maxMessageBytes: MAX_EVENT_BYTES, stepBytes: DEFAULT_STEP_BYTES,
       envelope: { index: settings.index, sourcetype: settings.sourcetype, source: settings.source },
     };
   }

@@ -1,7 +1,7 @@
 /** The syslog output (OUTPUT=syslog): RFC 5424/3164 over UDP, TCP, TLS or RELP to any SIEM or relay. */
 import type { SettingsReader } from '../../config/reader';
 import type { SecretSetting } from '../../config/secrets';
-import type { Encoding } from '../../format/encoding';
+import { DEFAULT_STEP_BYTES, type Encoding } from '../../format/encoding';
 import type { Notice, Output, OutputDefinition } from '../output';
 import type { Transport } from '../transport';
 import { checkSyslog } from './check';
@@ -9,8 +9,6 @@ import { openSyslog } from './open';
 import { readSyslog, usesTls, type SyslogSettings } from './settings';
 import { TLS_SECRETS } from './tls-settings';
 
-/** Frames per kernel call: about one socket write (stream transports batch 256 KiB). */
-const STEP_BYTES = 240 * 1024;
 /** UDP: fewer frames per call, so the datagrams of one call stay near the socket's in-flight bound. */
 const UDP_STEP_BYTES = 32 * 1024;
 
@@ -26,7 +24,7 @@ export class SyslogOutput implements Output {
       // UDP takes octet-counted frames and sends each message as its own datagram.
       framing: settings.protocol === 'udp' ? 'octet-counting' : settings.framing,
       maxMessageBytes: settings.maxMessageBytes,
-      stepBytes: settings.protocol === 'udp' ? UDP_STEP_BYTES : STEP_BYTES,
+      stepBytes: settings.protocol === 'udp' ? UDP_STEP_BYTES : DEFAULT_STEP_BYTES,
     };
   }
 
