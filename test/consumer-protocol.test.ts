@@ -185,6 +185,11 @@ test('a worker SIGSTOPped past the group timeout stops shipping the moment it ru
     await until(() => holders('pause').filter((o) => o === 'worker-a').length === 2 && holders('pause').length === 4, 15_000, 'two shards each');
     await until(() => mine('pause').length > 400, 15_000, 'shipping');
     const lostShards = [...group('pause').owners].filter(([, o]) => o === 'worker-a').map(([shard]) => shard);
+    // Frozen with a heartbeat in flight: SLS accepts it now and its answer waits in the socket until
+    // the worker runs again. Read late, it must not count as a fresh lease.
+    const lateAnswer = { api: 'ConsumerGroupHeartBeat', consumer: 'worker-a', answerDelayMs: 300 };
+    emulator.faults.push(lateAnswer);
+    await until(() => !emulator.faults.includes(lateAnswer), 5_000, 'worker-a sending a heartbeat');
     a.child.kill('SIGSTOP');
     await until(() => holders('pause').filter((o) => o === 'worker-b').length === 4, 10_000, 'worker-b taking over after the timeout');
     await new Promise((r) => setTimeout(r, 1000));

@@ -226,15 +226,20 @@ export class ConsumerWorker implements ShardHost {
     for (const task of this.fenced) if (task.settled) this.fenced.delete(task);
     if (this.silentTooLong()) this.fenceAll('no heartbeat accepted within the group timeout');
     let assigned: Set<number>;
+    // The lease runs from when the heartbeat left, not from when its answer was read: an answer
+    // read late (a slow network, or this process frozen meanwhile) must not extend it.
+    const sentAt = Date.now();
     try {
       assigned = new Set(await this.client.heartbeat(s.logstore, s.group, s.consumer, [...this.tasks.keys()]));
-      this.heartbeatAccepted();
+      this.heartbeatAccepted(sentAt);
     } catch (err) {
       this.metrics.heartbeatFailures.inc();
       if (err instanceof SlsError && err.code === 'ConsumerNotExist') this.fenceAll('SLS refused the heartbeat (this worker timed out)');
       this.heartbeatFailed(err);
       return;
     }
+    // Answered too late to count: SLS may have handed the shards on meanwhile.
+    if (this.silentTooLong()) return this.fenceAll('the heartbeat was answered after the group timeout');
     try {
       for (const { shard, readonly } of await this.client.listShards(s.logstore)) if (readonly) this.readonlyShards.add(shard);
     } catch {
@@ -260,8 +265,8 @@ export class ConsumerWorker implements ShardHost {
     }
   }
 
-  private heartbeatAccepted(): void {
-    this.lastAccepted = Date.now();
+  private heartbeatAccepted(sentAt: number): void {
+    this.lastAccepted = sentAt;
     this.metrics.lastHeartbeatOk = this.lastAccepted;
     this.metrics.readyAgain(SLS_HEARTBEAT);
     const over = this.heartbeats.recovered();

@@ -32,6 +32,8 @@ export type Fault =
   | { api?: string; status: number; code: string; message?: string }
   | { api?: string; reset: true }
   | { api?: string; delayMs: number }
+  /** Served at once (a heartbeat is accepted now), answered later: a slow network, or a client frozen meanwhile. */
+  | { api?: string; consumer?: string; answerDelayMs: number }
   /** The real answer with its body cut in half (a corrupt LZ4 block, as a broken proxy might deliver). */
   | { api?: string; corruptBody: true };
 
@@ -233,14 +235,23 @@ export class SlsEmulator {
     const api = this.apiName(method, url);
     const record: RequestRecord = { api, method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, headers: req.headers };
     this.requests.push(record);
+    let answerDelayMs = 0;
     const send = (status: number, headers: Record<string, string>, payload: Buffer | string) => {
       record.status = status;
-      res.writeHead(status, { 'x-log-requestid': requestId, 'content-length': String(Buffer.byteLength(payload)), ...headers });
-      res.end(payload);
+      const answer = () => {
+        res.writeHead(status, { 'x-log-requestid': requestId, 'content-length': String(Buffer.byteLength(payload)), ...headers });
+        res.end(payload);
+      };
+      if (answerDelayMs > 0) setTimeout(answer, answerDelayMs);
+      else answer();
     };
     let corrupt = false;
     try {
-      const faultIndex = this.faults.findIndex((f) => f.api === undefined || f.api === api);
+      const consumer = url.searchParams.get('consumer');
+      const faultIndex = this.faults.findIndex(
+        (f) => (f.api === undefined || f.api === api) && (!('consumer' in f) || f.consumer === undefined || f.consumer === consumer),
+      );
+
       if (faultIndex >= 0) {
         const [fault] = this.faults.splice(faultIndex, 1);
         if ('reset' in fault!) {
@@ -249,6 +260,7 @@ export class SlsEmulator {
           return;
         }
         if ('delayMs' in fault!) await new Promise((r) => setTimeout(r, fault.delayMs));
+        else if ('answerDelayMs' in fault!) answerDelayMs = fault.answerDelayMs;
         else if ('corruptBody' in fault!) corrupt = true;
         else throw new ApiError(fault!.status, fault!.code, fault!.message ?? `injected ${fault!.code}`);
       }
