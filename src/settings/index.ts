@@ -51,7 +51,7 @@ function outputList(r: SettingsReader): Array<{ name: string; type: string; pref
 function readOutput(env: Env, r: SettingsReader, o: { name: string; type: string; prefix: string }): OutputConfig | undefined {
   const own = o.prefix === '' ? r : new SettingsReader(scopedEnv(env, o.prefix));
   const output = outputDefinition(o.type)!.read(own);
-  const config = { name: o.name, prefix: o.prefix, format: readFormat(own), connection: readConnection(own), delivery: readDelivery(own), filter: readFilter(own) };
+  const config = { name: o.name, prefix: o.prefix, format: readFormat(own), connection: readConnection(own), delivery: readDelivery(own, output?.defaultCommitBytes), filter: readFilter(own) };
   if (own !== r) for (const p of own.problems) r.problems.push(`output "${o.name}" (its ${o.prefix}* settings, else the unprefixed ones): ${p}`);
   return output && { ...config, output };
 }

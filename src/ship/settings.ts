@@ -31,9 +31,10 @@ export interface DeliverySettings {
   throttle: ThrottleSettings;
 }
 
-export function readDelivery(r: SettingsReader): DeliverySettings {
+/** `defaultCommitBytes`: the output's own default segment size, if it has one (TLS: a handshake per segment). */
+export function readDelivery(r: SettingsReader, defaultCommitBytes = DEFAULT_COMMIT_BYTES): DeliverySettings {
   return {
-    commitBytes: r.integer('SYSLOG_COMMIT_BYTES', DEFAULT_COMMIT_BYTES, 64 * 1024, 1024 * 1024 * 1024),
+    commitBytes: r.integer('SYSLOG_COMMIT_BYTES', defaultCommitBytes, 64 * 1024, 1024 * 1024 * 1024),
     commitMs: r.integer('SYSLOG_COMMIT_SECONDS', DEFAULT_COMMIT_SECONDS, 1, 3600) * 1000,
     reconnectAttempts: r.integer('SYSLOG_RECONNECT_ATTEMPTS', 5, 0, 100),
     proofsInFlight: r.integer('SYSLOG_PROOFS_IN_FLIGHT', DEFAULT_PROOFS_IN_FLIGHT, 1, 32),
