@@ -44,7 +44,7 @@ describe('s.fc2.yaml (FC 2.0, for Alibaba\'s FC 2.0 guide)', () => {
     assert.deepEqual(missing.map((p) => /sets (\w+)/.exec(p)![1]).sort(), ['LAKE_SPLUNK_HEC_TOKEN_SECRET', 'LAKE_SPLUNK_HEC_URL', 'SIEM_OUTPUT_FILTER', 'SIEM_SYSLOG_HOST', 'SIEM_SYSLOG_MESSAGE_FORMAT', 'SIEM_SYSLOG_PROTOCOL']);
     assert.match(missing[0]!, /add \w+: \$\{env\('\w+', ''\)\} there/);
     // The user adds them, as the message says: clean, and the size is measured against 4 KB.
-    const added = Object.keys(fanOut).filter((k) => /^(SIEM|LAKE)_/.test(k)).map((k) => `          ${k}: \${env(${k})}\n`).join('');
+    const added = Object.keys(fanOut).filter((k) => /^(SIEM|LAKE)_/.test(k) && !(k in env)).map((k) => `          ${k}: \${env(${k})}\n`).join('');
     const withPrefixed = sYaml.replace('          OUTPUTS: ${env(OUTPUTS)}\n', `          OUTPUTS: \${env(OUTPUTS)}\n${added}`);
     assert.deepEqual(check(withPrefixed, fanOut), []);
     const size = (e: Record<string, string>, text: string) => {
@@ -193,7 +193,7 @@ test('one list of settings: the function, s.yaml, s.fc2.yaml, .env.example and t
   assert.deepEqual(passedSettings(read('s.yaml')), deployed, 's.yaml');
   assert.deepEqual(passedSettings(read('s.fc2.yaml')), deployed, 's.fc2.yaml');
   const deployOnly = new Set(['SLS_TRIGGER_LOGSTORE']);
-  const env = Object.keys(parseDotenv(read('.env.example'))).filter((k) => /^(SYSLOG|SLS|SPLUNK_HEC|KMS)_|^OUTPUT(S|_[A-Z0-9_]+)?$/.test(k) && !deployOnly.has(k)).sort();
+  const env = Object.keys(parseDotenv(read('.env.example'))).filter((k) => /^(SYSLOG|SLS|SPLUNK_HEC|KMS)_|^OUTPUT(S|_[A-Z0-9_]+)?$|^(FIELD_PRESET|JSON_SCHEMA|SIEM_PROFILE)$/.test(k) && !deployOnly.has(k)).sort();
   assert.deepEqual(env, deployed, '.env.example');
   const readme = read('README.md');
   const section = readme.slice(readme.indexOf('## Settings'), readme.indexOf('## Delivery guarantee'));

@@ -6,7 +6,8 @@ import { kvBody } from '../src/format/body';
 import { cefBody, leefBody } from '../src/format/event-formats';
 import { globToRegExp, selectFields } from '../src/format/fields';
 import { rfc3164Timestamp } from '../src/format/header';
-import { levelFor, SEVERITY_PRESETS } from '../src/format/levels';
+import { levelFor } from '../src/format/levels';
+import { FIELD_PRESETS } from '../src/format/presets';
 import { FieldLookup } from '../src/format/lookup';
 import { MessageFormatter, truncateMessage } from '../src/format/syslog-message';
 import { structuredData } from '../src/format/structured-data';
@@ -47,9 +48,9 @@ test('LEEF 2.0: tab delimiter declared as x09, devTime/sev attributes, tabs and 
 });
 
 test('severity rules: WAF preset, ActionTrail preset through the JSON in `event`, explicit maps first', () => {
-  const waf = (action: string) => levelFor(new FieldLookup([['final_action', action]]), SEVERITY_PRESETS.waf!, 6);
+  const waf = (action: string) => levelFor(new FieldLookup([['final_action', action]]), FIELD_PRESETS.waf!.severity, 6);
   assert.deepEqual(['block', 'captcha', 'pass', 'unknown'].map(waf), [4, 5, 6, 6]);
-  const trail = (ev: object) => levelFor(new FieldLookup([['event', JSON.stringify(ev)]]), SEVERITY_PRESETS.actiontrail!, 6);
+  const trail = (ev: object) => levelFor(new FieldLookup([['event', JSON.stringify(ev)]]), FIELD_PRESETS.actiontrail!.severity, 6);
   assert.equal(trail({ eventRW: 'Write' }), 5);
   assert.equal(trail({ eventRW: 'Read', errorCode: 'Forbidden' }), 4);
   assert.equal(trail({ eventRW: 'Read' }), 6);

@@ -43,7 +43,7 @@ export function configSources(root: string): string {
 
 /** The environment variable names the function reads. */
 export function settingsReadByFunction(configSource: string): string[] {
-  return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS|SPLUNK_HEC|KMS)_[A-Z0-9_]*[A-Z0-9]|OUTPUTS?|OUTPUT_(?:FILTER|MAX_[A-Z0-9_]*[A-Z0-9]))\b/g)].map((m) => m[1]!))].sort();
+  return [...new Set([...configSource.matchAll(/\b((?:SYSLOG|SLS|SPLUNK_HEC|KMS)_[A-Z0-9_]*[A-Z0-9]|OUTPUTS?|OUTPUT_(?:FILTER|MAX_[A-Z0-9_]*[A-Z0-9])|FIELD_PRESET|JSON_SCHEMA|SIEM_PROFILE)\b/g)].map((m) => m[1]!))].sort();
 }
 
 /**

@@ -58,7 +58,9 @@ export function priPrefix(format: 'rfc5424' | 'rfc3164', pri: number): string {
 }
 
 /** The APP-NAME (RFC 5424) or TAG (RFC 3164) for an application name. */
+/** RFC 3164 with APP-NAME `-`: no TAG, the CEF/LEEF header follows the host (as ArcSight and QRadar document it). */
 export function appNameToken(format: 'rfc5424' | 'rfc3164', app: string): string {
+  if (format === 'rfc3164' && app === '-') return '';
   return format === 'rfc5424' ? headerToken(app, 48) : rfc3164Tag(app);
 }
 
@@ -72,7 +74,8 @@ export function hostToken(hostname: string | undefined, groupSource: string): st
  * RFC 3164 ` HOST TAG: ` (the body next).
  */
 export function afterTimestamp(format: 'rfc5424' | 'rfc3164', host: string, app: string, procId: string, msgId: string): string {
-  return format === 'rfc3164' ? ` ${host} ${app}: ` : ` ${host} ${app} ${procId} ${msgId} `;
+  if (format === 'rfc3164') return app === '' ? ` ${host} ` : ` ${host} ${app}: `;
+  return ` ${host} ${app} ${procId} ${msgId} `;
 }
 
 /** RFC 5424 PRINTUSASCII token (33-126), 1..max chars; anything else becomes `_`, empty becomes `-`. */

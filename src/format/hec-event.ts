@@ -10,6 +10,9 @@ import { jsonBody } from './body';
 import { jsonString } from './escapes';
 import { recordFields, selectFields } from './fields';
 import type { SourceInfo } from './syslog-message';
+import { FieldLookup } from './lookup';
+import { addFound } from './presets/found';
+import { presetPlan } from './presets/plan';
 
 /** `{"time":`: what comes before the log's time. */
 export const HEC_OPEN = '{"time":';
@@ -31,7 +34,11 @@ export function hecEnvelope(config: EncoderSettings, hec: HecEnvelopeSettings, s
 }
 
 export function hecEvent(config: EncoderSettings, source: SourceInfo, group: LogGroup, log: LogRecord, recordId?: string): string {
+  const preset = presetPlan(config);
   const fields = recordFields(group, log);
+  fields.push(...preset.constants);
   if (recordId !== undefined) fields.push(['__record_id__', recordId]);
-  return `${HEC_OPEN}${hecTime(log.time, log.timeNs)}${hecEnvelope(config, hecEnvelopeOf(config.encoding), source, group.source)}${jsonBody(selectFields(fields, config.fields))}}`;
+  const lookup = preset.found.length > 0 ? new FieldLookup(fields) : undefined;
+  const event = addFound(selectFields(fields, preset.fields), preset.found, lookup);
+  return `${HEC_OPEN}${hecTime(log.time, log.timeNs)}${hecEnvelope(config, hecEnvelopeOf(config.encoding), source, group.source)}${jsonBody(event)}}`;
 }

@@ -4,6 +4,7 @@
  * take itself (unusual protobuf, over its size limit, a name the reference must number, a
  * record-level decode error) goes to the reference engine: the same bytes, by construction and by test.
  */
+import { presetPlan } from './presets/plan';
 import type { EncoderSettings } from './encoding';
 import { decodeGroupMeta, decodeGroupView, groupSpans, materializeGroupMeta, type GroupView, type LogGroup } from '../decode/log-group';
 import { Kernel, MAX_RULE_SLOTS, MAX_RULES, StepStatus } from '../native/kernel';
@@ -39,6 +40,9 @@ const GROUP_DONE: Chunk = { kind: 'group' };
 export function kernelDeclines(config: EncoderSettings, filter?: RecordFilter): string | undefined {
   // The filter reads whole records: the reference decodes them anyway.
   if (filter) return 'OUTPUT_FILTER';
+  const preset = presetPlan(config);
+  if (preset.ecs) return 'JSON_SCHEMA=ecs (nested objects)';
+  if (preset.found.length > 0) return `FIELD_PRESET=${config.preset!.name} (fields found inside JSON)`;
   if (config.encoding.kind === 'hec-event') return undefined;
   const body = config.messageFormat;
   const event = body === 'cef' || body === 'leef';

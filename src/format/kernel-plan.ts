@@ -15,6 +15,8 @@ import { HEC_OPEN, hecEnvelope } from './hec-event';
 import { hecEnvelopeOf } from './encoding';
 import { bodyLead, type SourceInfo } from './syslog-message';
 import { sdParamName, sdParamValue } from './structured-data';
+import { presetPlan, type PresetPlan } from './presets/plan';
+import type { FieldPolicy } from './fields';
 
 let quoteTriggers: { ascii: Buffer; wide: Buffer[] } | undefined;
 
@@ -79,10 +81,15 @@ export class KernelPlan {
   readonly body: 'kv' | 'json' | 'none' | 'cef' | 'leef';
   private second = -1;
   private stamp = '';
+  /** The field policy with a preset's renames, and the preset's constant fields. */
+  private readonly fields: FieldPolicy;
+  private readonly preset: PresetPlan;
 
   constructor(private readonly config: EncoderSettings, private readonly source: SourceInfo) {
     this.appName = appNameToken(config.format, config.appName ?? source.logstore);
     this.body = config.encoding.kind === 'hec-event' ? 'json' : config.messageFormat;
+    this.preset = presetPlan(config);
+    this.fields = this.preset.fields;
   }
 
   private get hec(): boolean {
@@ -96,7 +103,7 @@ export class KernelPlan {
     // Hostile data with endless distinct keys must not grow memory without bound.
     if (this.keys.size >= MAX_CACHED_KEYS) this.keys.clear();
     const c = this.config;
-    const out = messageName(c.fields, name);
+    const out = messageName(this.fields, name);
     const shown = out ?? name;
     let bytes: string;
     let outId: number;
@@ -154,10 +161,11 @@ export class KernelPlan {
     const rest = afterTimestamp(c.format, hostToken(c.hostname, group.source), this.appName, c.procId, c.msgId);
     const tail = this.hec ? hecEnvelope(c, hecEnvelopeOf(c.encoding), this.source, group.source) : c.format === 'rfc3164' || sd ? rest : `${rest}-`;
     const parts: GroupParts = { tail: utf8(tail), extras: [], extraIds: [], sdParams: [], sdIds: [] };
-    for (const [name, value] of recordFields(group, { time: 0, timeNs: 0, contents: [] })) {
+    // The preset's constants follow the group's own fields, as in the reference.
+    for (const [name, value] of [...recordFields(group, { time: 0, timeNs: 0, contents: [] }), ...this.preset.constants]) {
       const key = this.key(name);
       if (key.excluded) continue;
-      const out = messageName(c.fields, name)!;
+      const out = messageName(this.fields, name)!;
       const extra =
         this.body === 'json' ? jsonMember(out, value)
         : this.body === 'cef' ? `${key.bytes.toString('utf8')}=${cefValue(value)}`

@@ -9,7 +9,8 @@ import type { KvQuote } from './body';
 import type { EventHeaderSettings } from './event-formats';
 import { globToRegExp, type FieldPolicy } from './fields';
 import { checkTimeZone } from './header';
-import { SEVERITY_PRESETS, type LevelRule } from './levels';
+import type { LevelRule } from './levels';
+import { FIELD_PRESETS, type FieldPreset } from './presets';
 
 export type SyslogFormat = 'rfc5424' | 'rfc3164';
 export type MessageFormat = 'kv' | 'json' | 'cef' | 'leef' | 'none';
@@ -40,6 +41,10 @@ export interface FormatSettings {
   event: EventHeaderSettings;
   /** Add `__record_id__` (logstore:shard:group-cursor:index): stable across retries, for de-duplication. */
   recordId: boolean;
+  /** FIELD_PRESET: the log type whose fields get the body's standard names (format/presets/). */
+  preset: FieldPreset | undefined;
+  /** JSON_SCHEMA=ecs: a JSON body in the Elastic Common Schema. */
+  jsonSchema: 'ecs' | undefined;
 }
 
 export const FACILITIES: Record<string, number> = {
@@ -70,14 +75,21 @@ function mappedRules(r: SettingsReader, fieldName: string, mapName: string, tabl
   return rules;
 }
 
-function severityRules(r: SettingsReader): LevelRule[] {
+/** FIELD_PRESET, or undefined (unset, or a problem noted). */
+export function readFieldPreset(r: SettingsReader, name = 'FIELD_PRESET'): FieldPreset | undefined {
+  const value = r.text(name)?.toLowerCase();
+  if (value === undefined || value === 'none') return undefined;
+  const preset = FIELD_PRESETS[value];
+  if (!preset) r.problems.push(`${name}="${value}" is not one of: ${Object.keys(FIELD_PRESETS).join(', ')}, none.`);
+  return preset;
+}
+
+/** SYSLOG_SEVERITY_MAP's rules, then a preset's: SYSLOG_SEVERITY_PRESET (severity only), else FIELD_PRESET's. */
+function severityRules(r: SettingsReader, fieldPreset: FieldPreset | undefined): LevelRule[] {
   const rules = mappedRules(r, 'SYSLOG_SEVERITY_FIELD', 'SYSLOG_SEVERITY_MAP', SEVERITIES, 7);
-  const preset = r.text('SYSLOG_SEVERITY_PRESET')?.toLowerCase();
-  if (preset === undefined) return rules;
-  const found = SEVERITY_PRESETS[preset];
-  if (!found) r.problems.push(`SYSLOG_SEVERITY_PRESET="${preset}" is not one of: ${Object.keys(SEVERITY_PRESETS).join(', ')}.`);
+  const preset = r.text('SYSLOG_SEVERITY_PRESET') === undefined ? fieldPreset : readFieldPreset(r, 'SYSLOG_SEVERITY_PRESET');
   // Explicit mappings come first, so they can override part of a preset.
-  return [...rules, ...(found ?? [])];
+  return [...rules, ...(preset?.severity ?? [])];
 }
 
 function fieldPolicy(r: SettingsReader): FieldPolicy {
@@ -86,18 +98,19 @@ function fieldPolicy(r: SettingsReader): FieldPolicy {
   return { include: include.length > 0 ? include.map(globToRegExp) : undefined, exclude: r.list('SYSLOG_EXCLUDE_FIELDS').map(globToRegExp), rename };
 }
 
-function eventHeader(r: SettingsReader): EventHeaderSettings {
+/** The CEF/LEEF header: each part from its setting, else the field preset's, else the generic one. */
+function eventHeader(r: SettingsReader, preset: FieldPreset | undefined): EventHeaderSettings {
   const raw = r.env.SYSLOG_LEEF_DELIMITER;
   const leefDelimiter = raw ? raw.replace(/^(\\t|x09|0x09|tab)$/i, '\t') : '\t';
   if ([...leefDelimiter].length !== 1 || /[=|]/.test(leefDelimiter)) {
     r.problems.push(`SYSLOG_LEEF_DELIMITER must be one character other than "=" and "|" (default: tab; "x09" also means tab).`);
   }
   return {
-    vendor: r.text('SYSLOG_EVENT_VENDOR') ?? 'Alibaba Cloud',
-    product: r.text('SYSLOG_EVENT_PRODUCT') ?? 'Log Service',
-    version: r.text('SYSLOG_EVENT_VERSION') ?? '1.0',
-    idField: r.text('SYSLOG_EVENT_ID_FIELD'),
-    nameField: r.text('SYSLOG_EVENT_NAME_FIELD'),
+    vendor: r.text('SYSLOG_EVENT_VENDOR') ?? preset?.header.vendor ?? 'Alibaba Cloud',
+    product: r.text('SYSLOG_EVENT_PRODUCT') ?? preset?.header.product ?? 'Log Service',
+    version: r.text('SYSLOG_EVENT_VERSION') ?? preset?.header.version ?? '1.0',
+    idField: r.text('SYSLOG_EVENT_ID_FIELD') ?? preset?.header.idField,
+    nameField: r.text('SYSLOG_EVENT_NAME_FIELD') ?? preset?.header.nameField,
     leefDelimiter,
   };
 }
@@ -106,7 +119,8 @@ export function readFormat(r: SettingsReader): FormatSettings {
   const format = r.oneOf<SyslogFormat>('SYSLOG_FORMAT', ['rfc5424', 'rfc3164'], 'rfc5424');
   const facility = r.named('SYSLOG_FACILITY', FACILITIES, FACILITIES.user!, 23);
   const severity = r.named('SYSLOG_SEVERITY', SEVERITIES, SEVERITIES.info!, 7);
-  const severityRuleList = severityRules(r);
+  const preset = readFieldPreset(r);
+  const severityRuleList = severityRules(r, preset);
   const facilityRules = mappedRules(r, 'SYSLOG_FACILITY_FIELD', 'SYSLOG_FACILITY_MAP', FACILITIES, 23);
   const hostname = r.headerToken('SYSLOG_HOSTNAME', 255);
   const appName = r.headerToken('SYSLOG_APP_NAME', format === 'rfc5424' ? 48 : 32);
@@ -135,16 +149,18 @@ export function readFormat(r: SettingsReader): FormatSettings {
   const kvSeparator = r.env.SYSLOG_KV_SEPARATOR || '||';
   const kvQuote = r.oneOf<KvQuote>('SYSLOG_KV_QUOTE', ['escape', 'none', 'auto', 'always'], 'escape');
   if (/[=\\A-Za-z0-9]/.test(kvSeparator)) r.problems.push('SYSLOG_KV_SEPARATOR must not contain "=", "\\", letters or digits (they mark a pair, an escape and escaped characters); the default is ||.');
-  const event = eventHeader(r);
+  const event = eventHeader(r, preset);
+  const jsonSchema = r.oneOf<'ecs' | 'none'>('JSON_SCHEMA', ['ecs', 'none'], 'none') === 'ecs' ? ('ecs' as const) : undefined;
+  if (jsonSchema && messageFormat !== 'json') r.problems.push('JSON_SCHEMA=ecs shapes a JSON body: it needs SYSLOG_MESSAGE_FORMAT=json.');
   return {
     format, facility, severity, severityRules: severityRuleList, facilityRules, hostname, appName, procId, msgId,
     structuredDataId: structured ? sdId : undefined, bom, timeZone, messageFormat, kvSeparator, kvQuote,
-    fields: fieldPolicy(r), event, recordId: r.flag('SYSLOG_RECORD_ID', false),
+    fields: fieldPolicy(r), event, recordId: r.flag('SYSLOG_RECORD_ID', false), preset, jsonSchema,
   };
 }
 
 /** The format settings as safe to print (patterns as text). */
 export function describeFormat(f: FormatSettings): Record<string, unknown> {
-  const { fields, ...rest } = f;
-  return { ...rest, fields: { include: fields.include?.map(String), exclude: fields.exclude.map(String), rename: Object.fromEntries(fields.rename) } };
+  const { fields, preset, ...rest } = f;
+  return { ...rest, preset: preset?.name, fields: { include: fields.include?.map(String), exclude: fields.exclude.map(String), rename: Object.fromEntries(fields.rename) } };
 }

@@ -12,6 +12,9 @@ import { afterTimestamp, appNameToken, hostToken, priority, priPrefix, rfc3164Ti
 import { levelFor } from './levels';
 import { FieldLookup } from './lookup';
 import { sdKeyNames, structuredData } from './structured-data';
+import { ecsBody } from './ecs';
+import { presetPlan, type PresetPlan } from './presets/plan';
+import { addFound } from './presets/found';
 
 export interface FormattedMessage {
   bytes: Buffer;
@@ -65,21 +68,24 @@ export class MessageFormatter {
   private readonly needsLookup: boolean;
   /** Message names of the last record's keys, per place they appear (reused while the keys repeat). */
   private readonly names = { cef: cefKeyNames(), leef: leefKeyNames(), sd: sdKeyNames() };
+  private readonly preset: PresetPlan;
 
   constructor(private readonly config: EncoderSettings, private readonly source: SourceInfo) {
     this.appName = appNameToken(config.format, config.appName ?? source.logstore);
+    this.preset = presetPlan(config);
     this.needsLookup =
-      config.severityRules.length > 0 || config.facilityRules.length > 0 || config.messageFormat === 'cef' || config.messageFormat === 'leef';
+      config.severityRules.length > 0 || config.facilityRules.length > 0 || config.messageFormat === 'cef' || config.messageFormat === 'leef' || this.preset.found.length > 0;
   }
 
   format(group: LogGroup, log: LogRecord, recordId?: string): FormattedMessage {
     const c = this.config;
     const all = recordFields(group, log);
+    all.push(...this.preset.constants);
     if (recordId !== undefined) all.push(['__record_id__', recordId]);
     const lookup = this.needsLookup ? new FieldLookup(all) : undefined;
     const severity = lookup ? levelFor(lookup, c.severityRules, c.severity) : c.severity;
     const facility = lookup ? levelFor(lookup, c.facilityRules, c.facility) : c.facility;
-    const fields = selectFields(all, c.fields);
+    const fields = addFound(selectFields(all, this.preset.fields), this.preset.found, lookup);
     const pri = priPrefix(c.format, priority(facility, severity));
     const rest = afterTimestamp(c.format, hostToken(c.hostname, group.source), this.appName, c.procId, c.msgId);
     let body = this.body(fields, lookup, severity, log);
@@ -108,7 +114,7 @@ export class MessageFormatter {
     const timeMs = log.time * 1000 + Math.floor(log.timeNs / 1e6);
     switch (c.messageFormat) {
       case 'json':
-        return jsonBody(fields);
+        return this.preset.ecs ? ecsBody(fields, timeMs, this.preset.ecs) : jsonBody(fields);
       case 'cef':
         return cefBody(fields, lookup!, c.event, severity, timeMs, this.source.logstore, this.names.cef);
       case 'leef':

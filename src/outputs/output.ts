@@ -49,6 +49,8 @@ export interface OutputDefinition {
   readonly name: string;
   /** One line for `--help` and errors. */
   readonly summary: string;
+  /** The SIEM_PROFILE whose SIEM this output speaks to natively (that profile then picks it). */
+  readonly siemProfile?: string;
   /** The secret-bearing settings it may read (the deploy files keep the confidential ones out). */
   readonly secrets: readonly SecretSetting[];
   /** Whether these settings make it read `secret` (a TLS key only with TLS...): only those are fetched from KMS. */

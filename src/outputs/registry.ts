@@ -20,6 +20,11 @@ export const DEFAULT_OUTPUT = syslogOutput.name;
  */
 export const RESERVED_OUTPUT_NAMES = [...new Set([...OUTPUT_DEFINITIONS.map((d) => d.name.split('-')[0]!), 'sls', 'kms', 'output', 'outputs', 'fc', 'alibaba'])];
 
+/** The output a SIEM profile picks, if one speaks to that SIEM natively. */
+export function outputForProfile(profile: string): OutputDefinition | undefined {
+  return OUTPUT_DEFINITIONS.find((d) => d.siemProfile === profile);
+}
+
 export function outputDefinition(name: string): OutputDefinition | undefined {
   return OUTPUT_DEFINITIONS.find((d) => d.name === name);
 }

@@ -15,6 +15,7 @@ import { DEFAULT_OUTPUT, OUTPUT_NAMES, outputDefinition, RESERVED_OUTPUT_NAMES }
 import type { ForwarderConfig, OutputConfig } from '../ship/config';
 import { readDelivery, readResume } from '../ship/settings';
 import { readSourceSettings } from '../sls/settings';
+import { SIEM_PROFILE_NAMES, withSiemProfile } from './profiles';
 
 export type { Env } from '../config/reader';
 export type { ForwarderConfig, OutputConfig } from '../ship/config';
@@ -49,7 +50,8 @@ function outputList(r: SettingsReader): Array<{ name: string; type: string; pref
 
 /** One output's settings, read from its own view of the environment; its problems say which output. */
 function readOutput(env: Env, r: SettingsReader, o: { name: string; type: string; prefix: string }): OutputConfig | undefined {
-  const own = o.prefix === '' ? r : new SettingsReader(scopedEnv(env, o.prefix));
+  const own = o.prefix === '' ? r : new SettingsReader(withSiemProfile(scopedEnv(env, o.prefix)));
+  own.oneOf('SIEM_PROFILE', [...SIEM_PROFILE_NAMES, 'none'], 'none');
   const output = outputDefinition(o.type)!.read(own);
   const config = { name: o.name, prefix: o.prefix, format: readFormat(own), connection: readConnection(own), delivery: readDelivery(own, output?.defaultCommitBytes), filter: readFilter(own) };
   if (own !== r) for (const p of own.problems) r.problems.push(`output "${o.name}" (its ${o.prefix}* settings, else the unprefixed ones): ${p}`);
@@ -58,7 +60,7 @@ function readOutput(env: Env, r: SettingsReader, o: { name: string; type: string
 
 /** The settings of output `prefix` (for re-reading one after a KMS re-fetch). */
 export function readOutputOnly(env: Env, o: { name: string; type: string; prefix: string }): Output {
-  const r = new SettingsReader(o.prefix === '' ? env : scopedEnv(env, o.prefix));
+  const r = new SettingsReader(withSiemProfile(o.prefix === '' ? env : scopedEnv(env, o.prefix)));
   const output = outputDefinition(o.type)!.read(r);
   if (!output || r.problems.length > 0) throw new ConfigError(r.problems);
   return output;
@@ -66,11 +68,12 @@ export function readOutputOnly(env: Env, o: { name: string; type: string; prefix
 
 /** Every output named by the settings, with its type and prefix (before reading their settings). */
 export function configuredOutputs(env: Env): Array<{ name: string; type: string; prefix: string }> {
-  return outputList(new SettingsReader(env));
+  return outputList(new SettingsReader(withSiemProfile(env)));
 }
 
 export function loadConfig(env: Env = process.env): ForwarderConfig {
-  const r = new SettingsReader(env);
+  // A SIEM profile fills what is unset; each output of a fan-out may pick its own (<NAME>_SIEM_PROFILE).
+  const r = new SettingsReader(withSiemProfile(env));
   const list = outputList(r);
   const outputs = list.map((o) => readOutput(env, r, o));
   const source = readSourceSettings(r);

@@ -51,6 +51,7 @@ export class HecOutput implements Output {
 export const splunkHecOutput: OutputDefinition = {
   name: 'splunk-hec',
   summary: "Splunk's HTTP Event Collector: SPLUNK_HEC_*",
+  siemProfile: 'splunk',
   secrets: [HEC_TOKEN],
   readsSecret: () => true,
   read(r: SettingsReader): Output | undefined {
