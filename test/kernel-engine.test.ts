@@ -78,6 +78,11 @@ const body = encodeLogGroupList([group, hostile, encodeLogGroup({ logs: [{ time:
 
 const variants: Env[] = [
   {},
+  // Field presets: renames and constant fields (CEF custom-key labels) on the kernel.
+  { FIELD_PRESET: 'waf', SYSLOG_MESSAGE_FORMAT: 'cef' },
+  { FIELD_PRESET: 'waf', SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_FIELD_MAP: 'ip:src' },
+  { FIELD_PRESET: 'cloudfirewall', SYSLOG_MESSAGE_FORMAT: 'cef', SYSLOG_FORMAT: 'rfc3164', SYSLOG_APP_NAME: '-' },
+  { FIELD_PRESET: 'alb', SIEM_PROFILE: 'qradar' },
   { SYSLOG_KV_QUOTE: 'auto' },
   { SYSLOG_KV_QUOTE: 'always', SYSLOG_KV_SEPARATOR: ' ' },
   { SYSLOG_KV_QUOTE: 'auto', SYSLOG_KV_SEPARATOR: ',' },

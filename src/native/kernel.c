@@ -869,8 +869,8 @@ static u32 last_prefix = 4;
 
 /*
  * Frames the message at out[at + offset] so that the frame starts at out[at]: octet-counting puts
- * `LEN ` before it (no move when `offset` was guessed right), newline framing escapes CR/LF/\ and
- * ends it with LF. Returns the frame's end.
+ * `LEN ` before it (no move when `offset` was guessed right), newline framing ends it with LF (and
+ * escapes CR/LF/\ in a message that holds a line break). Returns the frame's end.
  */
 static u32 frame(u32 at, u32 offset, u32 len) {
   u8 *msg = out + at + offset;
@@ -891,11 +891,15 @@ static u32 frame(u32 at, u32 offset, u32 len) {
     __builtin_memmove(out + at, msg, len);
     msg = out + at;
   }
-  /* Newline framing: LF, CR and backslash inside the message become \n, \r and \\ (reversible),
-     then one LF ends it. */
-  u32 specials = 0;
-  for (u32 i = 0; i < len; i++)
-    if (msg[i] == '\n' || msg[i] == '\r' || msg[i] == '\\') specials++;
+  /* Newline framing: in a message that holds a line break, LF, CR and backslash become \n, \r and
+     \\; any other message goes as it is (CEF, LEEF, JSON and escaped kv escape their own), then
+     one LF ends it. */
+  u32 breaks = 0, specials = 0;
+  for (u32 i = 0; i < len; i++) {
+    if (msg[i] == '\n' || msg[i] == '\r') breaks++;
+    else if (msg[i] == '\\') specials++;
+  }
+  specials = breaks ? specials + breaks : 0;
   if (specials) {
     u8 *src = msg + len, *dst = msg + len + specials;
     while (src > msg) {

@@ -62,3 +62,39 @@ export function readLeef(text: string): { header: string[]; attributes: Record<s
   take();
   return { header, attributes };
 }
+
+/**
+ * CEF as ArcSight's standard documents it: `CEF:Version|Device Vendor|Device Product|Device
+ * Version|Signature ID|Name|Severity|Extension`; in the header `\|` and `\\` are escapes; the
+ * extension is `key=value` pairs separated by spaces, a value running up to the space before the
+ * next unescaped `key=`, with `\=`, `\\`, `\n` and `\r` as escapes. Written here, independently of
+ * src/format.
+ */
+export function readCef(text: string): { header: string[]; extensions: Record<string, string> } {
+  const start = text.indexOf('CEF:');
+  if (start < 0) throw new Error(`not CEF: ${text.slice(0, 80)}`);
+  const header: string[] = [];
+  let at = start + 4;
+  for (let field = ''; header.length < 7; at++) {
+    const c = text[at];
+    if (c === undefined) throw new Error('a CEF header of fewer than 8 fields');
+    if (c === '\\' && (text[at + 1] === '|' || text[at + 1] === '\\')) field += text[++at];
+    else if (c === '|') (header.push(field), (field = ''));
+    else field += c;
+  }
+  const extension = text.slice(at);
+  // Where each key starts: an unescaped `key=` at the start or after a space.
+  const keys = [...extension.matchAll(/(?:^| )([A-Za-z0-9_.]+)=/g)].filter((m) => {
+    let slashes = 0;
+    for (let i = m.index! + m[0].length - 2; i >= 0 && extension[i] === '\\'; i--) slashes++;
+    return slashes % 2 === 0;
+  });
+  const extensions: Record<string, string> = {};
+  keys.forEach((m, i) => {
+    const valueStart = m.index! + m[0].length;
+    const valueEnd = i + 1 < keys.length ? keys[i + 1]!.index! : extension.length;
+    const raw = extension.slice(valueStart, valueEnd);
+    extensions[m[1]!] = raw.replace(/\\([=\\nr])/g, (_, e: string) => (e === 'n' ? '\n' : e === 'r' ? '\r' : e));
+  });
+  return { header, extensions };
+}

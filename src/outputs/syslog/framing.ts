@@ -1,9 +1,10 @@
 /**
  * Framing of syslog messages on a byte stream (RFC 6587). Octet-counting (`LEN SP MSG`) carries
- * any content, newlines included. Newline framing ends each message with LF, so newlines inside
- * a record are escaped as the two characters `\n` (and CR as `\r`) to keep it ONE message, and a
- * backslash as `\\`, so the escaping is reversible: a value that already held `\n` (a Windows
- * path, a regex) reads back as those two characters, not as a newline.
+ * any content, newlines included. Newline framing ends each message with LF. A message that holds
+ * a line break (only kv with SYSLOG_KV_QUOTE none/auto/always, or STRUCTURED-DATA, can) has it
+ * escaped as the two characters `\n` (and CR as `\r`) to keep it ONE message, and each backslash
+ * as `\\`. Every other message goes as it is: CEF, LEEF, JSON and the default kv escape their own
+ * line breaks (reversibly), and a second escaping would break them for the SIEM's parser.
  */
 import type { Framing } from '../../format/encoding';
 
@@ -30,6 +31,13 @@ export function frameInto(framing: Framing, message: Buffer, dst: Buffer, at: nu
       message.copy(dst, o);
       o += message.length;
     }
+    return o;
+  }
+  // Only a message that holds a line break is escaped: a CEF, LEEF or JSON body (which escape
+  // their own) reaches the SIEM byte for byte.
+  if (!message.includes(LF) && !message.includes(CR)) {
+    o += message.copy(dst, o);
+    dst[o++] = LF;
     return o;
   }
   for (let i = 0; i < message.length; i++) {
