@@ -74,6 +74,11 @@ test('WAF to CEF: src, requestMethod, requestClientApplication, act and dhost ca
   assert.equal(extensions.region, WAF_BLOCK.region);
   const values = Object.values(extensions);
   for (const [name, value] of Object.entries(WAF_BLOCK)) assert.ok(values.includes(value), `${name}=${value} is somewhere in the CEF record`);
+  // WAF's "-" (it could not tell the client) is no address: it keeps its own name, src stays empty.
+  const unknown = cefOf(format('waf', SCHEMAS.cef!)[2]!).extensions;
+  assert.equal(unknown.src, undefined);
+  assert.equal(unknown.real_client_ip, '-');
+  assert.equal(leefOf(format('waf', SCHEMAS.leef!)[2]!).attributes.real_client_ip, '-');
 });
 
 test('WAF to LEEF, ECS and Splunk CIM: the client IP lands in src / source.ip, and the ECS names carry method, User-Agent, action and host', () => {
@@ -145,7 +150,7 @@ test('the kernel writes the presets that only rename (WAF, Cloud Firewall, ALB: 
       assert.equal(encoder.engine, 'kernel', `${preset}.${schema}`);
       const parts: Buffer[] = [];
       for (const chunk of encoder.encode(bodyOf(preset), () => undefined)) {
-        if (chunk.kind === 'frames') parts.push(chunk.bytes);
+        if (chunk.kind === 'frames') parts.push(Buffer.from(chunk.bytes));
         else if (chunk.kind === 'message') parts.push(chunk.bytes, Buffer.from(schema === 'cim' ? '' : '\n'));
       }
       const wire = Buffer.concat(parts).toString('utf8');
@@ -182,4 +187,60 @@ test('every ECS field a preset writes exists in ECS 9.4.0 with the type of its v
     }
   }
   assert.ok(checked > 100, `${checked} ECS fields checked`);
+});
+
+const fixture = <T>(name: string) => JSON.parse(readFileSync(join(__dirname, 'fixtures', 'siem', `${name}.json`), 'utf8')) as T;
+
+test('CEF: every key a preset writes is in ArcSight\'s dictionary and has a CommonSecurityLog column in Sentinel (none lands in AdditionalExtensions); values within ArcSight\'s lengths', () => {
+  const sentinel = fixture<{ keys: Record<string, string> }>('sentinel-cef-mapping');
+  const arcsight = fixture<{ keys: Record<string, { length: number | null }>; header: Record<string, number> }>('arcsight-cef-keys');
+  for (const [name, preset] of Object.entries(FIELD_PRESETS)) {
+    const keys = [...Object.values(preset.cef), ...Object.keys(preset.cefLabels).map((k) => `${k}Label`)];
+    for (const key of keys) {
+      assert.ok(sentinel.keys[key], `${name}: CEF key ${key} has no CommonSecurityLog column (Sentinel files it under AdditionalExtensions)`);
+      assert.ok(arcsight.keys[key], `${name}: ${key} is not in ArcSight's extension dictionary`);
+    }
+    for (const line of format(name, SCHEMAS.cef!)) {
+      const { header, extensions } = cefOf(line);
+      assert.ok(header[1]!.length <= arcsight.header.deviceVendor! && header[2]!.length <= arcsight.header.deviceProduct!);
+      for (const key of keys) {
+        const limit = arcsight.keys[key]!.length;
+        if (limit !== null && extensions[key] !== undefined) assert.ok(extensions[key]!.length <= limit, `${name}: ${key} is ${extensions[key]!.length} long, ArcSight allows ${limit}`);
+      }
+    }
+  }
+});
+
+test('LEEF: every key a preset writes is one of QRadar\'s predefined, implemented attributes, and its values have the documented type', () => {
+  const leef = fixture<{ keys: Record<string, { type: string; reserved: boolean; limit: string | null }>; header: { eventIdMax: number } }>('leef-predefined');
+  for (const [name, preset] of Object.entries(FIELD_PRESETS)) {
+    for (const key of Object.values(preset.leef)) {
+      assert.ok(leef.keys[key], `${name}: ${key} is not a predefined LEEF attribute`);
+      assert.equal(leef.keys[key]!.reserved, false, `${name}: ${key} is reserved (not implemented in QRadar)`);
+    }
+    for (const line of format(name, SCHEMAS.leef!)) {
+      const { header, attributes } = leefOf(line);
+      assert.ok(header[4]!.length <= leef.header.eventIdMax);
+      for (const key of Object.values(preset.leef)) {
+        const value = attributes[key];
+        if (value === undefined || value === '') continue;
+        const type = leef.keys[key]!.type;
+        if (/Address/.test(type)) assert.ok(isIP(value) > 0, `${name}: ${key}=${value} is no IP address`);
+        if (type === 'Integer') assert.match(value, /^\d+$/, `${name}: ${key}=${value} is no integer`);
+        if (leef.keys[key]!.limit === '0 - 65535') assert.ok(Number(value) <= 65535, `${name}: ${key}=${value}`);
+      }
+      assert.ok(Number(attributes.sev) >= 1 && Number(attributes.sev) <= 10);
+    }
+  }
+});
+
+test('Splunk CIM: every name a preset gives a field belongs to its data model (Web, Change, Network_Traffic)', () => {
+  const cim = fixture<{ models: Record<string, string[]> }>('splunk-cim-fields');
+  for (const [name, preset] of Object.entries(FIELD_PRESETS)) {
+    const fields = cim.models[preset.cimModel];
+    assert.ok(fields, `${name}: no CIM model ${preset.cimModel}`);
+    for (const target of [...Object.values(preset.cim), 'vendor_product']) assert.ok(fields.includes(target), `${name}: ${target} is not a field of CIM ${preset.cimModel}`);
+    // The result goes where the model wants it (Change: status success/failure).
+    if (preset.failureWhenSet) assert.ok(fields.includes('status'));
+  }
 });

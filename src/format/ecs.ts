@@ -2,12 +2,17 @@
  * A JSON body in the Elastic Common Schema (JSON_SCHEMA=ecs): nested objects, ECS's types, and
  * every field without an ECS name kept under its own name in the log type's namespace
  * (`alibaba_cloud.waf.*`), as Elastic's own integrations do (`aws.cloudtrail.*`). A value that
- * does not fit its ECS type (WAF writes `-` for an unknown client IP) stays in the namespace too,
- * so Elasticsearch never rejects the document and nothing is dropped.
+ * does not fit its ECS type (WAF writes `-` for an unknown client IP) keeps its SLS name, so it
+ * lands in the namespace too: Elasticsearch never rejects the document and nothing is dropped.
  */
-import { isIP } from 'node:net';
 import type { Field } from '../decode/log-group';
-import type { EcsPlan } from './presets/plan';
+
+export interface EcsPlan {
+  /** Where fields without an ECS name go, under their own names (ECS: custom fields in a namespace of their own). */
+  namespace: string[];
+  /** Set on every record, before its fields: `event.kind`, `cloud.provider`... */
+  constants: Array<[string, unknown]>;
+}
 
 /** The ECS release these names and types are checked against (test/fixtures/ecs/). */
 export const ECS_VERSION = '9.4.0';
@@ -28,13 +33,8 @@ export const ECS_TYPES: Readonly<Record<string, EcsType>> = {
   'network.bytes': 'long', 'network.packets': 'long', 'event.outcome': 'keyword',
 };
 
-/** The value as its ECS type wants it, or undefined when it is not one. */
-function typed(value: string, type: EcsType): string | number | undefined {
-  if (value === '' || value === '-') return undefined;
-  if (type === 'ip') return isIP(value) ? value : undefined;
-  if (type === 'long') return /^-?\d{1,15}$/.test(value) ? Number(value) : undefined;
-  return value;
-}
+/** The value as its ECS type wants it (a value that does not fit kept its SLS name: format/fields.ts). */
+const typed = (value: string, type: EcsType): string | number => (type === 'long' ? Number(value) : value);
 
 type Doc = Record<string, unknown>;
 
@@ -60,14 +60,10 @@ export function ecsBody(fields: Field[], timeMs: number, plan: EcsPlan): string 
   const own: Doc = {};
   for (const [name, value] of fields) {
     const type = ECS_TYPES[name];
-    const v = type === undefined ? undefined : typed(value, type);
-    if (v !== undefined && setPath(doc, name, v)) continue;
-    const original = type === undefined ? name : plan.renamedFrom.get(name);
-    // A copy found by path that does not fit: the field it came from is kept whole.
-    if (original === undefined) continue;
+    if (type !== undefined && setPath(doc, name, typed(value, type))) continue;
     // Its own name, numbered on a repeat (as the JSON body numbers them).
-    let key = original;
-    for (let n = 2; key in own; n++) key = `${original}_${n}`;
+    let key = name;
+    for (let n = 2; key in own; n++) key = `${name}_${n}`;
     own[key] = value;
   }
   if (Object.keys(own).length > 0) setPath(doc, plan.namespace.join('.'), own);

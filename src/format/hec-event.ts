@@ -39,6 +39,6 @@ export function hecEvent(config: EncoderSettings, source: SourceInfo, group: Log
   fields.push(...preset.constants);
   if (recordId !== undefined) fields.push(['__record_id__', recordId]);
   const lookup = preset.found.length > 0 ? new FieldLookup(fields) : undefined;
-  const event = addFound(selectFields(fields, preset.fields), preset.found, lookup);
+  const event = addFound(selectFields(fields, preset.fields), preset.found, lookup, preset.fields.fits);
   return `${HEC_OPEN}${hecTime(log.time, log.timeNs)}${hecEnvelope(config, hecEnvelopeOf(config.encoding), source, group.source)}${jsonBody(event)}}`;
 }

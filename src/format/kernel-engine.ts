@@ -98,7 +98,7 @@ export class KernelEngine {
         if (nameId < 0 || (sd && key.sdId < 0)) return undefined;
         return {
           bytes: body === 'none' ? EMPTY : key.bytes, excluded: key.excluded, nameId, ruleSlot: slots.get(key.name),
-          sdName: sd ? key.sdName : undefined, sdId: sd ? key.sdId : undefined,
+          sdName: sd ? key.sdName : undefined, sdId: sd ? key.sdId : undefined, mustBeIp: key.mustBeIp,
         };
       },
       (seconds) => this.plan.stamp3164(seconds),

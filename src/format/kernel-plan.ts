@@ -47,6 +47,8 @@ export interface KernelKey {
   /** Its STRUCTURED-DATA PARAM-NAME (before repeats are numbered) and an id of that name. */
   sdName: Buffer;
   sdId: number;
+  /** Renamed to a standard key for an address: a value that is none keeps the SLS name (format/fields.ts), in the reference. */
+  mustBeIp: boolean;
 }
 
 /** A group's header tail and its own fields (topic, source, tags) rendered for the body and for STRUCTURED-DATA. */
@@ -117,7 +119,8 @@ export class KernelPlan {
       outId = this.outIds.of(shown);
     }
     const sdName = sdParamName(shown);
-    key = { name, bytes: utf8(bytes), excluded: out === undefined, outId, sdName: utf8(sdName), sdId: this.sdIds.of(sdName) };
+    const mustBeIp = out !== undefined && out !== name && this.fields.fits?.get(out) === 'ip';
+    key = { name, bytes: utf8(bytes), excluded: out === undefined, outId, sdName: utf8(sdName), sdId: this.sdIds.of(sdName), mustBeIp };
     this.keys.set(name, key);
     return key;
   }

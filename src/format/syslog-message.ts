@@ -85,7 +85,7 @@ export class MessageFormatter {
     const lookup = this.needsLookup ? new FieldLookup(all) : undefined;
     const severity = lookup ? levelFor(lookup, c.severityRules, c.severity) : c.severity;
     const facility = lookup ? levelFor(lookup, c.facilityRules, c.facility) : c.facility;
-    const fields = addFound(selectFields(all, this.preset.fields), this.preset.found, lookup);
+    const fields = addFound(selectFields(all, this.preset.fields), this.preset.found, lookup, this.preset.fields.fits);
     const pri = priPrefix(c.format, priority(facility, severity));
     const rest = afterTimestamp(c.format, hostToken(c.hostname, group.source), this.appName, c.procId, c.msgId);
     let body = this.body(fields, lookup, severity, log);

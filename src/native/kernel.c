@@ -59,10 +59,12 @@ static u8 key_arena[KEY_ARENA_SIZE + SLACK];
 static u32 key_raw_off[MAX_KEYS], key_raw_len[MAX_KEYS], key_out_off[MAX_KEYS];
 static i32 key_out_len[MAX_KEYS]; /* -1: excluded */
 static u32 key_out_id[MAX_KEYS], key_rule[MAX_KEYS];
+static u8 key_ip[MAX_KEYS];
 /* STRUCTURED-DATA: each key's PARAM-NAME (in the arena) and an id of it (repeats go to JS). */
 static u32 key_sd_off[MAX_KEYS], key_sd_len[MAX_KEYS], key_sd_id[MAX_KEYS];
 /* The key callback's second answer: PARAM-NAME length and id (written by JS). */
-static u32 key_answer[2];
+/* [0] PARAM-NAME length, [1] its id, [2] bit 0: the key's value must be an IPv4 address, else JS decides. */
+static u32 key_answer[3];
 static u32 key_table[KEY_SLOTS]; /* key index + 1, 0 = empty */
 static u32 hints[HINTS];         /* key index + 1 of the previous record's key at each position */
 static u32 key_count, arena_used;
@@ -305,6 +307,22 @@ static u32 hash_bytes(const u8 *s, u32 n) {
 }
 
 /* The key index (>= 0) for raw key bytes, or -1 if the record must go to JS. */
+/* A dotted-quad IPv4 address as node's net.isIPv4 takes it: four 0-255 parts, no leading zero. */
+static int is_ipv4(const u8 *v, u32 len) {
+  u32 parts = 0, i = 0;
+  while (parts < 4) {
+    u32 start = i, n = 0;
+    while (i < len && v[i] >= '0' && v[i] <= '9' && i - start < 3) n = n * 10 + (v[i++] - '0');
+    if (i == start || n > 255 || (v[start] == '0' && i - start > 1)) return 0;
+    parts++;
+    if (parts < 4) {
+      if (i >= len || v[i] != '.') return 0;
+      i++;
+    }
+  }
+  return i == len;
+}
+
 static i32 key_index(u32 slot, const u8 *raw, u32 len) {
   if (slot < HINTS && hints[slot]) {
     u32 k = hints[slot] - 1;
@@ -348,6 +366,7 @@ static i32 key_index(u32 slot, const u8 *raw, u32 len) {
   key_sd_id[k] = sd_mode ? key_answer[1] & 0x3ff : 0;
   key_out_id[k] = ((u32)packed >> 17) & 0x3ff;
   key_rule[k] = ((u32)packed >> 27) & 0xf;
+  key_ip[k] = key_answer[2] & 1;
   copy_bytes(key_arena + arena_used, key_scratch, out_bytes);
   arena_used += out_bytes;
   key_table[i] = k + 1;
@@ -726,6 +745,8 @@ static i32 format_log(u32 start, u32 end, u8 *msg, u32 room) {
       }
       i32 kout = key_out_len[k];
       if (kout < 0) continue; /* excluded */
+      /* A standard key that holds an address (CEF/LEEF src, dst): a value that is none keeps its own name, in JS. */
+      if (key_ip[k] && !is_ipv4(in + vs, vl)) return -1;
       if (sd_mode && !put_param(&q, q_limit, key_arena + key_sd_off[k], key_sd_len[k], key_sd_id[k], in + vs, vl)) return -1;
       if (body_format == BODY_NONE) continue;
       if (escaped_kv) {

@@ -88,6 +88,8 @@ export interface KeyAnswer {
   /** With STRUCTURED-DATA: the PARAM-NAME and its id (repeats go to JavaScript). */
   sdName?: Buffer;
   sdId?: number;
+  /** Its name is a standard key for an address: a value that is no IPv4 address goes through JavaScript. */
+  mustBeIp?: boolean;
 }
 
 export const MAX_NAME_IDS = 1024;
@@ -128,6 +130,7 @@ export class Kernel {
     const answer = this.x.key_answer_ptr();
     mem.writeUInt32LE(sd.length, answer);
     mem.writeUInt32LE(a.sdId ?? 0, answer + 4);
+    mem.writeUInt32LE(a.mustBeIp ? 1 : 0, answer + 8);
     return a.bytes.length | (a.excluded ? 1 << 16 : 0) | (a.nameId << 17) | ((a.ruleSlot === undefined ? 0 : a.ruleSlot + 1) << 27);
   }
 

@@ -13,27 +13,32 @@ export interface SiemProfile {
   readonly defaults: (env: Env) => Readonly<Record<string, string>>;
 }
 
-/** RFC 3164 with no TAG: `<PRI>Mmm dd hh:mm:ss host CEF:0|...`, the form both CEF vendors document. */
-const CLASSIC_3164 = { SYSLOG_FORMAT: 'rfc3164', SYSLOG_APP_NAME: '-', SYSLOG_FRAMING: 'newline' };
+/**
+ * RFC 3164 with no TAG, `<PRI>Mmm dd hh:mm:ss host CEF:0|...`, the form the CEF and LEEF vendors
+ * document, under a stable HOSTNAME per log type (the SIEM's log source; RFC 3164 has no `-`).
+ */
+function classic3164(env: Env): Record<string, string> {
+  return {
+    SYSLOG_FORMAT: 'rfc3164', SYSLOG_APP_NAME: '-', SYSLOG_FRAMING: 'newline',
+    SYSLOG_HOSTNAME: `alicloud-${(env.FIELD_PRESET ?? '').trim().toLowerCase() || 'sls'}`,
+  };
+}
 
 export const SIEM_PROFILES: Readonly<Record<string, SiemProfile>> = {
   sentinel: {
     describes: 'Microsoft Sentinel, CEF via the Azure Monitor Agent (table CommonSecurityLog)',
     // A facility of its own: a DCR that also collects it as plain syslog would ingest every record twice.
     // 8 KiB: the rsyslog on the AMA forwarder keeps 8 KiB of a message unless its MaxMessageSize is raised.
-    defaults: () => ({ ...CLASSIC_3164, SYSLOG_MESSAGE_FORMAT: 'cef', SYSLOG_FACILITY: 'local4', SYSLOG_MAX_MESSAGE_BYTES: '8192' }),
+    defaults: (env) => ({ ...classic3164(env), SYSLOG_MESSAGE_FORMAT: 'cef', SYSLOG_FACILITY: 'local4', SYSLOG_MAX_MESSAGE_BYTES: '8192' }),
   },
   qradar: {
     describes: 'IBM QRadar, LEEF 2.0 (log source type Universal LEEF)',
     // QRadar finds the log source by the header's HOSTNAME: one stable name per log type.
-    defaults: (env) => ({
-      ...CLASSIC_3164, SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_MAX_MESSAGE_BYTES: '4096',
-      SYSLOG_HOSTNAME: `alicloud-${(env.FIELD_PRESET ?? '').trim().toLowerCase() || 'sls'}`,
-    }),
+    defaults: (env) => ({ ...classic3164(env), SYSLOG_MESSAGE_FORMAT: 'leef', SYSLOG_MAX_MESSAGE_BYTES: '4096' }),
   },
   arcsight: {
     describes: 'OpenText ArcSight, CEF through a syslog SmartConnector',
-    defaults: () => ({ ...CLASSIC_3164, SYSLOG_MESSAGE_FORMAT: 'cef' }),
+    defaults: (env) => ({ ...classic3164(env), SYSLOG_MESSAGE_FORMAT: 'cef' }),
   },
   splunk: {
     describes: 'Splunk, HTTP Event Collector (fields in CIM names, a sourcetype per log type)',

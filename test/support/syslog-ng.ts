@@ -10,7 +10,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './rsyslog';
 
-export type SngInput = 'plain' | 'json' | 'kv' | 'leef' | 'tls';
+export type SngInput = 'plain' | 'json' | 'kv' | 'leef' | 'tls' | 'legacy';
 
 export const SYSLOG_NG_ROOT = process.env.SYSLOG_NG_ROOT ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sls-syslog-forwarder/syslog-ng');
 
@@ -22,7 +22,7 @@ export interface SyslogNgOptions {
 
 export class SyslogNg {
   readonly dir = mkdtempSync(join(tmpdir(), 'sls-fwd-syslog-ng-'));
-  ports: Record<SngInput, number> = { plain: 0, json: 0, kv: 0, leef: 0, tls: 0 };
+  ports: Record<SngInput, number> = { plain: 0, json: 0, kv: 0, leef: 0, tls: 0, legacy: 0 };
   private child: ChildProcess | undefined;
   private log = '';
 
@@ -99,7 +99,10 @@ export class SyslogNg {
       tls
         ? `source s_tls { syslog(ip("127.0.0.1") port(${this.ports.tls}) transport("tls") tls(key-file("${tls.keyFile}") cert-file("${tls.certFile}") ca-file("${tls.caFile}") peer-verify(required-trusted))); };`
         : src('tls', this.ports.tls),
-      ...(['plain', 'json', 'kv', 'leef', 'tls'] as const).map(out),
+      // RFC 3164, newline framed (network()), as QRadar and ArcSight take it; a LEEF payload after the
+      // host (no TAG) is read back from LEGACY_MSGHDR + MESSAGE like the LEEF input's.
+      `source s_legacy { network(ip("127.0.0.1") port(${this.ports.legacy}) transport("tcp") log-msg-size(2097152)); };`,
+      ...(['plain', 'json', 'kv', 'leef', 'tls', 'legacy'] as const).map(out),
       'log { source(s_plain); destination(d_plain); };',
       'log { source(s_json); parser { json-parser(prefix(".json.")); }; destination(d_json); };',
       'log { source(s_tls); parser { json-parser(prefix(".json.")); }; destination(d_tls); };',
@@ -107,6 +110,8 @@ export class SyslogNg {
       // LEEF: seven |-separated header columns (the last one holds all attributes), then tab-separated key=value pairs.
       'log { source(s_leef); parser { csv-parser(columns("LEEF.version", "LEEF.vendor", "LEEF.product", "LEEF.pversion", "LEEF.eventid", "LEEF.delimiter", "LEEF.attrs") delimiters("|") flags(greedy) quote-pairs("")); };',
       '      parser { kv-parser(prefix(".leef.") template("${LEEF.attrs}") pair-separator("\\t") value-separator("=")); }; destination(d_leef); };',
+      'log { source(s_legacy); parser { csv-parser(template("${LEGACY_MSGHDR}${MESSAGE}") columns("LEEF.version", "LEEF.vendor", "LEEF.product", "LEEF.pversion", "LEEF.eventid", "LEEF.delimiter", "LEEF.attrs") delimiters("|") flags(greedy) quote-pairs("")); };',
+      '      parser { kv-parser(prefix(".leef.") template("${LEEF.attrs}") pair-separator("\\t") value-separator("=")); }; destination(d_legacy); };',
       '',
     ].join('\n');
   }

@@ -26,7 +26,7 @@ export const alb: FieldPreset = {
   },
   ecsEvent: { category: ['web'], type: ['access'] },
   cim: {
-    client_ip: 'src', client_port: 'src_port', slb_vport: 'dest_port', host: 'dest', request_method: 'http_method', http_referer: 'http_referrer',
+    client_ip: 'src', slb_vport: 'dest_port', host: 'dest', request_method: 'http_method', http_referer: 'http_referrer',
     request_uri: 'url', request_length: 'bytes_in', body_bytes_sent: 'bytes_out',
   },
   cimModel: 'Web',

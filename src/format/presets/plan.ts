@@ -6,22 +6,14 @@
  */
 import type { Field } from '../../decode/log-group';
 import type { EncoderSettings } from '../encoding';
-import type { FieldPolicy } from '../fields';
+import { ECS_TYPES, type EcsPlan } from '../ecs';
+import type { FieldPolicy, ValueKind } from '../fields';
 import type { FieldPreset } from './types';
 
 export type Schema = 'cef' | 'leef' | 'ecs' | 'cim';
 
 /** A field the reference engine adds to each record: a value at a path into a JSON field, or the record's result. */
 export type FoundField = { name: string; path: string } | { name: string; failureWhenSet: string };
-
-export interface EcsPlan {
-  /** Where fields without an ECS name go, under their own names (ECS: custom fields in a namespace of their own). */
-  namespace: string[];
-  /** Set on every record, before its fields: `event.kind`, `cloud.provider`... */
-  constants: Array<[string, unknown]>;
-  /** ECS name -> the SLS name renamed to it: a value that does not fit its ECS type keeps that name. */
-  renamedFrom: Map<string, string>;
-}
 
 export interface PresetPlan {
   schema: Schema | undefined;
@@ -62,26 +54,27 @@ function build(c: EncoderSettings): PresetPlan {
         ['cloud.provider', 'alibaba_cloud'],
         ...(preset ? ([['observer.vendor', preset.header.vendor], ['observer.product', preset.header.product]] as Array<[string, unknown]>) : []),
       ],
-      renamedFrom: new Map(),
     };
   }
-  if (!preset || !schema) return withRenamedFrom(plan);
+  if (!preset || !schema) return plan;
   const table = tableOf(preset, schema);
   const renames = Object.entries(table).filter(([from]) => !isPath(from));
   plan.found = Object.entries(table).filter(([from]) => isPath(from)).map(([path, name]) => ({ name, path }));
   if (preset.failureWhenSet) plan.found.push({ name: OUTCOME[schema], failureWhenSet: preset.failureWhenSet });
-  plan.fields = { ...c.fields, rename: new Map([...renames, ...c.fields.rename]) };
+  plan.fields = { ...c.fields, rename: new Map([...renames, ...c.fields.rename]), fits: fitsOf(schema) };
   if (schema === 'cef') {
     const used = new Set(Object.values(table));
     plan.constants = Object.entries(preset.cefLabels).filter(([key]) => used.has(key)).map(([key, label]) => [`${key}Label`, label]);
   }
   if (schema === 'cim') plan.constants = [['vendor_product', `${preset.header.vendor} ${preset.header.product}`]];
-  return withRenamedFrom(plan);
+  return plan;
 }
 
-function withRenamedFrom(plan: PresetPlan): PresetPlan {
-  if (plan.ecs) plan.ecs.renamedFrom = new Map([...plan.fields.rename].map(([from, to]) => [to, from]));
-  return plan;
+/** The standard names that take only some values: an address key holds an address, an ECS field its type. */
+function fitsOf(schema: Schema): ReadonlyMap<string, ValueKind> | undefined {
+  if (schema === 'cef' || schema === 'leef') return new Map([['src', 'ip'], ['dst', 'ip']]);
+  if (schema === 'ecs') return new Map(Object.entries(ECS_TYPES).map(([name, type]) => [name, type === 'ip' ? 'ip' : type === 'long' ? 'long' : 'text']));
+  return undefined;
 }
 
 const plans = new WeakMap<EncoderSettings, PresetPlan>();

@@ -49,10 +49,9 @@ export const waf: FieldPreset = {
   },
   ecsEvent: { category: ['web'], type: ['access'] },
   cim: {
-    real_client_ip: 'src', src_port: 'src_port', dst_port: 'dest_port', host: 'dest',
+    real_client_ip: 'src', dst_port: 'dest_port', host: 'dest',
     request_method: 'http_method', http_referer: 'http_referrer', request_uri: 'url', request_path: 'uri_path', querystring: 'uri_query',
     final_action: 'action', request_length: 'bytes_in', body_bytes_sent: 'bytes_out', request_time_msec: 'duration',
-    final_rule_id: 'rule_id',
   },
   cimModel: 'Web',
 };
