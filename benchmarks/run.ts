@@ -241,10 +241,18 @@ async function main(): Promise<void> {
     // STRUCTURED-DATA (every field twice) and CEF.
     { name: 'tcp waf 10x structured-data', bundle, env: { ...envFor('tcp'), SYSLOG_STRUCTURED_DATA: 'on' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp waf 10x cef', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'cef' }, logstore: 'waf-10x', runs: RUNS },
+    // Field presets (docs/benchmarks.md, "Field presets"): WAF's standard names in CEF and LEEF (the
+    // kernel), in ECS (nested JSON, the reference) and as Splunk CIM over HEC; goal: CEF with the
+    // preset >= 0.8 of plain CEF.
+    { name: 'tcp waf 10x cef preset', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'cef', FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'tcp waf 10x leef', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'leef' }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'tcp waf 10x leef preset', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'leef', FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'tcp waf 10x json ecs preset', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'json', JSON_SCHEMA: 'ecs', FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS },
     // Every record carries invalid UTF-8 (GBK bytes in two fields): repaired to U+FFFD in the kernel.
     { name: 'tcp gbk 10x invalid-utf8', bundle, env: envFor('tcp'), logstore: 'gbk-10x', runs: RUNS },
     // Splunk HEC (the kernel's events, gzip'd HTTPS batches) to a sink that only counts.
     { name: 'hec waf 10x', bundle, env: hecEnv, logstore: 'waf-10x', runs: RUNS },
+    { name: 'hec waf 10x cim preset', bundle, env: { ...hecEnv, FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'hec waf 10x no-gzip', bundle, env: { ...hecEnv, SPLUNK_HEC_GZIP: 'off' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'hec waf 10x batch-4MiB', bundle, env: { ...hecEnv, SPLUNK_HEC_BATCH_BYTES: String(4 << 20) }, logstore: 'waf-10x', runs: RUNS },
     // Fan-out (OUTPUTS): the same range to a syslog receiver and to HEC side by side; and one
@@ -310,6 +318,11 @@ async function main(): Promise<void> {
       proofVsNoProofTls: +((byName('commit tls').MBps as number) / (byName('commit tls no-proof').MBps as number)).toFixed(3),
       proofVsNoProofTcpRtt20: +((byName('commit tcp rtt20').MBps as number) / (byName('commit tcp rtt20 no-proof').MBps as number)).toFixed(3),
       proofVsNoProofTlsRtt20: +((byName('commit tls rtt20').MBps as number) / (byName('commit tls rtt20 no-proof').MBps as number)).toFixed(3),
+      // Field presets against the same body without one (goal for CEF: >= 0.8).
+      cefPresetVsCef: +((byName('tcp waf 10x cef preset').MBps as number) / (byName('tcp waf 10x cef').MBps as number)).toFixed(3),
+      leefPresetVsLeef: +((byName('tcp waf 10x leef preset').MBps as number) / (byName('tcp waf 10x leef').MBps as number)).toFixed(3),
+      ecsPresetVsJson: +((byName('tcp waf 10x json ecs preset').MBps as number) / (byName('tcp waf 10x json').MBps as number)).toFixed(3),
+      cimPresetVsHec: +((byName('hec waf 10x cim preset').MBps as number) / (byName('hec waf 10x').MBps as number)).toFixed(3),
     },
   };
   console.log(JSON.stringify(summary.ratios));
