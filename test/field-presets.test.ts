@@ -244,3 +244,35 @@ test('Splunk CIM: every name a preset gives a field belongs to its data model (W
     if (preset.failureWhenSet) assert.ok(fields.includes('status'));
   }
 });
+
+test('JSON_SCHEMA=ecs without a preset: renames to ECS names still take only what fits, the rest goes under alibaba_cloud.sls', () => {
+  const config = flatConfig({ SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'json', JSON_SCHEMA: 'ecs', SYSLOG_FIELD_MAP: 'ip:source.ip,code:http.response.status_code' });
+  const formatter = referenceFormatter(config, { project: 'p', logstore: 'app' });
+  const body = encodeLogGroupList([encodeLogGroup({ logs: [
+    { time: 1765000000, contents: [['ip', '2001:db8::7'], ['code', '404'], ['msg', 'x']] },
+    { time: 1765000001, contents: [['ip', 'unknown'], ['code', 'n/a']] },
+  ] })]);
+  const [good, bad] = decodeGroupViews(body).flatMap((g) => g.logs.map((l) => ecsOf(formatter.format(g, l).bytes.toString())));
+  assert.equal(good!.source.ip, '2001:db8::7');
+  assert.equal(good!.http.response.status_code, 404);
+  assert.equal(good!.alibaba_cloud.sls.msg, 'x');
+  assert.equal(bad!.source, undefined);
+  assert.deepEqual(bad!.alibaba_cloud.sls, { ip: 'unknown', code: 'n/a' });
+});
+
+test('bad preset settings: one clear error each, and a profile never hides an explicit setting', () => {
+  const problems = (env: Env) => {
+    try {
+      flatConfig({ SYSLOG_HOST: 'h', ...env });
+      return '';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  assert.match(problems({ FIELD_PRESET: 'wafx' }), /FIELD_PRESET="wafx" is not one of: waf, actiontrail, cloudfirewall, alb, none/);
+  assert.match(problems({ JSON_SCHEMA: 'ecs' }), /JSON_SCHEMA=ecs shapes a JSON body: it needs SYSLOG_MESSAGE_FORMAT=json/);
+  assert.match(problems({ SIEM_PROFILE: 'splunkk' }), /SIEM_PROFILE="splunkk" is not one of: sentinel, qradar, arcsight, splunk, elastic, none/);
+  assert.doesNotMatch(problems({ FIELD_PRESET: 'wafx' }), /\n\s+at /, 'no stack trace');
+  const explicit = flatConfig({ SYSLOG_HOST: 'h', SIEM_PROFILE: 'sentinel', SYSLOG_FACILITY: 'local6', SYSLOG_MESSAGE_FORMAT: 'leef' });
+  assert.deepEqual([explicit.facility, explicit.messageFormat, explicit.format], [22, 'leef', 'rfc3164']);
+});

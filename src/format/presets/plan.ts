@@ -16,7 +16,6 @@ export type Schema = 'cef' | 'leef' | 'ecs' | 'cim';
 export type FoundField = { name: string; path: string } | { name: string; failureWhenSet: string };
 
 export interface PresetPlan {
-  schema: Schema | undefined;
   /** The field policy with the preset's renames under the user's. */
   fields: FieldPolicy;
   constants: Field[];
@@ -43,7 +42,7 @@ const isPath = (key: string) => key.includes('.');
 function build(c: EncoderSettings): PresetPlan {
   const schema = schemaOf(c);
   const preset = c.preset;
-  const plan: PresetPlan = { schema, fields: c.fields, constants: [], found: [], ecs: undefined };
+  const plan: PresetPlan = { fields: c.fields, constants: [], found: [], ecs: undefined };
   if (schema === 'ecs') {
     plan.ecs = {
       namespace: ['alibaba_cloud', preset?.name ?? 'sls'],
@@ -55,6 +54,8 @@ function build(c: EncoderSettings): PresetPlan {
         ...(preset ? ([['observer.vendor', preset.header.vendor], ['observer.product', preset.header.product]] as Array<[string, unknown]>) : []),
       ],
     };
+    // ECS names take only values of their type, renamed by SYSLOG_FIELD_MAP alone too.
+    plan.fields = { ...c.fields, fits: fitsOf(schema) };
   }
   if (!preset || !schema) return plan;
   const table = tableOf(preset, schema);
