@@ -7,17 +7,25 @@ import tls from 'node:tls';
 export interface Sink {
   port: number;
   bytes(): number;
+  /** When the last byte was read (ms since the epoch); stream sinks only. */
+  lastDataAt?(): number;
   close(): Promise<void>;
 }
 
 export async function tcpSink(options?: { key: string; cert: string }): Promise<Sink> {
   let bytes = 0;
-  const onConn = (s: net.Socket) => s.on('data', (c: Buffer) => (bytes += c.length)).on('error', () => {});
+  let last = 0;
+  const onConn = (s: net.Socket) =>
+    s.on('data', (c: Buffer) => {
+      bytes += c.length;
+      last = Date.now();
+    }).on('error', () => {});
   const server = options ? tls.createServer({ key: options.key, cert: options.cert }, onConn) : net.createServer(onConn);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as net.AddressInfo).port,
     bytes: () => bytes,
+    lastDataAt: () => last,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

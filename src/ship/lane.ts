@@ -270,7 +270,9 @@ export class OutputLane {
   /** Reusable connections (acks, flush-only) commit every batch: it costs no new connection. */
   private segmentDue(segment: Segment): boolean {
     if (segment.lease.transport.reusable) return true;
-    return segment.bytes >= this.o.delivery.commitBytes || Date.now() - segment.startedAt >= this.o.delivery.commitMs;
+    // Its bytes so far: up to its last batch end, and what this batch has sent since.
+    const bytes = segment.bytes + this.counts.sentBytes - segment.counts.sentBytes;
+    return bytes >= this.o.delivery.commitBytes || Date.now() - segment.startedAt >= this.o.delivery.commitMs;
   }
 
   /** The segment, and every one before it, is proven: it counts as delivered here, and the range may move on. */

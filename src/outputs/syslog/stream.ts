@@ -11,6 +11,7 @@ import type { StreamFraming as Framing } from './settings';
 import type { TlsSettings } from './tls-settings';
 import { frameInto, maxFramedLength } from './framing';
 import { CLOSED_IN_HANDSHAKE, syslogErrorFrom } from './errors';
+import { tlsStateFor } from './tls-contexts';
 import { awaitPeerClose, boundedWait, type ProofKind, type Transport } from '../transport';
 
 export interface StreamOptions {
@@ -80,19 +81,21 @@ export class StreamTransport implements Transport {
   static connect(options: StreamOptions): Promise<StreamTransport> {
     const target = `${options.tls ? 'tls' : 'tcp'}://${options.host}:${options.port}`;
     return new Promise((resolve, reject) => {
+      const servername = options.tls ? options.tls.servername ?? (net.isIP(options.host) ? undefined : options.host) : undefined;
+      const state = options.tls ? tlsStateFor(options.tls) : undefined;
+      const receiver = `${options.host}:${options.port}:${servername ?? ''}`;
       const socket = options.tls
         ? tls.connect({
             host: options.host,
             port: options.port,
-            ca: options.tls.ca,
-            cert: options.tls.cert,
-            key: options.tls.key,
-            passphrase: options.tls.passphrase,
-            servername: options.tls.servername ?? (net.isIP(options.host) ? undefined : options.host),
+            secureContext: state!.context,
+            servername,
             rejectUnauthorized: !options.tls.insecure,
-            minVersion: options.tls.minVersion,
+            // Resumed, a connection skips the certificate exchange (each commit segment is a new one).
+            session: state!.tickets.get(receiver),
           })
         : net.connect({ host: options.host, port: options.port });
+      if (state) (socket as tls.TLSSocket).on('session', (ticket: Buffer) => state.tickets.set(receiver, ticket));
       const wait = boundedWait(options.connectTimeoutMs, options.deadlineMs ?? Number.POSITIVE_INFINITY);
       const timer = setTimeout(() => {
         socket.destroy();
@@ -119,7 +122,8 @@ export class StreamTransport implements Transport {
       const onEarlyClose = () => onError(Object.assign(new Error('the receiver closed the connection during the TLS handshake (client certificate rejected?)'), { code: CLOSED_IN_HANDSHAKE }));
       socket.once(options.tls ? 'secureConnect' : 'connect', () => {
         const tlsSocket = socket as tls.TLSSocket;
-        if (options.tls && tlsSocket.getProtocol() === 'TLSv1.3') {
+        // A resumed session's certificate was accepted before: no rejection can follow.
+        if (options.tls && tlsSocket.getProtocol() === 'TLSv1.3' && !tlsSocket.isSessionReused()) {
           socket.once('close', onEarlyClose);
           const wait = setTimeout(ready, TLS13_ACCEPT_WAIT_MS);
           tlsSocket.once('session', () => {
