@@ -5,7 +5,7 @@
  * segments, and resuming a session spares both sides the certificate exchange.
  */
 import tls from 'node:tls';
-import type { StreamTlsOptions } from './stream';
+import type { TlsSettings } from './tls-settings';
 
 interface TlsState {
   context: tls.SecureContext;
@@ -19,7 +19,7 @@ const states = new Map<string, TlsState>();
 
 const text = (v: string | Buffer | undefined) => (v === undefined ? '' : v.toString());
 
-export function tlsStateFor(options: StreamTlsOptions): TlsState {
+export function tlsStateFor(options: Pick<TlsSettings, 'ca' | 'cert' | 'key' | 'passphrase' | 'minVersion'>): TlsState {
   const key = [options.ca, options.cert, options.key, options.passphrase, options.minVersion].map(text).join('\0');
   let state = states.get(key);
   if (!state) {
