@@ -28,8 +28,6 @@ export interface Output {
   readonly label: string;
   /** How the format engines write its records. */
   readonly encoding: Encoding;
-  /** Its commit segment size when SYSLOG_COMMIT_BYTES is not set (undefined: the delivery default). */
-  readonly defaultCommitBytes?: number | undefined;
   /** A connection (datagram socket, HTTP agent), its connect and handshake bounded by `deadlineMs`. */
   open(deadlineMs: number): Promise<Transport>;
   /** `check`: reachability, TLS and the certificate, and with `sendTest` one test message. */

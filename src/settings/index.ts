@@ -53,7 +53,7 @@ function readOutput(env: Env, r: SettingsReader, o: { name: string; type: string
   const own = o.prefix === '' ? r : new SettingsReader(withSiemProfile(scopedEnv(env, o.prefix)));
   own.oneOf('SIEM_PROFILE', [...SIEM_PROFILE_NAMES, 'none'], 'none');
   const output = outputDefinition(o.type)!.read(own);
-  const config = { name: o.name, prefix: o.prefix, format: readFormat(own), connection: readConnection(own), delivery: readDelivery(own, output?.defaultCommitBytes), filter: readFilter(own) };
+  const config = { name: o.name, prefix: o.prefix, format: readFormat(own), connection: readConnection(own), delivery: readDelivery(own), filter: readFilter(own) };
   if (own !== r) for (const p of own.problems) r.problems.push(`output "${o.name}" (its ${o.prefix}* settings, else the unprefixed ones): ${p}`);
   return output && { ...config, output };
 }

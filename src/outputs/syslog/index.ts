@@ -12,18 +12,10 @@ import { TLS_SECRETS } from './tls-settings';
 /** UDP: fewer frames per call, so the datagrams of one call stay near the socket's in-flight bound. */
 const UDP_STEP_BYTES = 32 * 1024;
 
-/**
- * Each close-proven segment is a new connection, and over TLS a new handshake: at 1 MiB they took
- * 16 % of loopback throughput (docs/benchmarks.md, "Several proofs in flight"). The 1 s bound still
- * ends a segment first below 8 MiB/s, so a resend stays within a second of data.
- */
-const TLS_COMMIT_BYTES = 8 * 1024 * 1024;
-
 export class SyslogOutput implements Output {
   readonly type = 'syslog';
   readonly label: string;
   readonly encoding: Encoding;
-  readonly defaultCommitBytes: number | undefined;
 
   constructor(readonly settings: SyslogSettings) {
     this.label = `${settings.protocol}${settings.relpTls ? '+tls' : ''} to ${settings.host}:${settings.port}`;
@@ -34,7 +26,6 @@ export class SyslogOutput implements Output {
       maxMessageBytes: settings.maxMessageBytes,
       stepBytes: settings.protocol === 'udp' ? UDP_STEP_BYTES : DEFAULT_STEP_BYTES,
     };
-    this.defaultCommitBytes = settings.protocol === 'tls' ? TLS_COMMIT_BYTES : undefined;
   }
 
   open(deadlineMs: number): Promise<Transport> {
