@@ -8,10 +8,8 @@ import { hecEnvelopeOf, type EncoderSettings, type HecEnvelopeSettings } from '.
 import type { LogGroup, LogRecord } from '../decode/log-group';
 import { jsonBody } from './body';
 import { jsonString } from './escapes';
-import { recordFields, selectFields } from './fields';
 import type { SourceInfo } from './syslog-message';
-import { FieldLookup } from './lookup';
-import { addFound } from './presets/found';
+import { messageFields } from './presets/found';
 import { presetPlan } from './presets/plan';
 
 /** `{"time":`: what comes before the log's time. */
@@ -34,11 +32,6 @@ export function hecEnvelope(config: EncoderSettings, hec: HecEnvelopeSettings, s
 }
 
 export function hecEvent(config: EncoderSettings, source: SourceInfo, group: LogGroup, log: LogRecord, recordId?: string): string {
-  const preset = presetPlan(config);
-  const fields = recordFields(group, log);
-  fields.push(...preset.constants);
-  if (recordId !== undefined) fields.push(['__record_id__', recordId]);
-  const lookup = preset.found.length > 0 ? new FieldLookup(fields) : undefined;
-  const event = addFound(selectFields(fields, preset.fields), preset.found, lookup, preset.fields.fits);
-  return `${HEC_OPEN}${hecTime(log.time, log.timeNs)}${hecEnvelope(config, hecEnvelopeOf(config.encoding), source, group.source)}${jsonBody(event)}}`;
+  const { fields } = messageFields(presetPlan(config), group, log, recordId, false);
+  return `${HEC_OPEN}${hecTime(log.time, log.timeNs)}${hecEnvelope(config, hecEnvelopeOf(config.encoding), source, group.source)}${jsonBody(fields)}}`;
 }

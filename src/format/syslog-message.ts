@@ -7,14 +7,13 @@ import type { EncoderSettings } from './encoding';
 import type { Field, LogGroup, LogRecord } from '../decode/log-group';
 import { jsonBody, kvBody } from './body';
 import { cefBody, cefKeyNames, leefBody, leefKeyNames } from './event-formats';
-import { recordFields, selectFields } from './fields';
 import { afterTimestamp, appNameToken, hostToken, priority, priPrefix, rfc3164Timestamp, rfc5424Timestamp } from './header';
 import { levelFor } from './levels';
-import { FieldLookup } from './lookup';
+import type { FieldLookup } from './lookup';
 import { sdKeyNames, structuredData } from './structured-data';
 import { ecsBody } from './ecs';
 import { presetPlan, type PresetPlan } from './presets/plan';
-import { addFound } from './presets/found';
+import { messageFields } from './presets/found';
 
 export interface FormattedMessage {
   bytes: Buffer;
@@ -74,18 +73,14 @@ export class MessageFormatter {
     this.appName = appNameToken(config.format, config.appName ?? source.logstore);
     this.preset = presetPlan(config);
     this.needsLookup =
-      config.severityRules.length > 0 || config.facilityRules.length > 0 || config.messageFormat === 'cef' || config.messageFormat === 'leef' || this.preset.found.length > 0;
+      config.severityRules.length > 0 || config.facilityRules.length > 0 || config.messageFormat === 'cef' || config.messageFormat === 'leef';
   }
 
   format(group: LogGroup, log: LogRecord, recordId?: string): FormattedMessage {
     const c = this.config;
-    const all = recordFields(group, log);
-    all.push(...this.preset.constants);
-    if (recordId !== undefined) all.push(['__record_id__', recordId]);
-    const lookup = this.needsLookup ? new FieldLookup(all) : undefined;
+    const { fields, lookup } = messageFields(this.preset, group, log, recordId, this.needsLookup);
     const severity = lookup ? levelFor(lookup, c.severityRules, c.severity) : c.severity;
     const facility = lookup ? levelFor(lookup, c.facilityRules, c.facility) : c.facility;
-    const fields = addFound(selectFields(all, this.preset.fields), this.preset.found, lookup, this.preset.fields.fits);
     const pri = priPrefix(c.format, priority(facility, severity));
     const rest = afterTimestamp(c.format, hostToken(c.hostname, group.source), this.appName, c.procId, c.msgId);
     let body = this.body(fields, lookup, severity, log);
