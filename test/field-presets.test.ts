@@ -270,9 +270,24 @@ test('bad preset settings: one clear error each, and a profile never hides an ex
     }
   };
   assert.match(problems({ FIELD_PRESET: 'wafx' }), /FIELD_PRESET="wafx" is not one of: waf, actiontrail, cloudfirewall, alb, none/);
+  const inherited = problems({ FIELD_PRESET: 'toString', SIEM_PROFILE: '__proto__' });
+  assert.match(inherited, /FIELD_PRESET="tostring" is not one of/);
+  assert.match(inherited, /SIEM_PROFILE="__proto__" is not one of/);
   assert.match(problems({ JSON_SCHEMA: 'ecs' }), /JSON_SCHEMA=ecs shapes a JSON body: it needs SYSLOG_MESSAGE_FORMAT=json/);
   assert.match(problems({ SIEM_PROFILE: 'splunkk' }), /SIEM_PROFILE="splunkk" is not one of: sentinel, qradar, arcsight, splunk, elastic, none/);
   assert.doesNotMatch(problems({ FIELD_PRESET: 'wafx' }), /\n\s+at /, 'no stack trace');
   const explicit = flatConfig({ SYSLOG_HOST: 'h', SIEM_PROFILE: 'sentinel', SYSLOG_FACILITY: 'local6', SYSLOG_MESSAGE_FORMAT: 'leef' });
   assert.deepEqual([explicit.facility, explicit.messageFormat, explicit.format], [22, 'leef', 'rfc3164']);
+});
+
+test('ECS with hostile field names: __proto__, constructor and toString are kept as fields, nothing else changes', () => {
+  const config = flatConfig({ SYSLOG_HOST: 'h', SYSLOG_MESSAGE_FORMAT: 'json', JSON_SCHEMA: 'ecs', FIELD_PRESET: 'waf' });
+  const formatter = referenceFormatter(config, { project: 'p', logstore: 'waf' });
+  const contents: Array<[string, string]> = [['__proto__', '{"polluted":1}'], ['constructor', 'c'], ['toString', 't'], ['toString', 't2'], ['real_client_ip', '203.0.113.1']];
+  const body = encodeLogGroupList([encodeLogGroup({ logs: [{ time: 1765000000, contents }] })]);
+  const [view] = decodeGroupViews(body);
+  const text = formatter.format(view!, view!.logs[0]!).bytes.toString();
+  const own = JSON.parse(text.slice(text.indexOf('{'))).alibaba_cloud.waf as Record<string, string>;
+  assert.deepEqual(Object.entries(own), [['__proto__', '{"polluted":1}'], ['constructor', 'c'], ['toString', 't'], ['toString_2', 't2']]);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });

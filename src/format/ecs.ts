@@ -57,7 +57,8 @@ function setPath(doc: Doc, path: string, value: unknown): boolean {
 export function ecsBody(fields: Field[], timeMs: number, plan: EcsPlan): string {
   const doc: Doc = { '@timestamp': new Date(timeMs).toISOString(), ecs: { version: ECS_VERSION } };
   for (const [path, value] of plan.constants) setPath(doc, path, value);
-  const own: Doc = {};
+  // No prototype: a record's field named __proto__ or toString is a field like any other.
+  const own: Doc = Object.create(null) as Doc;
   for (const [name, value] of fields) {
     const type = ECS_TYPES[name];
     if (type !== undefined && setPath(doc, name, typed(value, type))) continue;

@@ -10,7 +10,7 @@ import type { EventHeaderSettings } from './event-formats';
 import { globToRegExp, type FieldPolicy } from './fields';
 import { checkTimeZone } from './header';
 import type { LevelRule } from './levels';
-import { FIELD_PRESETS, type FieldPreset } from './presets';
+import { fieldPreset, FIELD_PRESETS, type FieldPreset } from './presets';
 
 export type SyslogFormat = 'rfc5424' | 'rfc3164';
 export type MessageFormat = 'kv' | 'json' | 'cef' | 'leef' | 'none';
@@ -79,15 +79,15 @@ function mappedRules(r: SettingsReader, fieldName: string, mapName: string, tabl
 export function readFieldPreset(r: SettingsReader, name = 'FIELD_PRESET'): FieldPreset | undefined {
   const value = r.text(name)?.toLowerCase();
   if (value === undefined || value === 'none') return undefined;
-  const preset = FIELD_PRESETS[value];
+  const preset = fieldPreset(value);
   if (!preset) r.problems.push(`${name}="${value}" is not one of: ${Object.keys(FIELD_PRESETS).join(', ')}, none.`);
   return preset;
 }
 
 /** SYSLOG_SEVERITY_MAP's rules, then a preset's: SYSLOG_SEVERITY_PRESET (severity only), else FIELD_PRESET's. */
-function severityRules(r: SettingsReader, fieldPreset: FieldPreset | undefined): LevelRule[] {
+function severityRules(r: SettingsReader, fromFieldPreset: FieldPreset | undefined): LevelRule[] {
   const rules = mappedRules(r, 'SYSLOG_SEVERITY_FIELD', 'SYSLOG_SEVERITY_MAP', SEVERITIES, 7);
-  const preset = r.text('SYSLOG_SEVERITY_PRESET') === undefined ? fieldPreset : readFieldPreset(r, 'SYSLOG_SEVERITY_PRESET');
+  const preset = r.text('SYSLOG_SEVERITY_PRESET') === undefined ? fromFieldPreset : readFieldPreset(r, 'SYSLOG_SEVERITY_PRESET');
   // Explicit mappings come first, so they can override part of a preset.
   return [...rules, ...(preset?.severity ?? [])];
 }

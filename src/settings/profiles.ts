@@ -57,7 +57,8 @@ const unset = (value: string | undefined) => value === undefined || value.trim()
 
 /** `env` with the defaults of its SIEM_PROFILE under it (unchanged without one, or with an unknown one: the reader reports that). */
 export function withSiemProfile(env: Env): Env {
-  const profile = SIEM_PROFILES[(env.SIEM_PROFILE ?? '').trim().toLowerCase()];
+  const name = (env.SIEM_PROFILE ?? '').trim().toLowerCase();
+  const profile = Object.hasOwn(SIEM_PROFILES, name) ? SIEM_PROFILES[name] : undefined;
   if (!profile) return env;
   const out: Env = { ...env };
   for (const [name, value] of Object.entries(profile.defaults(env))) if (unset(env[name])) out[name] = value;

@@ -8,3 +8,9 @@ import { waf } from './waf';
 export type { FieldPreset, FieldTable } from './types';
 
 export const FIELD_PRESETS: Readonly<Record<string, FieldPreset>> = { waf, actiontrail, cloudfirewall, alb };
+
+/** The preset of that name (its own ones only: `toString` names none). */
+export function fieldPreset(name: string | undefined): FieldPreset | undefined {
+  const key = name?.trim().toLowerCase() ?? '';
+  return Object.hasOwn(FIELD_PRESETS, key) ? FIELD_PRESETS[key] : undefined;
+}

@@ -1,7 +1,7 @@
 /** Settings of the Splunk HTTP Event Collector output (OUTPUT=splunk-hec). */
 import type { SettingsReader } from '../../config/reader';
 import { readSecret, readSettingFile, type SecretSetting } from '../../config/secrets';
-import { FIELD_PRESETS } from '../../format/presets';
+import { fieldPreset } from '../../format/presets';
 
 /** The HEC token: a credential, so never in the function's configuration on FC. */
 export const HEC_TOKEN: SecretSetting = { name: 'SPLUNK_HEC_TOKEN', file: 'SPLUNK_HEC_TOKEN_FILE', secret: 'SPLUNK_HEC_TOKEN_SECRET', confidential: true };
@@ -81,7 +81,7 @@ export function readHec(r: SettingsReader): HecSettings | undefined {
     tokenSource: token.source ?? 'SPLUNK_HEC_TOKEN',
     index: r.text('SPLUNK_HEC_INDEX'),
     // A field preset names its log type's sourcetype (its fields then carry CIM names).
-    sourcetype: r.text('SPLUNK_HEC_SOURCETYPE') ?? FIELD_PRESETS[r.text('FIELD_PRESET')?.toLowerCase() ?? '']?.sourcetype ?? 'alicloud:sls',
+    sourcetype: r.text('SPLUNK_HEC_SOURCETYPE') ?? fieldPreset(r.text('FIELD_PRESET'))?.sourcetype ?? 'alicloud:sls',
     source: r.text('SPLUNK_HEC_SOURCE'),
     gzip: r.flag('SPLUNK_HEC_GZIP', true),
     ack: r.flag('SPLUNK_HEC_ACK', false),
