@@ -231,47 +231,48 @@ async function main(): Promise<void> {
   const oneMiB = { SYSLOG_COMMIT_BYTES: String(1024 * 1024) };
   const formerDefaults = { SYSLOG_COMMIT_BYTES: String(16 * 1024 * 1024), SYSLOG_COMMIT_SECONDS: '10', SYSLOG_PROOFS_IN_FLIGHT: '1' };
 
-  const scenarios: Array<{ name: string; bundle: string; env: Record<string, string>; logstore: string; runs: number; endpoint?: string }> = [
+  // `turns`: scenarios compared with each other run round by round (the machine's drift falls on all alike).
+  const scenarios: Array<{ name: string; bundle: string; env: Record<string, string>; logstore: string; runs: number; endpoint?: string; turns?: string }> = [
     { name: 'tcp waf 10x', bundle, env: envFor('tcp'), logstore: 'waf-10x', runs: RUNS },
     { name: 'tls waf 10x', bundle, env: envFor('tls'), logstore: 'waf-10x', runs: RUNS },
     // What HTTPS to SLS costs: the same range pulled over TLS (the default for *.log.aliyuncs.com).
     { name: 'tcp waf 10x sls-https', bundle, env: { ...envFor('tcp'), ...slsHttps.env }, logstore: 'waf-10x', runs: RUNS, endpoint: slsHttps.endpoint },
-    { name: 'commit tcp no-proof', bundle, env: { ...envFor('tcp'), ...noProof }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tcp', bundle, env: envFor('tcp'), logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tcp one-proof', bundle, env: { ...envFor('tcp'), ...oneProof }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tcp 1MiB', bundle, env: { ...envFor('tcp'), ...oneMiB }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tcp 16MiB', bundle, env: { ...envFor('tcp'), ...formerDefaults }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tls no-proof', bundle, env: { ...envFor('tls'), ...noProof }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tls', bundle, env: envFor('tls'), logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tls one-proof', bundle, env: { ...envFor('tls'), ...oneProof }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tls 1MiB', bundle, env: { ...envFor('tls'), ...oneMiB }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tcp rtt20', bundle, env: envFor('tcp', 'tcp-rtt20'), logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tcp rtt20 no-proof', bundle, env: { ...envFor('tcp', 'tcp-rtt20'), ...noProof }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tcp rtt20 one-proof', bundle, env: { ...envFor('tcp', 'tcp-rtt20'), ...oneProof }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tcp rtt20 1MiB', bundle, env: { ...envFor('tcp', 'tcp-rtt20'), ...oneMiB }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tcp rtt20 16MiB', bundle, env: { ...envFor('tcp', 'tcp-rtt20'), ...formerDefaults }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tls rtt20', bundle, env: envFor('tls', 'tls-rtt20'), logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tls rtt20 no-proof', bundle, env: { ...envFor('tls', 'tls-rtt20'), ...noProof }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'commit tls rtt20 1MiB', bundle, env: { ...envFor('tls', 'tls-rtt20'), ...oneMiB }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'commit tcp no-proof', bundle, env: { ...envFor('tcp'), ...noProof }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tcp', bundle, env: envFor('tcp'), logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tcp one-proof', bundle, env: { ...envFor('tcp'), ...oneProof }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tcp 1MiB', bundle, env: { ...envFor('tcp'), ...oneMiB }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tcp 16MiB', bundle, env: { ...envFor('tcp'), ...formerDefaults }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tls no-proof', bundle, env: { ...envFor('tls'), ...noProof }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tls', bundle, env: envFor('tls'), logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tls one-proof', bundle, env: { ...envFor('tls'), ...oneProof }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tls 1MiB', bundle, env: { ...envFor('tls'), ...oneMiB }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tcp rtt20', bundle, env: envFor('tcp', 'tcp-rtt20'), logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tcp rtt20 no-proof', bundle, env: { ...envFor('tcp', 'tcp-rtt20'), ...noProof }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tcp rtt20 one-proof', bundle, env: { ...envFor('tcp', 'tcp-rtt20'), ...oneProof }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tcp rtt20 1MiB', bundle, env: { ...envFor('tcp', 'tcp-rtt20'), ...oneMiB }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tcp rtt20 16MiB', bundle, env: { ...envFor('tcp', 'tcp-rtt20'), ...formerDefaults }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tls rtt20', bundle, env: envFor('tls', 'tls-rtt20'), logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tls rtt20 no-proof', bundle, env: { ...envFor('tls', 'tls-rtt20'), ...noProof }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
+    { name: 'commit tls rtt20 1MiB', bundle, env: { ...envFor('tls', 'tls-rtt20'), ...oneMiB }, logstore: 'waf-10x', runs: RUNS, turns: 'commit' },
     { name: 'udp waf 10x', bundle, env: envFor('udp'), logstore: 'waf-10x', runs: RUNS },
     { name: 'tcp wide 10x', bundle, env: envFor('tcp'), logstore: 'wide-10x', runs: RUNS },
-    { name: 'tcp waf 10x json', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'json' }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'tcp waf 10x json', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'json' }, logstore: 'waf-10x', runs: RUNS, turns: 'presets' },
     { name: 'tcp waf 10x waf-preset', bundle, env: { ...envFor('tcp'), SYSLOG_SEVERITY_PRESET: 'waf', SYSLOG_FACILITY: 'local0' }, logstore: 'waf-10x', runs: RUNS },
     // STRUCTURED-DATA (every field twice) and CEF.
     { name: 'tcp waf 10x structured-data', bundle, env: { ...envFor('tcp'), SYSLOG_STRUCTURED_DATA: 'on' }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'tcp waf 10x cef', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'cef' }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'tcp waf 10x cef', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'cef' }, logstore: 'waf-10x', runs: RUNS, turns: 'presets' },
     // Field presets (docs/benchmarks.md, "Field presets"): WAF's standard names in CEF and LEEF (the
     // kernel), in ECS (nested JSON, the reference) and as Splunk CIM over HEC; goal: CEF with the
     // preset >= 0.8 of plain CEF.
-    { name: 'tcp waf 10x cef preset', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'cef', FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'tcp waf 10x leef', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'leef' }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'tcp waf 10x leef preset', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'leef', FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS },
-    { name: 'tcp waf 10x json ecs preset', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'json', JSON_SCHEMA: 'ecs', FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'tcp waf 10x cef preset', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'cef', FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS, turns: 'presets' },
+    { name: 'tcp waf 10x leef', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'leef' }, logstore: 'waf-10x', runs: RUNS, turns: 'presets' },
+    { name: 'tcp waf 10x leef preset', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'leef', FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS, turns: 'presets' },
+    { name: 'tcp waf 10x json ecs preset', bundle, env: { ...envFor('tcp'), SYSLOG_MESSAGE_FORMAT: 'json', JSON_SCHEMA: 'ecs', FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS, turns: 'presets' },
     // Every record carries invalid UTF-8 (GBK bytes in two fields): repaired to U+FFFD in the kernel.
     { name: 'tcp gbk 10x invalid-utf8', bundle, env: envFor('tcp'), logstore: 'gbk-10x', runs: RUNS },
     // Splunk HEC (the kernel's events, gzip'd HTTPS batches) to a sink that only counts.
-    { name: 'hec waf 10x', bundle, env: hecEnv, logstore: 'waf-10x', runs: RUNS },
-    { name: 'hec waf 10x cim preset', bundle, env: { ...hecEnv, FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS },
+    { name: 'hec waf 10x', bundle, env: hecEnv, logstore: 'waf-10x', runs: RUNS, turns: 'hec' },
+    { name: 'hec waf 10x cim preset', bundle, env: { ...hecEnv, FIELD_PRESET: 'waf' }, logstore: 'waf-10x', runs: RUNS, turns: 'hec' },
     { name: 'hec waf 10x no-gzip', bundle, env: { ...hecEnv, SPLUNK_HEC_GZIP: 'off' }, logstore: 'waf-10x', runs: RUNS },
     { name: 'hec waf 10x batch-4MiB', bundle, env: { ...hecEnv, SPLUNK_HEC_BATCH_BYTES: String(4 << 20) }, logstore: 'waf-10x', runs: RUNS },
     // Fan-out (OUTPUTS): the same range to a syslog receiver and to HEC side by side; and one
@@ -291,18 +292,18 @@ async function main(): Promise<void> {
 
   const rows: Array<Record<string, number | string>> = [];
   const chosen = scenarios.filter((x) => !args.only || x.name.startsWith(args.only));
-  // The commit scenarios are compared with each other (proof against no proof): their runs take
-  // turns, round by round, so the machine's drift during the bench falls on all of them alike.
-  const interleaved = chosen.filter((x) => x.name.startsWith('commit ') && !args.baseline);
-  if (interleaved.length > 0) {
-    const results = interleaved.map(() => [] as RunResult[]);
+  // Scenarios that take turns (`turns`) run round by round within their set.
+  const interleaved = chosen.filter((x) => x.turns !== undefined && !args.baseline);
+  for (const set of new Set(interleaved.map((x) => x.turns))) {
+    const members = interleaved.filter((x) => x.turns === set);
+    const results = members.map(() => [] as RunResult[]);
     for (let r = 0; r < RUNS; r++) {
-      for (const [i, s] of interleaved.entries()) {
+      for (const [i, s] of members.entries()) {
         const protocol = s.env.SYSLOG_PROTOCOL;
         results[i]!.push(await runChild(s.bundle, s.env, eventFile(s.logstore, s.endpoint), protocol === 'tcp' || protocol === 'tls' ? sinks[protocol] : undefined));
       }
     }
-    for (const [i, s] of interleaved.entries()) {
+    for (const [i, s] of members.entries()) {
       rows.push(row(s.name, results[i]!));
       console.log(JSON.stringify(rows[rows.length - 1]));
     }
