@@ -25,10 +25,12 @@ const call = (f, ...args) => new Promise((resolve, reject) => f(...args, (err, r
   const t0 = process.hrtime.bigint();
   const result = await call(fn.handler, event, context);
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  // On the epoch clock the runner shares: it compares this with when its receiver read the last byte.
+  const returnedAt = Date.now();
   const cpu = process.cpuUsage(cpu0);
   if (fn.preStop) await call(fn.preStop, context);
   process.stdout.write('@@' + JSON.stringify({
-    result, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: peakRssMB(), startRssMB: rssBefore / 1048576, mem: process.memoryUsage(),
+    result, wallMs, returnedAt, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: peakRssMB(), startRssMB: rssBefore / 1048576, mem: process.memoryUsage(),
   }) + '\n');
   process.exit(0);
 })().catch((err) => {

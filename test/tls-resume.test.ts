@@ -10,6 +10,8 @@ import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { StreamTransport, type StreamOptions } from '../src/outputs/syslog/stream';
 import { makeTestPki, type TestPki } from './support/certs';
+import { FcInstance, startEmulator } from './support/fc-invoke';
+import { encodeLogGroup } from './support/log-group-writer';
 
 let pki: TestPki;
 let server: tls.Server;
@@ -47,4 +49,47 @@ test('segments after the first resume the TLS session, every one proven; a wrong
   for (let i = 0; i < 4; i++) assert.ok(received.includes(`segment ${i}\n`));
   // Another CA: a different context, no ticket to resume with, and the certificate is refused.
   await assert.rejects(StreamTransport.connect(options(readFileSync(pki.otherCaFile, 'utf8'))), /certificate|self.signed|unable to verify/i);
+});
+
+test('a range of many segments: connections opened ahead only as the pace needs (not one per proof in flight), sessions resumed, 0 lost', async (t) => {
+  const emulator = await startEmulator();
+  const fc = new FcInstance({
+    SYSLOG_HOST: '127.0.0.1', SYSLOG_PORT: String((server.address() as AddressInfo).port), SYSLOG_PROTOCOL: 'tls', SYSLOG_TLS_CA_FILE: pki.caFile,
+    SYSLOG_COMMIT_BYTES: '65536', SYSLOG_PROOFS_IN_FLIGHT: '4', SLS_PULL_COUNT: '2',
+  });
+  try {
+    emulator.createLogstore('resume', 'segments', 1);
+    const written = 4000;
+    for (let g = 0; g < written / 100; g++) {
+      const logs = Array.from({ length: 100 }, (_, i) => ({ time: 1737669036, contents: [['id', `seg-${g * 100 + i}`], ['pad', 'p'.repeat(400)]] as Array<[string, string]> }));
+      emulator.appendGroup('resume', 'segments', 0, encodeLogGroup({ logs }));
+    }
+    sessions.length = 0;
+    received = '';
+    // A segment per pull, and a pull every 20 ms: a connection opened ahead is ready in time.
+    emulator.pullDelayMs = 20;
+    await fc.init();
+    const out = await fc.invoke({
+      source: {
+        endpoint: emulator.endpoint, projectName: 'resume', logstoreName: 'segments', shardId: 0,
+        beginCursor: emulator.cursor('resume', 'segments', 0, 'begin'), endCursor: emulator.cursor('resume', 'segments', 0, 'end'),
+      },
+    });
+    assert.equal(out.error, null, out.error?.message);
+    const ids = received.match(/seg-\d+/g) ?? [];
+    const delivered = new Set(ids).size;
+    t.diagnostic(`records: written ${written}, delivered ${delivered}, lost ${written - delivered}, duplicated ${ids.length - delivered}`);
+    assert.equal(delivered, written, 'no record lost');
+    const commits = out.result!.commits as number;
+    const resumed = sessions.filter(Boolean).length;
+    t.diagnostic(`${commits} segments, ${sessions.length} connections, ${resumed} resumed`);
+    assert.ok(commits >= 20, `many segments (${commits})`);
+    // One per segment, plus what was opened ahead and not used; opening one ahead per proof in
+    // flight from the start would waste up to 4 handshakes per range (one is kept for the next).
+    assert.ok(sessions.length <= commits + 2, `${sessions.length} connections for ${commits} segments`);
+    assert.ok(resumed >= sessions.length - 2, `${resumed} of ${sessions.length} resumed`);
+  } finally {
+    await fc.stop().catch(() => fc.kill());
+    await emulator.stop();
+  }
 });
