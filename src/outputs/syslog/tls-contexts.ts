@@ -19,8 +19,10 @@ const states = new Map<string, TlsState>();
 
 const text = (v: string | Buffer | undefined) => (v === undefined ? '' : v.toString());
 
-export function tlsStateFor(options: Pick<TlsSettings, 'ca' | 'cert' | 'key' | 'passphrase' | 'minVersion'>): TlsState {
-  const key = [options.ca, options.cert, options.key, options.passphrase, options.minVersion].map(text).join('\0');
+export function tlsStateFor(options: Pick<TlsSettings, 'ca' | 'cert' | 'key' | 'passphrase' | 'minVersion' | 'insecure'>): TlsState {
+  // `insecure` too: a resumed session skips the certificate check, so a ticket from a connection
+  // that did not verify must never serve one that does.
+  const key = [options.ca, options.cert, options.key, options.passphrase, options.minVersion, String(options.insecure)].map(text).join('\0');
   let state = states.get(key);
   if (!state) {
     const context = tls.createSecureContext({
